@@ -1,0 +1,38 @@
+# Backup Management System: container image.
+#
+#   docker build -t backup-mgmt .
+#   docker run -p 5000:5000 -v bms-data:/data -e BMS_JWT_SECRET=... backup-mgmt
+#
+# Build stage: the same pinned toolchain as scripts/lib.sh.
+FROM rust:1.95-bookworm AS build
+ARG CARGO_LEPTOS_VERSION=0.3.10
+ARG WASM_BINDGEN_VERSION=0.2.130
+ARG BINARYEN_VERSION=132.0.0
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --locked --version ${CARGO_LEPTOS_VERSION} --features no_downloads \
+ && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION} \
+ && npm install --prefix /opt/binaryen --no-audit --no-fund binaryen@${BINARYEN_VERSION}
+ENV PATH=/opt/binaryen/node_modules/.bin:$PATH
+WORKDIR /src
+COPY . .
+RUN cargo leptos build --release && strip target/release/backup-mgmt
+
+# Runtime stage: the binary, the static site, nothing else.
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /data --shell /usr/sbin/nologin backup-mgmt \
+ && mkdir -p /data && chown backup-mgmt /data
+COPY --from=build /src/target/release/backup-mgmt /usr/local/bin/backup-mgmt
+COPY --from=build /src/target/site /usr/share/backup-mgmt/site
+ENV LEPTOS_SITE_ROOT=/usr/share/backup-mgmt/site \
+    BMS_LISTEN=0.0.0.0:5000 \
+    BMS_DATA_DIR=/data \
+    BMS_LOG_FORMAT=json
+USER backup-mgmt
+VOLUME /data
+EXPOSE 5000
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+ENTRYPOINT ["/usr/local/bin/backup-mgmt"]
+CMD ["serve"]

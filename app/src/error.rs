@@ -1,0 +1,126 @@
+//! The one error type every server function and API handler returns.
+//!
+//! Variants are named by what they mean to the user. Causes are logged once,
+//! where an internal error is created, and never sent to the client.
+
+use serde::{Deserialize, Serialize};
+
+/// An error as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    /// The thing asked for does not exist (or the caller may not know it does).
+    #[error("not found")]
+    NotFound,
+    /// No valid credentials came with the request.
+    #[error("sign-in required")]
+    Unauthorized,
+    /// The caller is signed in but their role does not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The input is wrong; `field` names the offending field when there is one.
+    #[error("{message}")]
+    Validation {
+        /// The field the message is about.
+        field: Option<String>,
+        /// What is wrong, in the caller's language.
+        message: String,
+    },
+    /// The request conflicts with the current state (a duplicate name, say).
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+    },
+    /// Too many requests; try again after `retry_after_seconds`.
+    #[error("too many requests")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_seconds: u64,
+    },
+    /// Something failed on the server. The details are in the server log.
+    #[error("internal error")]
+    Internal,
+}
+
+impl AppError {
+    /// A validation error about one field.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation { field: Some(field.into()), message: message.into() }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::Validation { .. } => 422,
+            Self::Conflict { .. } => 409,
+            Self::RateLimited { .. } => 429,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The stable machine-readable code used in API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Validation { .. } => "validation",
+            Self::Conflict { .. } => "conflict",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr_impls {
+    use axum::{
+        Json,
+        http::{HeaderValue, StatusCode, header},
+        response::{IntoResponse, Response},
+    };
+    use serde_json::json;
+
+    use super::AppError;
+
+    impl AppError {
+        /// Turns any error into [`AppError::Internal`], logging its cause chain once.
+        pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+            let error: anyhow::Error = error.into();
+            tracing::error!(error.cause_chain = ?error, "internal error");
+            Self::Internal
+        }
+    }
+
+    /// API errors are `{"error": {"code", "message", "field"?}}`.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status =
+                StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut error = json!({ "code": self.code(), "message": self.to_string() });
+            if let AppError::Validation { field: Some(field), .. } = &self {
+                error["field"] = json!(field);
+            }
+            let mut response = (status, Json(json!({ "error": error }))).into_response();
+            if let AppError::RateLimited { retry_after_seconds } = self {
+                if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            response
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            match error {
+                sqlx::Error::RowNotFound => AppError::NotFound,
+                other => AppError::internal(other),
+            }
+        }
+    }
+}

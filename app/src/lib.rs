@@ -1,0 +1,104 @@
+//! The Leptos application shared by the server (SSR, feature `ssr`) and the
+//! browser (hydration, feature `hydrate`): the HTML shell, the route table,
+//! pages, components, wire types and, behind `ssr`, everything server-only.
+
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod prefs;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// The translation catalogues (`app/locales/*.json`), compiled by `build.rs`
+/// into a module named `i18n`.
+#[allow(missing_docs, clippy::all, unused)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+}
+pub use generated::i18n;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::AppLayout;
+use crate::i18n::*;
+use crate::pages::{
+    dashboard::DashboardPage, jobs::JobsPage, not_found::NotFoundPage, offline::OfflinePage,
+    reports::ReportsPage, settings::SettingsPage, users::UsersPage,
+};
+
+/// The product's version, shown in the footer and in `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: meta tags, i18n and theme context, and the route table.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <I18nContextProvider
+            cookie_name=prefs::LOCALE_COOKIE
+            cookie_options=prefs::locale_cookie_options()
+        >
+            <Head />
+            <Router>
+                <AppLayout>
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/") view=DashboardPage />
+                        <Route path=path!("/jobs") view=JobsPage />
+                        <Route path=path!("/reports") view=ReportsPage />
+                        <Route path=path!("/settings") view=SettingsPage />
+                        <Route path=path!("/users") view=UsersPage />
+                        <Route path=path!("/offline") view=OfflinePage />
+                    </Routes>
+                </AppLayout>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Everything in `<head>` that depends on the request (language) or is
+/// static but belongs to the app rather than the shell.
+#[component]
+fn Head() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/backup-mgmt.css" />
+        <Link rel="manifest" href="/manifest.webmanifest" />
+        <Link rel="icon" href="/icons/favicon.svg" type_="image/svg+xml" />
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png" />
+        <Meta name="theme-color" content="#1d4ed8" />
+        <Meta name="color-scheme" content="light dark" />
+        <Meta name="description" content=move || t_string!(i18n, pages.dashboard.intro) />
+        <Title formatter=move |page: String| {
+            let app = t_string!(i18n, app_short_name);
+            if page.is_empty() { app.to_string() } else { format!("{page} · {app}") }
+        } />
+    }
+}

@@ -1,0 +1,19 @@
+//! `/`: the dashboard page.
+
+use leptos::prelude::*;
+
+use crate::components::page::{EmptyState, PageHeader};
+use crate::i18n::*;
+
+/// The dashboard page.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeader
+            title=Signal::derive(move || t_string!(i18n, pages.dashboard.title).to_string())
+            intro=Signal::derive(move || t_string!(i18n, pages.dashboard.intro).to_string())
+        />
+        <EmptyState message=Signal::derive(move || t_string!(i18n, pages.dashboard.next).to_string()) />
+    }
+}

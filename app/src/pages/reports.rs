@@ -1,0 +1,19 @@
+//! `/reports`: the reports page.
+
+use leptos::prelude::*;
+
+use crate::components::page::{EmptyState, PageHeader};
+use crate::i18n::*;
+
+/// The reports page.
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeader
+            title=Signal::derive(move || t_string!(i18n, pages.reports.title).to_string())
+            intro=Signal::derive(move || t_string!(i18n, pages.reports.intro).to_string())
+        />
+        <EmptyState message=Signal::derive(move || t_string!(i18n, pages.reports.next).to_string()) />
+    }
+}

@@ -1,0 +1,213 @@
+//! The database: SQLite (embedded default) or PostgreSQL, chosen by the
+//! URL's scheme.
+//!
+//! Every query is written once, in SQL both backends accept (lowercase,
+//! `$N` placeholders, explicit column lists), and run through [`on_db!`],
+//! which expands the same code for each pool type. Where the backends
+//! really differ (row locking, upserts of some shapes) the repository
+//! matches on [`Db`] explicitly.
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+pub mod users;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    ConnectOptions, Connection, PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::settings::DatabaseUrl;
+
+/// A connection pool on one of the supported backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// The embedded default.
+    Sqlite(SqlitePool),
+    /// For several instances behind a load balancer.
+    Postgres(PgPool),
+}
+
+/// Which backend a [`Db`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`, as reported by `/health`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`.
+///
+/// The body is compiled once per backend, so one query text serves both.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::ssr::db::Db::Sqlite($pool) => $body,
+            $crate::ssr::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Why the database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL's scheme names no supported backend.
+    #[error("unsupported database URL scheme `{0}`; use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB")]
+    UnsupportedScheme(String),
+    /// The URL could not be parsed by the driver.
+    #[error("invalid database URL {url}")]
+    InvalidUrl {
+        /// The redacted URL.
+        url: String,
+        /// The driver's complaint.
+        source: sqlx::Error,
+    },
+    /// The directory for the SQLite file could not be created.
+    #[error("cannot create the database directory {path}")]
+    CreateDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database did not accept a connection.
+    #[error("cannot connect to the database at {url}")]
+    Connect {
+        /// The redacted URL.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// How long to wait for a connection before giving up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Db {
+    /// Opens a pool for `url`, creating the SQLite file (and its directory)
+    /// if needed. Fails fast when the database cannot be reached.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        let invalid = |source| DbError::InvalidUrl { url: url.redacted(), source };
+        let unreachable = |source| DbError::Connect { url: url.redacted(), source };
+        match url.scheme().as_str() {
+            "sqlite" => {
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .map_err(invalid)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                create_parent_dir(options.get_filename())?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Db::Sqlite(pool))
+            }
+            "postgres" | "postgresql" => {
+                let options = PgConnectOptions::from_str(url.expose()).map_err(invalid)?;
+                // One direct connection first: a pool only reports "timed
+                // out", while this names the cause (refused, bad password...).
+                let probe = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
+                    .await
+                    .map_err(|_| unreachable(sqlx::Error::PoolTimedOut))?
+                    .map_err(unreachable)?;
+                let _ = probe.close().await;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Db::Postgres(pool))
+            }
+            other => Err(DbError::UnsupportedScheme(other.to_owned())),
+        }
+    }
+
+    /// Applies every pending migration for this backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database answers a trivial query within two seconds.
+    pub async fn ping(&self) -> bool {
+        let query =
+            async { on_db!(self, |pool| sqlx::query_scalar::<_, i32>("select 1").fetch_one(pool).await) };
+        matches!(tokio::time::timeout(Duration::from_secs(2), query).await, Ok(Ok(1)))
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await)
+    }
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), DbError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether an error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn migration_names(backend: &str) -> BTreeSet<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/");
+        std::fs::read_dir(format!("{dir}{backend}"))
+            .expect("the migrations directory exists")
+            .map(|entry| entry.expect("readable entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn sqlite_and_postgres_migrations_stay_in_step() {
+        let sqlite = migration_names("sqlite");
+        let postgres = migration_names("postgres");
+        assert!(!sqlite.is_empty());
+        assert_eq!(
+            sqlite, postgres,
+            "every migration needs a twin with the same version and name for the other backend"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The `users` table.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, is_unique_violation};
+use crate::on_db;
+
+/// A row of `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    /// Primary key.
+    pub id: i64,
+    /// Lower-cased sign-in name.
+    pub username: String,
+    /// Contact address.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// `admin`, `operator` or `viewer`.
+    pub role: String,
+    /// `en` or `ja`.
+    pub locale: String,
+    /// Disabled users cannot sign in.
+    pub disabled: bool,
+    /// The next sign-in must set a new password.
+    pub must_change_password: bool,
+    /// Bumped to invalidate every session of the user.
+    pub session_version: i64,
+    /// When the row was created.
+    pub created_at: DateTime<Utc>,
+    /// When the row last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What it takes to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Lower-cased sign-in name.
+    pub username: &'a str,
+    /// Contact address.
+    pub email: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// `admin`, `operator` or `viewer`.
+    pub role: &'a str,
+    /// `en` or `ja`.
+    pub locale: &'a str,
+    /// Whether the first sign-in must change the password.
+    pub must_change_password: bool,
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// The username is taken.
+    #[error("the username is already taken")]
+    UsernameTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The column list of [`UserRow`], as a literal so queries can `concat!` it.
+macro_rules! user_columns {
+    () => {
+        "id, username, email, password_hash, role, locale, disabled, \
+         must_change_password, session_version, created_at, updated_at"
+    };
+}
+
+/// How many users exist.
+#[tracing::instrument(skip_all)]
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_scalar("select count(*) from users").fetch_one(pool).await)
+}
+
+/// Creates a user and returns its id.
+#[tracing::instrument(skip_all, fields(username = %user.username, role = %user.role))]
+pub async fn create(db: &Db, user: &NewUser<'_>) -> Result<i64, CreateUserError> {
+    let now = Utc::now();
+    let result = on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "insert into users (username, email, password_hash, role, locale, disabled, \
+             must_change_password, session_version, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, false, $6, 0, $7, $7) returning id",
+        )
+        .bind(user.username)
+        .bind(user.email)
+        .bind(user.password_hash)
+        .bind(user.role)
+        .bind(user.locale)
+        .bind(user.must_change_password)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    });
+    result.map_err(|e| {
+        if is_unique_violation(&e) { CreateUserError::UsernameTaken } else { CreateUserError::Db(e) }
+    })
+}
+
+/// The user with this (lower-cased) username, if any.
+#[tracing::instrument(skip_all)]
+pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", user_columns!(), " from users where username = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(username).fetch_optional(pool).await)
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::db_test;
+
+    fn alice() -> NewUser<'static> {
+        NewUser {
+            username: "alice",
+            email: "alice@example.co.jp",
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            role: "operator",
+            locale: "ja",
+            must_change_password: true,
+        }
+    }
+
+    async fn a_created_user_can_be_found_by_name(db: &Db) {
+        assert_eq!(count(db).await.unwrap(), 0);
+        let id = create(db, &alice()).await.unwrap();
+        let row = find_by_username(db, "alice").await.unwrap().unwrap();
+        assert_eq!(row.id, id);
+        assert_eq!(row.email, "alice@example.co.jp");
+        assert_eq!(row.role, "operator");
+        assert_eq!(row.locale, "ja");
+        assert!(row.must_change_password && !row.disabled);
+        assert_eq!(row.session_version, 0);
+        assert!((Utc::now() - row.created_at).num_seconds() < 60);
+        assert_eq!(count(db).await.unwrap(), 1);
+        assert!(find_by_username(db, "bob").await.unwrap().is_none());
+    }
+    db_test!(a_created_user_can_be_found_by_name_on, a_created_user_can_be_found_by_name);
+
+    async fn usernames_are_unique(db: &Db) {
+        create(db, &alice()).await.unwrap();
+        assert!(matches!(create(db, &alice()).await, Err(CreateUserError::UsernameTaken)));
+        assert_eq!(count(db).await.unwrap(), 1);
+    }
+    db_test!(usernames_are_unique_on, usernames_are_unique);
+
+    async fn the_role_must_be_one_of_ours(db: &Db) {
+        let mut user = alice();
+        user.role = "root";
+        assert!(matches!(create(db, &user).await, Err(CreateUserError::Db(_))));
+        assert_eq!(count(db).await.unwrap(), 0);
+    }
+    db_test!(the_role_must_be_one_of_ours_on, the_role_must_be_one_of_ours);
+}

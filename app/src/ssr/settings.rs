@@ -1,0 +1,151 @@
+//! The server's validated settings.
+//!
+//! Loading and layering (defaults → TOML file → `BMS_*` environment) lives
+//! in the `server` crate; this is the typed result every part of the server
+//! reads. Secrets are `SecretString`s and the database URL redacts its
+//! password, so `{:?}` of a `Settings` is safe to log.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// Development or production. Production refuses insecure defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Local use: a generated JWT secret is acceptable.
+    Development,
+    /// Real deployments: every secret must be configured.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A database URL whose `Debug` and `Display` hide the password.
+#[derive(Clone)]
+pub struct DatabaseUrl(SecretString);
+
+impl DatabaseUrl {
+    /// Wraps a URL. Validation happens when settings are loaded.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(SecretString::from(url.into()))
+    }
+
+    /// The URL with its password, for the driver only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The scheme, lower-cased (`sqlite`, `postgres`, ...).
+    pub fn scheme(&self) -> String {
+        self.expose().split(':').next().unwrap_or_default().to_ascii_lowercase()
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match Url::parse(self.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                // set_password only fails for URLs that cannot have one.
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "<unparsable database URL>".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Everything the server needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Development or production.
+    pub environment: Environment,
+    /// The address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and generated files live.
+    pub data_dir: PathBuf,
+    /// Which database to use; the scheme chooses the backend.
+    pub database_url: DatabaseUrl,
+    /// The console's public URL, used in links, e-mails and the CSRF check.
+    pub base_url: Url,
+    /// The JWT signing secret, if configured.
+    pub jwt_secret: Option<SecretString>,
+    /// The password for the first admin, for unattended installs.
+    pub admin_password: Option<SecretString>,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// The `tracing` filter, such as `info` or `info,sqlx=warn`.
+    pub log_level: String,
+}
+
+impl Settings {
+    /// Whether the console is served over https (cookies get `Secure`, HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// The default SQLite URL for a data directory.
+    pub fn default_database_url(data_dir: &std::path::Path) -> DatabaseUrl {
+        let path = data_dir.join("backup-mgmt.db");
+        DatabaseUrl::new(format!("sqlite://{}", path.display()))
+    }
+
+    /// Settings for tests and tools: development mode, loopback, a given data directory.
+    pub fn for_tests(data_dir: PathBuf, database_url: Option<DatabaseUrl>) -> Self {
+        let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
+        Self {
+            environment: Environment::Development,
+            listen,
+            database_url: database_url.unwrap_or_else(|| Self::default_database_url(&data_dir)),
+            data_dir,
+            base_url: Url::parse("http://127.0.0.1/").expect("a valid literal URL"),
+            jwt_secret: None,
+            admin_password: None,
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_never_show_their_password() {
+        let url = DatabaseUrl::new("postgres://bms:s3cret@db.example:5432/bms");
+        assert_eq!(url.to_string(), "postgres://bms:***@db.example:5432/bms");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(url.expose(), "postgres://bms:s3cret@db.example:5432/bms");
+        assert_eq!(url.scheme(), "postgres");
+    }
+
+    #[test]
+    fn settings_debug_output_hides_secrets() {
+        let mut settings = Settings::for_tests(PathBuf::from("/tmp/x"), None);
+        settings.jwt_secret = Some(SecretString::from("jwt-very-secret-value"));
+        settings.admin_password = Some(SecretString::from("admin-very-secret"));
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("jwt-very-secret-value"));
+        assert!(!debug.contains("admin-very-secret"));
+    }
+}

@@ -1,0 +1,21 @@
+//! The state every request handler and server function can reach.
+
+use std::{sync::Arc, time::Instant};
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use super::{db::Db, settings::Settings};
+
+/// Shared, cheaply cloneable application state.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    /// Leptos's own options (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// The database pool.
+    pub db: Db,
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// When this process started, for `/health`'s uptime.
+    pub started_at: Instant,
+}

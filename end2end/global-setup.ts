@@ -1,0 +1,85 @@
+// Starts the release server for the whole run: a free port, a fresh data
+// directory, the embedded SQLite database. The first admin's one-time
+// password, printed once on the console, is handed to the tests.
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const root = path.resolve(__dirname, "..");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`the server exited with ${child.exitCode}; see ${log}`);
+    }
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the server did not become healthy within 60 s; see ${log}`);
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bms-e2e-"));
+  const artifacts = path.join(__dirname, "artifacts");
+  fs.mkdirSync(path.join(artifacts, "screenshots"), { recursive: true });
+  const logPath = path.join(artifacts, "server.log");
+  const log = fs.createWriteStream(logPath);
+
+  const binary = process.env.BMS_E2E_BINARY ?? path.join(root, "target", "release", "backup-mgmt");
+  // Only our own settings reach the server: it rejects unknown BMS_ keys.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith("BMS_")) env[key] = value;
+  }
+  Object.assign(env, {
+    BMS_LISTEN: `127.0.0.1:${port}`,
+    BMS_BASE_URL: baseUrl,
+    BMS_DATA_DIR: dataDir,
+    BMS_LOG_FORMAT: "json",
+    LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
+  });
+
+  const child = spawn(binary, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout!.on("data", (chunk) => {
+    stdout += chunk.toString();
+    log.write(chunk);
+  });
+  child.stderr!.on("data", (chunk) => log.write(chunk));
+
+  await waitForHealth(baseUrl, child, logPath);
+  const match = stdout.match(/one-time password:\s*(\S+)/);
+  if (!match) throw new Error(`the server printed no one-time password; see ${logPath}`);
+
+  process.env.E2E_BASE_URL = baseUrl;
+  process.env.E2E_ADMIN_PASSWORD = match[1];
+
+  return async () => {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    log.end();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}

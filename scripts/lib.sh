@@ -1,0 +1,108 @@
+# Shared by start.sh and test.sh: install what is missing, set up PATH and
+# the build directory. Sourced, not executed.
+
+# Versions known to work together (see README.md, "Toolchain").
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130 # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
+BINARYEN_VERSION=132.0.0     # wasm-opt; Debian's binaryen 108 builds WASM that never hydrates
+
+BMS_CACHE_DIR=${BMS_CACHE_DIR_OVERRIDE:-$HOME/.cache/backup-mgmt}
+TOOLS_DIR="$BMS_CACHE_DIR/tools"
+# Cargo's build output lives outside the clone, so a fresh clone on the
+# same machine reuses the compiled dependencies.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BMS_CACHE_DIR/target}
+export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+APT_UPDATED=0
+# Installs Debian packages that are not installed yet.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} (apt)"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    # An install from the cached package lists often works offline-ish
+    # mirrors; update only if it fails.
+    if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; then return 0; fi
+    as_root apt-get update -q >/dev/null
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+# Everything needed to build a release: a C compiler, Node.js for wasm-opt,
+# the wasm32 target, cargo-leptos, wasm-bindgen and wasm-opt at pinned versions.
+ensure_build_tools() {
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
+  local pkgs=()
+  command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+  [ ${#pkgs[@]} -gt 0 ] && apt_install "${pkgs[@]}"
+
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, about 15 minutes)"
+    # no_downloads: a missing helper is a clear error instead of a download from GitHub.
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Without --locked: its lock file wants a crate version the registry lacks.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
+    log "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+    mkdir -p "$TOOLS_DIR"
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+# Builds the release: the server binary and the WASM/CSS site.
+build_release() {
+  log "building the release (cargo leptos build --release)"
+  cargo leptos build --release
+}
+
+# Starts PostgreSQL on loopback (installing it if needed), makes sure the
+# role `bms_test` may create databases, removes databases left by earlier
+# runs, and exports TEST_POSTGRES_URL.
+start_postgres() {
+  apt_install postgresql
+  local version port
+  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
+    as_root pg_createcluster "$version" main >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main"{print $4}' | grep -q online; then
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster "$version" main start
+  fi
+  port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main"{print $3}')
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p "$port" || die "PostgreSQL did not start on port $port"
+  as_root runuser -u postgres -- psql -q -p "$port" -v ON_ERROR_STOP=1 -c \
+    "do \$\$ begin if not exists (select from pg_roles where rolname = 'bms_test') then
+       create role bms_test login createdb password 'bms_test'; end if; end \$\$;" >/dev/null
+  as_root runuser -u postgres -- psql -At -p "$port" -c \
+    "select datname from pg_database where datname like 'bms\_t\_%'" \
+    | while read -r db; do as_root runuser -u postgres -- dropdb -p "$port" --if-exists "$db"; done
+  export TEST_POSTGRES_URL="postgres://bms_test:bms_test@127.0.0.1:$port/postgres"
+  log "PostgreSQL $version on 127.0.0.1:$port"
+}

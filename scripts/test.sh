@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, unit and integration tests on SQLite and on
+# PostgreSQL, then the end-to-end tests in Chromium against a release build.
+# Installs what is missing first (Chromium, PostgreSQL, the npm packages).
+# Set TEST_POSTGRES_URL to use an existing PostgreSQL server instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+started=$(date +%s)
+ensure_build_tools
+# Chromium for the browser tests; a Japanese font so screenshots show kana.
+apt_install chromium fonts-ipafont-gothic
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
+# The PostgreSQL twin of every database test must run, not skip.
+export TEST_REQUIRE_POSTGRES=1
+
+log "checking formatting (cargo fmt)"
+cargo fmt --all --check
+
+log "unit and integration tests on SQLite and PostgreSQL (cargo test)"
+cargo test --workspace --exclude frontend
+
+build_release
+
+log "end-to-end tests in Chromium (Playwright)"
+(
+  cd end2end
+  npm ci --no-audit --no-fund --silent
+  BMS_E2E_BINARY="$CARGO_TARGET_DIR/release/backup-mgmt" LEPTOS_SITE_ROOT="$PWD/../target/site" npx playwright test
+)
+
+log "all tests passed in $(( $(date +%s) - started )) s; screenshots in end2end/artifacts/screenshots"

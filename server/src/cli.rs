@@ -1,0 +1,173 @@
+//! The `backup-mgmt` command line: `serve` (default), `migrate`,
+//! `create-admin` and `check-config`.
+
+use std::{
+    io::{IsTerminal, Read},
+    path::PathBuf,
+};
+
+use anyhow::{Context, bail};
+use app::ssr::{
+    bootstrap::{self, FirstAdmin, NewAdmin},
+    db::Db,
+    settings::Settings,
+};
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{config, startup::Application, telemetry};
+
+const CONFIG_HELP: &str = "\
+Configuration, lowest precedence first: built-in defaults, then the TOML file
+given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
+
+  env             BMS_ENV             development (default) or production
+  listen          BMS_LISTEN          address to bind, default 127.0.0.1:5000
+  data_dir        BMS_DATA_DIR        data directory, default ./data
+  database_url    BMS_DATABASE_URL    sqlite://PATH or postgres://USER:PASS@HOST/DB;
+                                      default sqlite://<data_dir>/backup-mgmt.db
+  base_url        BMS_BASE_URL        public URL of the console, default http://<listen>
+  jwt_secret      BMS_JWT_SECRET      session signing secret, at least 32 bytes;
+                                      required in production
+  admin_password  BMS_ADMIN_PASSWORD  password of the first admin (unattended installs)
+  log_format      BMS_LOG_FORMAT      text (default) or json
+  log_level       BMS_LOG_LEVEL       tracing filter, default info
+
+An unknown key or BMS_ variable is an error that names it.";
+
+/// The backup operations console: watches Veeam and any other backup tool,
+/// alerts when a backup did not run, failed or is too old, and reports.
+#[derive(Debug, Parser)]
+#[command(name = "backup-mgmt", version, about, after_long_help = CONFIG_HELP)]
+pub struct Cli {
+    /// A TOML configuration file (keys as listed below).
+    #[arg(long, global = true, env = "BMS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web console and its background tasks (the default).
+    ///
+    /// Applies pending migrations first. On a database without users it
+    /// creates the account `admin` and prints its one-time password once.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create an administrator account.
+    ///
+    /// The password is read from standard input with --password-stdin (and
+    /// used as is), otherwise asked for at a terminal prompt. Leaving the
+    /// prompt empty, or running without a terminal, generates a one-time
+    /// password that is printed once and must be changed at first sign-in.
+    CreateAdmin {
+        /// Sign-in name: letters a-z, digits and . _ - @.
+        #[arg(long)]
+        username: String,
+        /// Contact e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (the first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Validate the configuration and connect to the database, then exit.
+    CheckConfig,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = config::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let db = open_db(&settings).await?;
+            println!("migrations applied to the {} database", db.backend().as_str());
+            db.close().await;
+            Ok(())
+        }
+        Command::CreateAdmin { username, email, password_stdin } => {
+            let password = read_password(password_stdin)?;
+            let db = open_db(&settings).await?;
+            let result =
+                bootstrap::create_admin(&db, NewAdmin { username: username.clone(), email, password }).await;
+            db.close().await;
+            match result? {
+                Some(one_time) => print_one_time_password(&username, &one_time, &settings),
+                None => println!("administrator `{}` created", username.trim().to_lowercase()),
+            }
+            Ok(())
+        }
+        Command::CheckConfig => {
+            println!("{settings:#?}");
+            let db = open_db(&settings).await?;
+            let ok = db.ping().await;
+            db.close().await;
+            if !ok {
+                bail!("the database at {} does not answer", settings.database_url);
+            }
+            println!("configuration OK; the {} database answers", db.backend().as_str());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(settings.log_format, &settings.log_level);
+    let app = Application::build(settings).await?;
+    if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
+        print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
+    }
+    tracing::info!(address = %app.address(), "the console is listening");
+    app.run_until_stopped(telemetry::shutdown_signal()).await
+}
+
+async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<Option<SecretString>> {
+    if from_stdin {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("cannot read the password from standard input")?;
+        let line = input.lines().next().unwrap_or_default().to_owned();
+        if line.is_empty() {
+            bail!("--password-stdin was given but standard input held no password");
+        }
+        return Ok(Some(SecretString::from(line)));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let first = rpassword::prompt_password("Password (empty for a one-time password): ")
+        .context("cannot read the password")?;
+    if first.is_empty() {
+        return Ok(None);
+    }
+    let second = rpassword::prompt_password("Repeat the password: ").context("cannot read the password")?;
+    if first != second {
+        bail!("the two passwords differ");
+    }
+    Ok(Some(SecretString::from(first)))
+}
+
+/// Prints a one-time password to the console, once. It goes to standard
+/// output rather than the log, so log collectors never see it.
+fn print_one_time_password(username: &str, password: &SecretString, settings: &Settings) {
+    let rule = "=".repeat(72);
+    println!(
+        "{rule}\n  Administrator account created\n    username:          {username}\n    one-time password: {}\n  \
+         Sign in at {} and choose a new password.\n  This password is shown only once.\n{rule}",
+        password.expose_secret(),
+        settings.base_url,
+    );
+}

@@ -1,0 +1,371 @@
+//! Layered configuration: built-in defaults → an optional TOML file →
+//! `BMS_*` environment variables, then validation.
+//!
+//! Environment values are inserted as strings and extracted "lossily", so a
+//! numeric-looking secret stays a string while numeric settings still parse.
+//! Unknown keys, in the file or the environment, are errors that name the key.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use app::ssr::settings::{DatabaseUrl, Environment, LogFormat, Settings};
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The prefix of every configuration environment variable.
+pub const ENV_PREFIX: &str = "BMS_";
+
+/// `BMS_CONFIG` names the file; it is not itself a setting.
+const CONFIG_FILE_VAR: &str = "BMS_CONFIG";
+
+/// Minimum length of a production JWT secret, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// The settings as written in files and the environment, before validation.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    env: String,
+    listen: String,
+    data_dir: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_password: Option<String>,
+    log_format: String,
+    log_level: String,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            env: "development".into(),
+            listen: "127.0.0.1:5000".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            base_url: None,
+            jwt_secret: None,
+            admin_password: None,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// Every key [`RawSettings`] accepts; `BMS_<KEY>` in the environment.
+const KEYS: &[&str] = &[
+    "env",
+    "listen",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "jwt_secret",
+    "admin_password",
+    "log_format",
+    "log_level",
+];
+
+/// A configuration problem, worded for the person running the binary.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A key nobody reads: probably a typo.
+    #[error("unknown configuration key `{key}` in {origin}; known keys: {known}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// Where it was found.
+        origin: String,
+        /// The keys that exist.
+        known: String,
+    },
+    /// The file named by `--config`/`BMS_CONFIG` does not exist.
+    #[error("the configuration file {0} does not exist")]
+    MissingFile(String),
+    /// A value is malformed.
+    #[error("invalid value for `{key}` ({env}): {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Its environment variable.
+        env: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file could not be parsed, or a value has the wrong type.
+    #[error("cannot read the configuration: {0}")]
+    Unreadable(String),
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, env: format!("{ENV_PREFIX}{}", key.to_uppercase()), message: message.into() }
+}
+
+fn known_keys() -> String {
+    KEYS.join(", ")
+}
+
+/// Loads and validates the settings from an optional file and the given
+/// environment (pass `std::env::vars()`; tests pass their own).
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+    if let Some(path) = file {
+        if !path.is_file() {
+            return Err(ConfigError::MissingFile(path.display().to_string()));
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let mut env: Vec<(String, String)> =
+        env.into_iter().filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_FILE_VAR).collect();
+    env.sort();
+    for (name, value) in env {
+        let key = name[ENV_PREFIX.len()..].to_ascii_lowercase();
+        if !KEYS.contains(&key.as_str()) {
+            return Err(ConfigError::UnknownKey {
+                key: name,
+                origin: "the environment".into(),
+                known: known_keys(),
+            });
+        }
+        figment = figment.merge(Serialized::default(&key, value));
+    }
+    let raw: RawSettings = figment.extract_lossy().map_err(|e| describe_figment_error(e, file))?;
+    validate(raw)
+}
+
+/// Turns figment's error into one line that names the key and its source.
+fn describe_figment_error(error: figment::Error, file: Option<&Path>) -> ConfigError {
+    let origin = file.map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string());
+    match &error.kind {
+        figment::error::Kind::UnknownField(key, _) => {
+            ConfigError::UnknownKey { key: key.clone(), origin, known: known_keys() }
+        }
+        _ => ConfigError::Unreadable(error.to_string().replace('\n', " ")),
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
+    let listen: SocketAddr = raw.listen.trim().parse().map_err(|_| {
+        invalid("listen", format!("`{}` is not an address such as 127.0.0.1:5000", raw.listen))
+    })?;
+
+    let log_format = match raw.log_format.trim().to_ascii_lowercase().as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => return Err(invalid("log_format", format!("expected `text` or `json`, not `{other}`"))),
+    };
+
+    let database_url = match non_empty(raw.database_url) {
+        None => Settings::default_database_url(&raw.data_dir),
+        Some(url) => {
+            let url = url.trim().to_owned();
+            let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+            match scheme.as_deref() {
+                Some("sqlite") => {}
+                Some("postgres" | "postgresql") => {
+                    Url::parse(&url).map_err(|e| invalid("database_url", format!("not a valid URL: {e}")))?;
+                }
+                _ => {
+                    return Err(invalid(
+                        "database_url",
+                        "expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB",
+                    ));
+                }
+            }
+            DatabaseUrl::new(url)
+        }
+    };
+
+    let base_url = match non_empty(raw.base_url) {
+        Some(url) => {
+            let parsed =
+                Url::parse(url.trim()).map_err(|e| invalid("base_url", format!("not a valid URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(invalid("base_url", "expected an http:// or https:// URL with a host"));
+            }
+            parsed
+        }
+        None => default_base_url(listen),
+    };
+
+    let environment = match raw.env.trim().to_ascii_lowercase().as_str() {
+        "development" | "dev" => Environment::Development,
+        "production" | "prod" => Environment::Production,
+        other => {
+            return Err(invalid("env", format!("expected `development` or `production`, not `{other}`")));
+        }
+    };
+    let production = environment == Environment::Production || base_url.scheme() == "https";
+
+    let jwt_secret = non_empty(raw.jwt_secret);
+    match &jwt_secret {
+        Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
+            return Err(invalid("jwt_secret", format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long")));
+        }
+        None if production => {
+            return Err(invalid(
+                "jwt_secret",
+                format!(
+                    "production mode (BMS_ENV=production or an https base URL) needs a secret of at least \
+                     {MIN_JWT_SECRET_BYTES} bytes; generate one with `openssl rand -base64 48`"
+                ),
+            ));
+        }
+        _ => {}
+    }
+
+    let admin_password = non_empty(raw.admin_password);
+    if let Some(password) = &admin_password {
+        app::ssr::password::check_policy(password).map_err(|e| invalid("admin_password", e.to_string()))?;
+    }
+
+    Ok(Settings {
+        environment: if production { Environment::Production } else { Environment::Development },
+        listen,
+        data_dir: raw.data_dir,
+        database_url,
+        base_url,
+        jwt_secret: jwt_secret.map(SecretString::from),
+        admin_password: admin_password.map(SecretString::from),
+        log_format,
+        log_level: raw.log_level,
+    })
+}
+
+/// `http://<listen>/`, with `localhost` for a wildcard address.
+fn default_base_url(listen: SocketAddr) -> Url {
+    let host = if listen.ip().is_unspecified() { "localhost".to_owned() } else { listen.ip().to_string() };
+    let host = if listen.is_ipv6() && !listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+    Url::parse(&format!("http://{host}:{}/", listen.port())).expect("a URL built from a socket address")
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+
+    use std::io::Write;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_console_on_port_5000() {
+        let settings = load(None, env(&[("PATH", "/usr/bin"), ("HOME", "/root")])).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:5000");
+        assert_eq!(settings.database_url.expose(), "sqlite://data/backup-mgmt.db");
+        assert_eq!(settings.base_url.as_str(), "http://127.0.0.1:5000/");
+        assert_eq!(settings.environment, Environment::Development);
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_which_overrides_defaults() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "listen = \"0.0.0.0:8080\"\nlog_format = \"json\"\ndata_dir = \"/var/lib/bms\"")
+            .unwrap();
+        let settings = load(Some(file.path()), env(&[("BMS_LISTEN", "127.0.0.1:9000")])).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.database_url.expose(), "sqlite:///var/lib/bms/backup-mgmt.db");
+    }
+
+    #[test]
+    fn an_unknown_environment_variable_is_named_in_the_error() {
+        let error = load(None, env(&[("BMS_LISTNE", "127.0.0.1:1")])).unwrap_err().to_string();
+        assert!(error.contains("BMS_LISTNE"), "{error}");
+        assert!(error.contains("listen"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named_in_the_error() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "lissten = \"0.0.0.0:8080\"").unwrap();
+        let error = load(Some(file.path()), env(&[])).unwrap_err().to_string();
+        assert!(error.contains("`lissten`"), "{error}");
+        assert!(!error.contains('\n'));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let error = load(Some(Path::new("/nonexistent/bms.toml")), env(&[])).unwrap_err().to_string();
+        assert!(error.contains("/nonexistent/bms.toml"), "{error}");
+    }
+
+    #[test]
+    fn bms_config_itself_is_not_an_unknown_key() {
+        assert!(load(None, env(&[("BMS_CONFIG", "/etc/bms.toml")])).is_ok());
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_with_the_key_named() {
+        for (var, value, key) in [
+            ("BMS_DATABASE_URL", "mysql://x/y", "database_url"),
+            ("BMS_DATABASE_URL", "postgres://exa mple", "database_url"),
+            ("BMS_LISTEN", "localhost", "listen"),
+            ("BMS_BASE_URL", "ftp://example.com", "base_url"),
+            ("BMS_LOG_FORMAT", "xml", "log_format"),
+            ("BMS_ENV", "staging", "env"),
+            ("BMS_JWT_SECRET", "short", "jwt_secret"),
+            ("BMS_ADMIN_PASSWORD", "short", "admin_password"),
+        ] {
+            let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
+            assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn numeric_looking_secrets_stay_strings() {
+        let digits = "1".repeat(40);
+        let settings = load(None, env(&[("BMS_JWT_SECRET", &digits)])).unwrap();
+        assert_eq!(settings.jwt_secret.unwrap().expose_secret(), digits);
+    }
+
+    #[test]
+    fn production_mode_refuses_to_start_without_a_jwt_secret() {
+        let error = load(None, env(&[("BMS_ENV", "production")])).unwrap_err().to_string();
+        assert!(error.contains("BMS_JWT_SECRET"), "{error}");
+        let error =
+            load(None, env(&[("BMS_BASE_URL", "https://backup.example.co.jp")])).unwrap_err().to_string();
+        assert!(error.contains("BMS_JWT_SECRET"), "{error}");
+        let secret = "x".repeat(32);
+        let settings = load(None, env(&[("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(settings.environment, Environment::Production);
+    }
+
+    #[test]
+    fn every_raw_setting_has_a_known_key() {
+        let mut raw = RawSettings::default();
+        raw.database_url = Some(String::new());
+        raw.base_url = Some(String::new());
+        raw.jwt_secret = Some(String::new());
+        raw.admin_password = Some(String::new());
+        let value = serde_json::to_value(raw).unwrap();
+        let mut fields: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        let mut keys = KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(fields, keys);
+    }
+}

@@ -1,0 +1,40 @@
+//! `GET /health`: liveness and readiness for load balancers and monitors.
+
+use app::ssr::state::AppState;
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use serde::Serialize;
+
+/// The `/health` body.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `ok`, or `unavailable` when the database does not answer.
+    pub status: &'static str,
+    /// The product version.
+    pub version: &'static str,
+    /// The database's state.
+    pub database: DatabaseHealth,
+    /// Seconds since this process started.
+    pub uptime_seconds: u64,
+}
+
+/// The database part of [`Health`].
+#[derive(Debug, Serialize)]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Whether it answered a query.
+    pub ok: bool,
+}
+
+/// 200 with the health JSON, or 503 when the database is unreachable.
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let db_ok = state.db.ping().await;
+    let body = Health {
+        status: if db_ok { "ok" } else { "unavailable" },
+        version: app::VERSION,
+        database: DatabaseHealth { backend: state.db.backend().as_str(), ok: db_ok },
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+    };
+    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))
+}

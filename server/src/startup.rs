@@ -1,0 +1,215 @@
+//! Building the application: database, first admin, router, listener.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use app::{
+    App, shell,
+    ssr::{
+        bootstrap::{self, FirstAdmin},
+        db::Db,
+        settings::Settings,
+        state::AppState,
+    },
+};
+use axum::{
+    Router,
+    extract::Request,
+    http::{HeaderValue, header},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::routes::{health, manifest, prefs};
+
+/// A built, bound, not yet running console.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    first_admin: FirstAdmin,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, creates the first
+    /// admin on an empty database, and binds `settings.listen`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Like [`Application::build`] on an already bound listener (tests bind
+    /// port 0 first so that the base URL can name the real port).
+    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let first_admin = bootstrap::ensure_first_admin(&db, settings.admin_password.as_ref())
+            .await
+            .context("cannot create the first administrator")?;
+        let address = listener.local_addr().context("the listener has no local address")?;
+        let state = AppState {
+            leptos_options: leptos_options(address),
+            db,
+            settings: Arc::new(settings),
+            started_at: Instant::now(),
+        };
+        let router = router(state.clone());
+        Ok(Self { listener, router, state, first_admin })
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.state.leptos_options.site_addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &Settings {
+        &self.state.settings
+    }
+
+    /// The shared state (tests use it to reach the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Whether the first admin was created by this start.
+    pub fn first_admin(&self) -> &FirstAdmin {
+        &self.first_admin
+    }
+
+    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self { listener, router, state, .. } = self;
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the HTTP server failed")?;
+        state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Leptos's options, from `LEPTOS_*` variables (set by cargo-leptos and in
+/// the container image) with our defaults, bound to the real address.
+fn leptos_options(address: SocketAddr) -> LeptosOptions {
+    let var = |name: &str, default: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    };
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "backup-mgmt"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(address)
+        .reload_port(var("LEPTOS_RELOAD_PORT", "5001").parse::<u32>().unwrap_or(5001))
+        .build()
+}
+
+/// The whole HTTP surface: plain routes, Leptos pages and server
+/// functions, static files, and the layers around them.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/manifest.webmanifest", get(manifest::manifest))
+        .route("/prefs/theme", post(prefs::set_theme))
+        .route("/prefs/locale", post(prefs::set_locale))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        .layer(middleware::from_fn(cache_control))
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %loggable_path(request.uri().path()),
+                        request_id = %request_id,
+                    )
+                })
+                .on_response(|response: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_ms = latency.as_millis() as u64,
+                        "response"
+                    );
+                }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Paths with secrets in them (ping URLs carry a job's token) are logged
+/// with the secret replaced.
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/ping/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/ping/***/{tail}"),
+            None => "/ping/***".to_owned(),
+        },
+        None => path.to_owned(),
+    }
+}
+
+/// Static assets may be cached but must be revalidated (their names carry
+/// no hash, and the service worker keeps its own copy); everything else is
+/// generated per request and may carry user data, so it is never stored.
+async fn cache_control(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if path.starts_with("/icons/") {
+            "public, max-age=604800"
+        } else if path.starts_with("/pkg/") || path == "/sw.js" || path == "/manifest.webmanifest" {
+            "no-cache"
+        } else {
+            "no-store"
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn ping_tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/ping/abc123"), "/ping/***");
+        assert_eq!(loggable_path("/ping/abc123/fail"), "/ping/***/fail");
+        assert_eq!(loggable_path("/jobs/3"), "/jobs/3");
+    }
+}

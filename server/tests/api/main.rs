@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a random port, on SQLite and on
+//! PostgreSQL (when `TEST_POSTGRES_URL` is set), driven over HTTP.
+
+#![expect(clippy::unwrap_used)]
+
+mod cli;
+mod helpers;
+mod shell;
