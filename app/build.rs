@@ -30,7 +30,8 @@ fn main() {
     // for us it is an error: every string must exist in both languages.
     let (errors, warnings) = parsed.diag.borrow();
     if !errors.is_empty() || !warnings.is_empty() {
-        for problem in errors.iter().map(ToString::to_string).chain(warnings.iter().map(ToString::to_string)) {
+        for problem in errors.iter().map(ToString::to_string).chain(warnings.iter().map(ToString::to_string))
+        {
             println!("cargo::error={problem}");
         }
         return;

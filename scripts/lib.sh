@@ -97,12 +97,15 @@ start_postgres() {
   port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main"{print $3}')
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 1; done
   pg_isready -q -h 127.0.0.1 -p "$port" || die "PostgreSQL did not start on port $port"
+  # From /: the postgres user may not enter the current directory.
+  cd /
   as_root runuser -u postgres -- psql -q -p "$port" -v ON_ERROR_STOP=1 -c \
     "do \$\$ begin if not exists (select from pg_roles where rolname = 'bms_test') then
        create role bms_test login createdb password 'bms_test'; end if; end \$\$;" >/dev/null
   as_root runuser -u postgres -- psql -At -p "$port" -c \
     "select datname from pg_database where datname like 'bms\_t\_%'" \
     | while read -r db; do as_root runuser -u postgres -- dropdb -p "$port" --if-exists "$db"; done
+  cd - >/dev/null
   export TEST_POSTGRES_URL="postgres://bms_test:bms_test@127.0.0.1:$port/postgres"
   log "PostgreSQL $version on 127.0.0.1:$port"
 }
