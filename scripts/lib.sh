@@ -11,6 +11,9 @@ TOOLS_DIR="$BMS_CACHE_DIR/tools"
 # Cargo's build output lives outside the clone, so a fresh clone on the
 # same machine reuses the compiled dependencies.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BMS_CACHE_DIR/target}
+# Incremental caches only help repeated edits and cost gigabytes per build
+# of this workspace (Leptos's types are large); scripted builds skip them.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

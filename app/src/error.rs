@@ -15,9 +15,25 @@ pub enum AppError {
     /// No valid credentials came with the request.
     #[error("sign-in required")]
     Unauthorized,
-    /// The caller is signed in but their role does not allow this.
+    /// Sign-in failed: unknown user, wrong password or disabled account
+    /// (deliberately indistinguishable).
+    #[error("{message}")]
+    InvalidCredentials {
+        /// What to tell the user, in their language.
+        message: String,
+    },
+    /// The request itself is malformed (bad JSON, a wrong type, a bad path).
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+    },
+    /// The caller is signed in but their role (or token scope) does not allow this.
     #[error("forbidden")]
     Forbidden,
+    /// The account must choose a new password before doing anything else.
+    #[error("a new password must be chosen first")]
+    PasswordChangeRequired,
     /// The input is wrong; `field` names the offending field when there is one.
     #[error("{message}")]
     Validation {
@@ -38,6 +54,9 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_seconds: u64,
     },
+    /// The server could not be reached (seen by the browser only).
+    #[error("the server cannot be reached")]
+    Unavailable,
     /// Something failed on the server. The details are in the server log.
     #[error("internal error")]
     Internal,
@@ -53,11 +72,13 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::NotFound => 404,
-            Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Unauthorized | Self::InvalidCredentials { .. } => 401,
+            Self::Forbidden | Self::PasswordChangeRequired => 403,
             Self::Validation { .. } => 422,
+            Self::BadRequest { .. } => 400,
             Self::Conflict { .. } => 409,
             Self::RateLimited { .. } => 429,
+            Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -67,11 +88,33 @@ impl AppError {
         match self {
             Self::NotFound => "not_found",
             Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials { .. } => "invalid_credentials",
             Self::Forbidden => "forbidden",
+            Self::PasswordChangeRequired => "password_change_required",
             Self::Validation { .. } => "validation",
+            Self::BadRequest { .. } => "bad_request",
             Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+        }
+    }
+}
+
+/// Server functions return `AppError` as JSON; errors raised by the
+/// server-function machinery itself (malformed arguments, an unreachable
+/// server) are mapped onto it so the UI has one error type to show.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(message) | E::MissingArg(message) => {
+                Self::BadRequest { message: format!("malformed request: {message}") }
+            }
+            E::Request(_) => Self::Unavailable,
+            _ => Self::Internal,
         }
     }
 }

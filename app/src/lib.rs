@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod components;
 pub mod error;
 pub mod model;
@@ -23,14 +24,16 @@ pub use generated::i18n;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
-use crate::components::layout::AppLayout;
+use crate::components::{auth::provide_current_user, layout::AppLayout};
 use crate::i18n::*;
 use crate::pages::{
-    dashboard::DashboardPage, jobs::JobsPage, not_found::NotFoundPage, offline::OfflinePage,
+    audit::AuditPage, change_password::ChangePasswordPage, dashboard::DashboardPage, jobs::JobsPage,
+    login::LoginPage, not_found::NotFoundPage, offline::OfflinePage, profile::ProfilePage,
     reports::ReportsPage, settings::SettingsPage, users::UsersPage,
 };
 
@@ -56,10 +59,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: meta tags, i18n and theme context, and the route table.
+/// The application: meta tags, i18n, the current user, and the route table.
+///
+/// Pages render with `SsrMode::Async`: the server resolves the current user
+/// (and the page's data) before sending anything, so it can still redirect
+/// to the sign-in page or answer 403. Pages are small; nothing is lost by
+/// not streaming them.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_current_user();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
 
     view! {
         <I18nContextProvider
@@ -70,11 +81,15 @@ pub fn App() -> impl IntoView {
             <Router>
                 <AppLayout>
                     <Routes fallback=NotFoundPage>
-                        <Route path=path!("/") view=DashboardPage />
-                        <Route path=path!("/jobs") view=JobsPage />
-                        <Route path=path!("/reports") view=ReportsPage />
-                        <Route path=path!("/settings") view=SettingsPage />
-                        <Route path=path!("/users") view=UsersPage />
+                        <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
+                        <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                        <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                        <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=path!("/change-password") view=ChangePasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/offline") view=OfflinePage />
                     </Routes>
                 </AppLayout>
@@ -100,5 +115,21 @@ fn Head() -> impl IntoView {
             let app = t_string!(i18n, app_short_name);
             if page.is_empty() { app.to_string() } else { format!("{page} · {app}") }
         } />
+    }
+}
+
+/// The page's Content-Security-Policy, naming the nonce Leptos puts on its
+/// inline hydration script. No other inline script or style is allowed.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let script = match use_nonce() {
+        Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    let policy = format!("{}; {script}", ssr::security::PAGE_CSP_BASE);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -1,9 +1,13 @@
 //! One component per route; file paths mirror the URLs.
 
+pub mod audit;
+pub mod change_password;
 pub mod dashboard;
 pub mod jobs;
+pub mod login;
 pub mod not_found;
 pub mod offline;
+pub mod profile;
 pub mod reports;
 pub mod settings;
 pub mod users;

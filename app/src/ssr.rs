@@ -1,10 +1,18 @@
-//! Server-only code: settings, database, passwords, state. Compiled only
-//! with the `ssr` feature, so none of it reaches the WASM bundle.
+//! Server-only code: settings, database, auth, accounts, passwords, state.
+//! Compiled only with the `ssr` feature, so none of it reaches the WASM bundle.
 
+pub mod accounts;
+pub mod audit_trail;
+pub mod auth;
 pub mod bootstrap;
 pub mod db;
+pub mod flash;
+pub mod keys;
+pub mod limits;
 pub mod locale;
 pub mod manifest;
 pub mod password;
+pub mod security;
 pub mod settings;
 pub mod state;
+pub mod tokens;

@@ -32,6 +32,14 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
   admin_password  BMS_ADMIN_PASSWORD  password of the first admin (unattended installs)
   log_format      BMS_LOG_FORMAT      text (default) or json
   log_level       BMS_LOG_LEVEL       tracing filter, default info
+  session_hours   BMS_SESSION_HOURS   sign-in lifetime without activity, default 12
+  login_rate_per_minute  BMS_LOGIN_RATE_PER_MINUTE
+                                      sign-in attempts per minute per address and
+                                      per username, default 5
+  api_rate_per_minute    BMS_API_RATE_PER_MINUTE
+                                      /api/v1 requests per minute per address,
+                                      default 600, 0 for no limit
+  trust_proxy     BMS_TRUST_PROXY     true: client address from X-Forwarded-For
 
 An unknown key or BMS_ variable is an error that names it.";
 

@@ -45,6 +45,10 @@ struct RawSettings {
     admin_password: Option<String>,
     log_format: String,
     log_level: String,
+    session_hours: u32,
+    login_rate_per_minute: u32,
+    api_rate_per_minute: u32,
+    trust_proxy: bool,
 }
 
 impl Default for RawSettings {
@@ -59,6 +63,10 @@ impl Default for RawSettings {
             admin_password: None,
             log_format: "text".into(),
             log_level: "info".into(),
+            session_hours: 12,
+            login_rate_per_minute: 5,
+            api_rate_per_minute: 600,
+            trust_proxy: false,
         }
     }
 }
@@ -74,6 +82,10 @@ const KEYS: &[&str] = &[
     "admin_password",
     "log_format",
     "log_level",
+    "session_hours",
+    "login_rate_per_minute",
+    "api_rate_per_minute",
+    "trust_proxy",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -153,7 +165,10 @@ fn describe_figment_error(error: figment::Error, file: Option<&Path>) -> ConfigE
         figment::error::Kind::UnknownField(key, _) => {
             ConfigError::UnknownKey { key: key.clone(), origin, known: known_keys() }
         }
-        _ => ConfigError::Unreadable(error.to_string().replace('\n', " ")),
+        kind => match error.path.last().and_then(|k| KEYS.iter().find(|known| **known == k.as_str())) {
+            Some(key) => invalid(key, kind.to_string()),
+            None => ConfigError::Unreadable(error.to_string().replace('\n', " ")),
+        },
     }
 }
 
@@ -236,6 +251,13 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         app::ssr::password::check_policy(password).map_err(|e| invalid("admin_password", e.to_string()))?;
     }
 
+    if !(1..=24 * 30).contains(&raw.session_hours) {
+        return Err(invalid("session_hours", "expected a number of hours from 1 to 720"));
+    }
+    if raw.login_rate_per_minute == 0 {
+        return Err(invalid("login_rate_per_minute", "must be at least 1"));
+    }
+
     Ok(Settings {
         environment: if production { Environment::Production } else { Environment::Development },
         listen,
@@ -246,6 +268,10 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         admin_password: admin_password.map(SecretString::from),
         log_format,
         log_level: raw.log_level,
+        session_hours: raw.session_hours,
+        login_rate_per_minute: raw.login_rate_per_minute,
+        api_rate_per_minute: raw.api_rate_per_minute,
+        trust_proxy: raw.trust_proxy,
     })
 }
 
@@ -329,6 +355,9 @@ mod tests {
             ("BMS_ENV", "staging", "env"),
             ("BMS_JWT_SECRET", "short", "jwt_secret"),
             ("BMS_ADMIN_PASSWORD", "short", "admin_password"),
+            ("BMS_SESSION_HOURS", "0", "session_hours"),
+            ("BMS_SESSION_HOURS", "twelve", "session_hours"),
+            ("BMS_TRUST_PROXY", "maybe", "trust_proxy"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");

@@ -1,8 +1,10 @@
 //! The server: configuration, telemetry, the HTTP application and the
 //! command-line interface around it.
 
+pub mod api;
 pub mod cli;
 pub mod config;
+pub mod middleware;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -13,6 +13,8 @@ use app::{
     ssr::{
         bootstrap::{self, FirstAdmin},
         db::Db,
+        keys::Keys,
+        limits::RateLimits,
         settings::Settings,
         state::AppState,
     },
@@ -34,7 +36,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::routes::{health, manifest, prefs};
+use crate::{
+    api,
+    middleware::{authenticate, security_headers, server_fn_status},
+    routes::{health, manifest, prefs},
+};
 
 /// A built, bound, not yet running console.
 pub struct Application {
@@ -63,11 +69,15 @@ impl Application {
             .await
             .context("cannot create the first administrator")?;
         let address = listener.local_addr().context("the listener has no local address")?;
+        let keys = Keys::load(&settings).context("cannot load the signing keys")?;
+        let limits = Arc::new(RateLimits::new(&settings));
         let state = AppState {
             leptos_options: leptos_options(address),
             db,
             settings: Arc::new(settings),
             started_at: Instant::now(),
+            keys,
+            limits,
         };
         let router = router(state.clone());
         Ok(Self { listener, router, state, first_admin })
@@ -104,13 +114,28 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let Self { listener, router, state, .. } = self;
+        let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
+        let pruning = tokio::spawn(prune_rate_limits(state.clone(), stopped));
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed")?;
+        let _ = stop_tasks.send(true);
+        let _ = pruning.await;
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Forgets rate-limit state of quiet clients every minute.
+async fn prune_rate_limits(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => state.limits.prune(),
+            _ = stopped.changed() => return,
+        }
     }
 }
 
@@ -139,10 +164,14 @@ pub fn router(state: AppState) -> Router {
         .route("/manifest.webmanifest", get(manifest::manifest))
         .route("/prefs/theme", post(prefs::set_theme))
         .route("/prefs/locale", post(prefs::set_locale))
+        .merge(api::v1::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state.clone())
         .layer(middleware::from_fn(cache_control))
+        .layer(middleware::from_fn_with_state(state, security_headers))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

@@ -1,11 +1,15 @@
-//! The frame around every page: header with navigation and preferences,
-//! the main region, and the footer.
+//! The frame around every page: header with navigation, preferences and
+//! the account menu, the main region, and the footer.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::prefs::{LanguageSwitcher, ThemeToggle};
+use crate::components::{
+    auth::{UserMenu, use_current_user},
+    prefs::{LanguageSwitcher, ThemeToggle},
+};
 use crate::i18n::*;
+use crate::model::user::Role;
 
 /// Header, navigation, `<main>` and footer around `children`.
 #[component]
@@ -25,29 +29,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                 <div class="app-tools">
                     <LanguageSwitcher />
                     <ThemeToggle />
+                    <UserMenu />
                 </div>
             </div>
-            <nav class="main-nav" aria-label=move || t_string!(i18n, nav.label).to_string()>
-                <ul>
-                    <li>
-                        <A href="/" exact=true>
-                            {t!(i18n, nav.dashboard)}
-                        </A>
-                    </li>
-                    <li>
-                        <A href="/jobs">{t!(i18n, nav.jobs)}</A>
-                    </li>
-                    <li>
-                        <A href="/reports">{t!(i18n, nav.reports)}</A>
-                    </li>
-                    <li>
-                        <A href="/settings">{t!(i18n, nav.settings)}</A>
-                    </li>
-                    <li>
-                        <A href="/users">{t!(i18n, nav.users)}</A>
-                    </li>
-                </ul>
-            </nav>
+            <MainNav />
         </header>
         <main id="main" class="app-main" tabindex="-1">
             {children()}
@@ -55,5 +40,35 @@ pub fn AppLayout(children: Children) -> impl IntoView {
         <footer class="app-footer">
             <span>{t!(i18n, footer.version, version = crate::VERSION)}</span>
         </footer>
+    }
+}
+
+/// The main navigation, for signed-in users; administrator pages only for
+/// administrators (the server checks regardless).
+#[component]
+fn MainNav() -> impl IntoView {
+    let i18n = use_i18n();
+    let user = use_current_user().0;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let role = user.await.ok().flatten().map(|me| me.user.role)?;
+                let admin = role >= Role::Admin;
+                Some(view! {
+                    <nav class="main-nav" aria-label=move || t_string!(i18n, nav.label).to_string()>
+                        <ul>
+                            <li><A href="/" exact=true>{t!(i18n, nav.dashboard)}</A></li>
+                            <li><A href="/jobs">{t!(i18n, nav.jobs)}</A></li>
+                            <li><A href="/reports">{t!(i18n, nav.reports)}</A></li>
+                            {admin.then(|| view! {
+                                <li><A href="/settings">{t!(i18n, nav.settings)}</A></li>
+                                <li><A href="/users">{t!(i18n, nav.users)}</A></li>
+                                <li><A href="/audit">{t!(i18n, nav.audit)}</A></li>
+                            })}
+                        </ul>
+                    </nav>
+                })
+            })}
+        </Transition>
     }
 }

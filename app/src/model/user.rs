@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a user may do. Checked on the server for every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read only.
@@ -35,6 +36,7 @@ impl Role {
 
 /// The languages the console speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UiLocale {
     /// English.
@@ -79,4 +81,107 @@ mod tests {
     fn roles_are_ordered_by_privilege() {
         assert!(Role::Viewer < Role::Operator && Role::Operator < Role::Admin);
     }
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    /// Identifier.
+    pub id: i64,
+    /// Sign-in name (lower case).
+    pub username: String,
+    /// Contact address.
+    pub email: String,
+    /// What the user may do.
+    pub role: Role,
+    /// Language of the UI and of messages sent to the user.
+    pub locale: UiLocale,
+    /// Disabled users cannot sign in.
+    pub disabled: bool,
+    /// The next sign-in must choose a new password.
+    pub must_change_password: bool,
+    /// When the account was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When the account last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How the current request was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// The browser's session cookie.
+    Session,
+    /// A JWT from `POST /api/v1/auth/login`.
+    Bearer,
+    /// An API token.
+    ApiToken,
+}
+
+/// `GET /api/v1/me`: who is calling, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// The user.
+    pub user: User,
+    /// How this request was authenticated.
+    pub auth: AuthMethod,
+    /// The API token's scope, when authenticated by one.
+    pub scope: Option<super::token::TokenScope>,
+}
+
+/// A new user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewUser {
+    /// Sign-in name: letters a-z, digits and `. _ - @`, at most 64.
+    pub username: String,
+    /// Contact address.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Language (default `en`).
+    #[serde(default)]
+    pub locale: UiLocale,
+    /// An initial password (at least 12 characters); when absent a one-time
+    /// password is generated, returned once, and must be changed at first sign-in.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// The answer to creating a user or resetting a password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserWithPassword {
+    /// The user.
+    pub user: User,
+    /// The generated one-time password, shown this once.
+    pub one_time_password: Option<String>,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New contact address.
+    pub email: Option<String>,
+    /// New role (ends the user's sessions and tokens).
+    pub role: Option<Role>,
+    /// New language.
+    pub locale: Option<UiLocale>,
+    /// Disable (ends the user's sessions and tokens) or enable.
+    pub disabled: Option<bool>,
+}
+
+/// Changing one's own password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    /// The current password.
+    pub current_password: String,
+    /// The new password, at least 12 characters.
+    pub new_password: String,
 }

@@ -7,6 +7,8 @@
 //! really differ (row locking, upserts of some shapes) the repository
 //! matches on [`Db`] explicitly.
 
+pub mod api_tokens;
+pub mod audit;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 pub mod users;

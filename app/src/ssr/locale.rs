@@ -11,21 +11,22 @@ use crate::prefs::LOCALE_COOKIE;
 
 /// The locale for a request.
 pub fn from_headers(headers: &HeaderMap) -> Locale {
+    chosen(headers).unwrap_or_default()
+}
+
+/// The locale the request asks for, if it asks (cookie or `Accept-Language`).
+pub fn chosen(headers: &HeaderMap) -> Option<Locale> {
     let jar = CookieJar::from_headers(headers);
     if let Some(locale) = jar.get(LOCALE_COOKIE).and_then(|c| c.value().parse::<Locale>().ok()) {
-        return locale;
+        return Some(locale);
     }
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|accept| {
-            // Sorted by quality; "ja-JP" counts as "ja".
-            accept_language::parse(accept).into_iter().find_map(|tag| {
-                let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
-                primary.parse::<Locale>().ok()
-            })
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|accept| {
+        // Sorted by quality; "ja-JP" counts as "ja".
+        accept_language::parse(accept).into_iter().find_map(|tag| {
+            let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+            primary.parse::<Locale>().ok()
         })
-        .unwrap_or_default()
+    })
 }
 
 #[cfg(test)]

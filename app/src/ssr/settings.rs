@@ -95,6 +95,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The `tracing` filter, such as `info` or `info,sqlx=warn`.
     pub log_level: String,
+    /// How long a sign-in lasts without activity; active sessions are renewed.
+    pub session_hours: u32,
+    /// Sign-in attempts allowed per minute per client address and per username.
+    pub login_rate_per_minute: u32,
+    /// Requests to `/api/v1` allowed per minute per client address (0: no limit).
+    pub api_rate_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
 }
 
 impl Settings {
@@ -118,10 +126,14 @@ impl Settings {
             database_url: database_url.unwrap_or_else(|| Self::default_database_url(&data_dir)),
             data_dir,
             base_url: Url::parse("http://127.0.0.1/").expect("a valid literal URL"),
-            jwt_secret: None,
+            jwt_secret: Some(SecretString::from("test secret: not for production use, 32+ bytes".to_owned())),
             admin_password: None,
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
+            session_hours: 12,
+            login_rate_per_minute: 5,
+            api_rate_per_minute: 600,
+            trust_proxy: false,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Instant};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use super::{db::Db, settings::Settings};
+use super::{db::Db, keys::Keys, limits::RateLimits, settings::Settings};
 
 /// Shared, cheaply cloneable application state.
 #[derive(Clone, Debug, FromRef)]
@@ -18,4 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// When this process started, for `/health`'s uptime.
     pub started_at: Instant,
+    /// Signing and cookie keys.
+    pub keys: Keys,
+    /// Rate limiters.
+    pub limits: Arc<RateLimits>,
 }

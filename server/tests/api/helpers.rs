@@ -134,3 +134,105 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A user created by a test, with a known password.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// Id.
+    pub id: i64,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// The password every test user gets.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates a user with `role` and [`TEST_PASSWORD`] (no forced change).
+    pub async fn add_user(&self, role: app::model::user::Role) -> TestUser {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let username = format!("{}{}", role.as_str(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let hash = app::ssr::password::hash(secrecy::SecretString::from(TEST_PASSWORD)).await.unwrap();
+        let id = app::ssr::db::users::create(
+            &self.state.db,
+            &app::ssr::db::users::NewUser {
+                username: &username,
+                email: "test@example.co.jp",
+                password_hash: &hash,
+                role: role.as_str(),
+                locale: "en",
+                must_change_password: false,
+            },
+        )
+        .await
+        .unwrap();
+        TestUser { id, username, password: TEST_PASSWORD.to_owned() }
+    }
+
+    /// A client that behaves like a browser: keeps cookies, sends `Origin`,
+    /// asks for HTML, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.address.parse().unwrap());
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Signs `user` in through the login server function, as the login page does.
+    pub async fn sign_in(&self, client: &reqwest::Client, user: &TestUser) -> reqwest::Response {
+        client
+            .post(format!("{}/api/fn/auth/login", self.address))
+            .form(&[("username", user.username.as_str()), ("password", user.password.as_str())])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A browser client signed in as `user`.
+    pub async fn browser_as(&self, user: &TestUser) -> reqwest::Client {
+        let client = self.browser();
+        let response = self.sign_in(&client, user).await;
+        assert!(response.status().is_success(), "sign-in as {} failed: {}", user.username, response.status());
+        client
+    }
+
+    /// A bearer JWT for `user` from `POST /api/v1/auth/login`.
+    pub async fn bearer(&self, user: &TestUser) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.address))
+            .json(&serde_json::json!({ "username": user.username, "password": user.password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "API login as {}", user.username);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// `method path` with an optional bearer token and JSON body.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+}

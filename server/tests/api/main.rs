@@ -3,6 +3,9 @@
 
 #![expect(clippy::unwrap_used)]
 
+mod auth;
 mod cli;
 mod helpers;
+mod logs;
+mod rbac;
 mod shell;

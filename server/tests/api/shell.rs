@@ -40,7 +40,7 @@ both_backends!(first_admin, the_first_start_creates_the_admin_with_a_one_time_pa
 async fn pages_are_rendered_on_the_server_in_the_requested_language(app: TestApp) {
     let response = app
         .client
-        .get(format!("{}/jobs", app.address))
+        .get(format!("{}/login", app.address))
         .header(header::ACCEPT_LANGUAGE, "ja-JP,ja;q=0.9,en;q=0.5")
         .send()
         .await
@@ -49,12 +49,37 @@ async fn pages_are_rendered_on_the_server_in_the_requested_language(app: TestApp
     assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"lang="ja""#), "{html}");
-    assert!(html.contains("バックアップジョブ"));
-    assert!(html.contains("ダッシュボード"));
-
-    let html = app.get("/jobs").await.text().await.unwrap();
+    assert!(html.contains("サインイン"));
+    let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains(r#"lang="en""#));
-    assert!(html.contains("Backup jobs"));
+    assert!(html.contains("Sign in"));
+
+    // Signed in, the profile's language wins over the browser's.
+    let user = app.add_user(app::model::user::Role::Viewer).await;
+    app::ssr::db::users::update_profile(
+        &app.state.db,
+        user.id,
+        &app::ssr::db::users::ProfileUpdate {
+            email: "x@example.co.jp",
+            role: "viewer",
+            locale: "ja",
+            disabled: false,
+            end_sessions: false,
+        },
+    )
+    .await
+    .unwrap();
+    let browser = app.browser_as(&user).await;
+    let html = browser
+        .get(format!("{}/jobs", app.address))
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("バックアップジョブ") && html.contains("ダッシュボード"), "{html}");
 }
 both_backends!(ssr_language, pages_are_rendered_on_the_server_in_the_requested_language);
 
@@ -63,7 +88,7 @@ async fn unknown_routes_get_a_404_page(app: TestApp) {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"));
-    assert!(html.contains(r#"<nav"#), "the 404 page keeps the navigation");
+    assert!(html.contains(r#"class="app-header""#), "the 404 page keeps the header");
 }
 both_backends!(not_found, unknown_routes_get_a_404_page);
 
@@ -83,7 +108,7 @@ async fn the_preference_forms_set_cookies_and_return_to_the_page(app: TestApp) {
             && cookie.contains("SameSite=Lax")
             && cookie.contains("Max-Age=")
     );
-    let html = app.get("/").await.text().await.unwrap();
+    let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains(r#"data-theme="dark""#));
 
     let response = app
@@ -94,7 +119,7 @@ async fn the_preference_forms_set_cookies_and_return_to_the_page(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(response.headers()[header::LOCATION], "/", "no open redirect");
-    let html = app.get("/").await.text().await.unwrap();
+    let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains(r#"lang="ja""#));
 
     for (path, field, value) in [("/prefs/theme", "theme", "purple"), ("/prefs/locale", "locale", "fr")] {
@@ -127,7 +152,7 @@ async fn every_response_carries_a_request_id_and_text_is_compressed(app: TestApp
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let response = app
         .client
-        .get(format!("{}/", app.address))
+        .get(format!("{}/login", app.address))
         .header("x-request-id", "given-by-the-proxy")
         .header(header::ACCEPT_ENCODING, "gzip")
         .send()

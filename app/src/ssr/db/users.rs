@@ -106,6 +106,102 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>
     on_db!(db, |pool| sqlx::query_as(SQL).bind(username).fetch_optional(pool).await)
 }
 
+/// The user with this id, if any.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", user_columns!(), " from users where id = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
+/// Every user, by username.
+#[tracing::instrument(skip_all)]
+pub async fn list(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", user_columns!(), " from users order by username");
+    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+}
+
+/// How many enabled administrators exist.
+#[tracing::instrument(skip_all)]
+pub async fn count_active_admins(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar("select count(*) from users where role = 'admin' and not disabled")
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// The stored profile fields of a user, all written at once.
+#[derive(Debug, Clone)]
+pub struct ProfileUpdate<'a> {
+    /// Contact address.
+    pub email: &'a str,
+    /// Role name.
+    pub role: &'a str,
+    /// Language.
+    pub locale: &'a str,
+    /// Disabled flag.
+    pub disabled: bool,
+    /// Whether to end every session and token of the user.
+    pub end_sessions: bool,
+}
+
+/// Writes a user's profile fields; returns false when the user does not exist.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn update_profile(db: &Db, id: i64, update: &ProfileUpdate<'_>) -> Result<bool, sqlx::Error> {
+    let bump = i64::from(update.end_sessions);
+    let result = on_db!(db, |pool| {
+        sqlx::query(
+            "update users set email = $1, role = $2, locale = $3, disabled = $4, \
+             session_version = session_version + $5, updated_at = $6 where id = $7",
+        )
+        .bind(update.email)
+        .bind(update.role)
+        .bind(update.locale)
+        .bind(update.disabled)
+        .bind(bump)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    Ok(result? == 1)
+}
+
+/// Stores a new password hash and ends every existing session of the user.
+/// `must_change` marks a one-time password.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn set_password(
+    db: &Db,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<bool, sqlx::Error> {
+    let result = on_db!(db, |pool| {
+        sqlx::query(
+            "update users set password_hash = $1, must_change_password = $2, \
+             session_version = session_version + 1, updated_at = $3 where id = $4",
+        )
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    Ok(result? == 1)
+}
+
+/// Deletes a user (their API tokens go with them); false when absent.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let result = on_db!(db, |pool| {
+        sqlx::query("delete from users where id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
+    });
+    Ok(result? == 1)
+}
+
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used)]

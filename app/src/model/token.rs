@@ -1,0 +1,85 @@
+//! API tokens.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an API token may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Read only (GET).
+    Read,
+    /// Everything the owner's role allows, except managing tokens and passwords.
+    Write,
+    /// Only reporting runs (ping URLs, run reports, the Veeam job-complete webhook).
+    Ingest,
+}
+
+impl TokenScope {
+    /// Every scope.
+    pub const ALL: [TokenScope; 3] = [TokenScope::Read, TokenScope::Write, TokenScope::Ingest];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Ingest => "ingest",
+        }
+    }
+
+    /// Parses a stored or submitted name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// An API token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    /// Identifier.
+    pub id: i64,
+    /// The owner.
+    pub user_id: i64,
+    /// The owner's username.
+    pub username: String,
+    /// What the token is for, in the owner's words.
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// The first characters of the secret.
+    pub prefix: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used (updated at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A new API token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewApiToken {
+    /// A name that says where it is used (1–100 characters).
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// When it stops working; never when absent.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A created token with its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedApiToken {
+    /// The token.
+    pub token: ApiToken,
+    /// The secret: send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}

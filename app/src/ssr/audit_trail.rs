@@ -1,0 +1,125 @@
+//! Writing and reading the audit log.
+
+use super::{
+    auth::{Principal, RequestInfo},
+    db::audit::{self, AuditFilter, NewAuditRecord},
+    state::AppState,
+};
+use crate::{
+    error::AppError,
+    model::{Page, audit::AuditEntry},
+};
+
+/// What an audited action was about.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// `user`, `token`...
+    pub kind: Option<&'static str>,
+    /// Its id.
+    pub id: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+}
+
+impl Target {
+    /// A target of `kind` with an id and a name.
+    pub fn new(kind: &'static str, id: impl ToString, name: impl Into<String>) -> Self {
+        Self { kind: Some(kind), id: Some(id.to_string()), name: Some(name.into()) }
+    }
+}
+
+/// Something that happened, to be audited.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// What, such as `user.create`.
+    pub action: &'static str,
+    /// What it was about.
+    pub target: Target,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// More, in English.
+    pub details: Option<String>,
+    /// For anonymous attempts: the username that was tried.
+    pub attempted_name: Option<String>,
+}
+
+impl Event {
+    /// A successful action on `target`.
+    pub fn ok(action: &'static str, target: Target) -> Self {
+        Self { action, target, success: true, details: None, attempted_name: None }
+    }
+
+    /// Adds details.
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+}
+
+/// Appends a record for `actor` (the caller). A failure to write is logged,
+/// never shown to the user: the action itself has already happened.
+pub async fn record(state: &AppState, info: &RequestInfo, actor: Option<&Principal>, event: Event) {
+    let record = NewAuditRecord {
+        actor_id: actor.map(|p| p.user_id),
+        actor_name: actor.map(|p| p.username.clone()).or(event.attempted_name),
+        action: event.action,
+        target_type: event.target.kind,
+        target_id: event.target.id,
+        target_name: event.target.name,
+        client_ip: info.client(),
+        success: event.success,
+        details: event.details,
+    };
+    if let Err(e) = audit::append(&state.db, &record).await {
+        tracing::error!(error = %e, action = event.action, "cannot write the audit log");
+    }
+}
+
+/// The most records one page returns.
+pub const MAX_PAGE: i64 = 200;
+
+/// One page of the audit log (admins only).
+pub async fn list(
+    state: &AppState,
+    info: &RequestInfo,
+    mut filter: AuditFilter,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<AuditEntry>, AppError> {
+    info.require(crate::model::user::Role::Admin, super::auth::Access::Read)?;
+    if let Some(cursor) = cursor.filter(|c| !c.is_empty()) {
+        let id = cursor.parse::<i64>().map_err(|_| {
+            AppError::validation(
+                "cursor",
+                crate::i18n::td_string!(info.locale, errors.invalid_cursor).to_string(),
+            )
+        })?;
+        filter.before_id = Some(id);
+    }
+    let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    // One more than asked tells whether another page exists.
+    let mut rows = audit::list(&state.db, &filter, limit + 1).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            target_name: r.target_name,
+            client_ip: r.client_ip,
+            success: r.success,
+            details: r.details,
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}

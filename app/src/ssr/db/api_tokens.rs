@@ -1,0 +1,135 @@
+//! The `api_tokens` table.
+
+use chrono::{DateTime, Utc};
+
+use super::Db;
+use crate::on_db;
+
+/// A row of `api_tokens`, with its owner's username.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiTokenRow {
+    /// Primary key.
+    pub id: i64,
+    /// Owner.
+    pub user_id: i64,
+    /// Owner's username.
+    pub username: String,
+    /// The owner's label.
+    pub name: String,
+    /// `read`, `write` or `ingest`.
+    pub scope: String,
+    /// First characters of the secret.
+    pub prefix: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Last use (at minute resolution).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! token_select {
+    () => {
+        "select t.id, t.user_id, u.username, t.name, t.scope, t.prefix, t.created_at, t.expires_at, \
+         t.last_used_at, t.revoked_at from api_tokens t join users u on u.id = t.user_id"
+    };
+}
+
+/// What it takes to store a token.
+#[derive(Debug)]
+pub struct NewToken<'a> {
+    /// Owner.
+    pub user_id: i64,
+    /// Label.
+    pub name: &'a str,
+    /// Scope name.
+    pub scope: &'a str,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: &'a str,
+    /// First characters of the secret.
+    pub prefix: &'a str,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a token and returns its id.
+#[tracing::instrument(skip_all, fields(user_id = token.user_id))]
+pub async fn create(db: &Db, token: &NewToken<'_>) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "insert into api_tokens (user_id, name, scope, secret_hash, prefix, created_at, expires_at) \
+             values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        )
+        .bind(token.user_id)
+        .bind(token.name)
+        .bind(token.scope)
+        .bind(token.secret_hash)
+        .bind(token.prefix)
+        .bind(Utc::now())
+        .bind(token.expires_at)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// The token with this secret hash.
+#[tracing::instrument(skip_all)]
+pub async fn find_by_hash(db: &Db, secret_hash: &str) -> Result<Option<ApiTokenRow>, sqlx::Error> {
+    const SQL: &str = concat!(token_select!(), " where t.secret_hash = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(secret_hash).fetch_optional(pool).await)
+}
+
+/// The token with this id.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn find(db: &Db, id: i64) -> Result<Option<ApiTokenRow>, sqlx::Error> {
+    const SQL: &str = concat!(token_select!(), " where t.id = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
+/// A user's tokens (or everyone's with `None`), newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(db: &Db, user_id: Option<i64>) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
+    const SQL: &str = concat!(token_select!(), " where ($1 is null or t.user_id = $1) order by t.id desc");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(user_id).fetch_all(pool).await)
+}
+
+/// Records a use.
+pub async fn touch(db: &Db, id: i64, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update api_tokens set last_used_at = $1 where id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Revokes one token; false when it was absent or already revoked.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn revoke(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let result = on_db!(db, |pool| {
+        sqlx::query("update api_tokens set revoked_at = $1 where id = $2 and revoked_at is null")
+            .bind(Utc::now())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    });
+    Ok(result? == 1)
+}
+
+/// Revokes every live token of a user; returns how many.
+#[tracing::instrument(skip_all, fields(user_id))]
+pub async fn revoke_all_of_user(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update api_tokens set revoked_at = $1 where user_id = $2 and revoked_at is null")
+            .bind(Utc::now())
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

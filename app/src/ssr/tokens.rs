@@ -1,0 +1,103 @@
+//! API tokens: created by their owner (secret shown once), listed with
+//! their last use, revoked by their owner or an administrator.
+
+use chrono::Utc;
+
+use super::{
+    audit_trail::{self, Event, Target},
+    auth::{self, Access, RequestInfo},
+    db::api_tokens,
+    state::AppState,
+};
+use crate::{
+    error::AppError,
+    i18n::td_string,
+    model::{
+        token::{ApiToken, CreatedApiToken, NewApiToken, TokenScope},
+        user::Role,
+    },
+};
+
+/// How many characters of the secret are kept for display.
+const PREFIX_LEN: usize = 12;
+
+fn from_row(row: api_tokens::ApiTokenRow) -> ApiToken {
+    ApiToken {
+        id: row.id,
+        user_id: row.user_id,
+        username: row.username,
+        name: row.name,
+        scope: TokenScope::parse(&row.scope).unwrap_or(TokenScope::Read),
+        prefix: row.prefix,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    }
+}
+
+/// The caller's tokens; with `everyone`, an administrator sees all tokens.
+pub async fn list(state: &AppState, info: &RequestInfo, everyone: bool) -> Result<Vec<ApiToken>, AppError> {
+    let principal = info.require(Role::Viewer, Access::Account)?;
+    let owner = if everyone {
+        principal.authorize(Role::Admin, Access::Account)?;
+        None
+    } else {
+        Some(principal.user_id)
+    };
+    Ok(api_tokens::list(&state.db, owner).await?.into_iter().map(from_row).collect())
+}
+
+/// Creates a token for the caller. Tokens cannot create tokens: this needs
+/// a browser session or a bearer JWT.
+pub async fn create(
+    state: &AppState,
+    info: &RequestInfo,
+    new: NewApiToken,
+) -> Result<CreatedApiToken, AppError> {
+    let principal = info.require(Role::Viewer, Access::Account)?;
+    let locale = info.locale;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::validation("name", td_string!(locale, errors.token_name).to_string()));
+    }
+    if new.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(AppError::validation("expires_at", td_string!(locale, errors.expiry_past).to_string()));
+    }
+    let secret = auth::new_api_token_secret();
+    let hash = auth::hash_api_token_secret(&secret);
+    let prefix: String = secret.chars().take(PREFIX_LEN).collect();
+    let record = api_tokens::NewToken {
+        user_id: principal.user_id,
+        name,
+        scope: new.scope.as_str(),
+        secret_hash: &hash,
+        prefix: &prefix,
+        expires_at: new.expires_at,
+    };
+    let id = api_tokens::create(&state.db, &record).await?;
+    let event = Event::ok("token.create", Target::new("token", id, name)).details(format!(
+        "scope {}, {}",
+        new.scope.as_str(),
+        new.expires_at.map_or_else(|| "no expiry".to_owned(), |at| format!("expires {}", at.to_rfc3339()))
+    ));
+    audit_trail::record(state, info, Some(principal), event).await;
+    let row = api_tokens::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(CreatedApiToken { token: from_row(row), secret })
+}
+
+/// Revokes a token: one's own, or anyone's for an administrator.
+pub async fn revoke(state: &AppState, info: &RequestInfo, id: i64) -> Result<ApiToken, AppError> {
+    let principal = info.require(Role::Viewer, Access::Account)?;
+    let row = api_tokens::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if row.user_id != principal.user_id {
+        // Someone else's token: only an administrator may know it exists.
+        principal.authorize(Role::Admin, Access::Account).map_err(|_| AppError::NotFound)?;
+    }
+    api_tokens::revoke(&state.db, id).await?;
+    let event = Event::ok("token.revoke", Target::new("token", id, row.name.clone()))
+        .details(format!("owner {}", row.username));
+    audit_trail::record(state, info, Some(principal), event).await;
+    let row = api_tokens::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(from_row(row))
+}

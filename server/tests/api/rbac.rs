@@ -1,0 +1,323 @@
+//! The authorisation matrix: every API route, server function and page ×
+//! {anonymous, viewer, operator, admin} gets the expected answer. The
+//! tables must list every route that exists: a route added without an
+//! entry fails this test.
+
+use std::collections::BTreeSet;
+
+use app::model::user::Role;
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app_with};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Signed in with at least this role.
+    AtLeast(Role),
+}
+
+const ROLES: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+/// What each `/api/v1` operation needs. Paths as in the OpenAPI document.
+const API: &[(&str, &str, Who)] = &[
+    ("POST", "/api/v1/auth/login", Who::Anyone),
+    ("GET", "/api/v1/me", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/me/password", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/users", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/users", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/users/{id}", Who::AtLeast(Role::Admin)),
+    ("PATCH", "/api/v1/users/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/users/{id}", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/users/{id}/reset-password", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/tokens", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/tokens", Who::AtLeast(Role::Viewer)),
+    ("DELETE", "/api/v1/tokens/{id}", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/audit", Who::AtLeast(Role::Admin)),
+];
+
+/// What each server function needs.
+const SERVER_FNS: &[(&str, Who)] = &[
+    ("/api/fn/auth/me", Who::Anyone),
+    ("/api/fn/auth/login", Who::Anyone),
+    ("/api/fn/auth/logout", Who::Anyone),
+    ("/api/fn/auth/flash", Who::Anyone),
+    ("/api/fn/auth/password", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/auth/locale", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/users/list", Who::AtLeast(Role::Admin)),
+    ("/api/fn/users/create", Who::AtLeast(Role::Admin)),
+    ("/api/fn/users/update", Who::AtLeast(Role::Admin)),
+    ("/api/fn/users/reset-password", Who::AtLeast(Role::Admin)),
+    ("/api/fn/users/delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/tokens/list", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/tokens/create", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/tokens/revoke", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/audit/list", Who::AtLeast(Role::Admin)),
+];
+
+/// What each page needs (browser navigation: anonymous visitors are sent
+/// to the sign-in page, other refusals get a 403 page).
+const PAGES: &[(&str, Who)] = &[
+    ("/", Who::AtLeast(Role::Viewer)),
+    ("/jobs", Who::AtLeast(Role::Viewer)),
+    ("/reports", Who::AtLeast(Role::Viewer)),
+    ("/settings", Who::AtLeast(Role::Admin)),
+    ("/users", Who::AtLeast(Role::Admin)),
+    ("/audit", Who::AtLeast(Role::Admin)),
+    ("/profile", Who::AtLeast(Role::Viewer)),
+    ("/change-password", Who::AtLeast(Role::Viewer)),
+    ("/login", Who::Anyone),
+    ("/offline", Who::Anyone),
+];
+
+#[test]
+fn every_api_route_is_in_the_table() {
+    let document = server::api::v1::openapi();
+    let mut actual = BTreeSet::new();
+    for (path, item) in &document.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            if op.is_some() {
+                actual.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    let table: BTreeSet<_> = API.iter().map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(actual, table, "add the new API route to the RBAC table (and check its role)");
+}
+
+#[test]
+fn every_server_function_is_in_the_table() {
+    let actual: BTreeSet<String> =
+        leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()).collect();
+    let table: BTreeSet<String> = SERVER_FNS.iter().map(|(p, _)| (*p).to_owned()).collect();
+    assert_eq!(actual, table, "add the new server function to the RBAC table (and check its role)");
+}
+
+#[tokio::test]
+async fn every_page_is_in_the_table() {
+    let routes: BTreeSet<String> =
+        leptos_axum::generate_route_list(app::App).into_iter().map(|r| r.path().to_owned()).collect();
+    let table: BTreeSet<String> = PAGES.iter().map(|(p, _)| (*p).to_owned()).collect();
+    assert_eq!(routes, table, "add the new page to the RBAC table (and check its role)");
+}
+
+fn expected(who: Who, caller: Option<Role>) -> &'static str {
+    match (who, caller) {
+        (Who::Anyone, _) => "allowed",
+        (Who::AtLeast(_), None) => "unauthorized",
+        (Who::AtLeast(min), Some(role)) if role >= min => "allowed",
+        _ => "forbidden",
+    }
+}
+
+/// A request for one API route on behalf of `caller`, with whatever the
+/// route needs (a target user, a token) created first.
+async fn api_call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    caller: Option<&TestUser>,
+    token: Option<&str>,
+) -> StatusCode {
+    let target = app.add_user(Role::Viewer).await;
+    let concrete = path.replace("{id}", &target.id.to_string());
+    let (concrete, body) = match (method, path) {
+        ("POST", "/api/v1/auth/login") => {
+            (concrete, Some(json!({ "username": target.username, "password": target.password })))
+        }
+        ("POST", "/api/v1/me/password") => (
+            concrete,
+            Some(json!({ "current_password": caller.map(|c| c.password.clone()).unwrap_or_default(),
+                         "new_password": "another long passphrase" })),
+        ),
+        ("POST", "/api/v1/users") => (
+            concrete,
+            Some(
+                json!({ "username": format!("new-{}", target.id), "email": "n@example.co.jp", "role": "viewer" }),
+            ),
+        ),
+        ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
+        ("POST", "/api/v1/tokens") => (concrete, Some(json!({ "name": "rbac", "scope": "read" }))),
+        ("DELETE", "/api/v1/tokens/{id}") => {
+            // A token of the caller's own (or of the target, for anonymous calls).
+            let owner = caller.map_or(target.id, |c| c.id);
+            let id = own_token(app, owner).await;
+            (path.replace("{id}", &id.to_string()), None)
+        }
+        _ => (concrete, None),
+    };
+    app.api(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, token, body).await.status()
+}
+
+async fn own_token(app: &TestApp, user_id: i64) -> i64 {
+    let secret = app::ssr::auth::new_api_token_secret();
+    app::ssr::db::api_tokens::create(
+        &app.state.db,
+        &app::ssr::db::api_tokens::NewToken {
+            user_id,
+            name: "rbac",
+            scope: "read",
+            secret_hash: &app::ssr::auth::hash_api_token_secret(&secret),
+            prefix: "bms_",
+            expires_at: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn classify(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        s if (200..300).contains(&s) => "allowed",
+        _ => "unexpected",
+    }
+}
+
+#[tokio::test]
+async fn every_api_route_answers_each_role_as_the_table_says() {
+    let app = matrix_app().await;
+    let mut failures = vec![];
+    for (method, path, who) in API {
+        let anonymous = api_call(&app, method, path, None, None).await;
+        if classify(anonymous) != expected(*who, None) {
+            failures.push(format!("{method} {path} anonymous: {anonymous}"));
+        }
+        for role in ROLES {
+            // A fresh caller per request: some calls end the caller's sessions.
+            let caller = app.add_user(role).await;
+            let token = app.bearer(&caller).await;
+            let status = api_call(&app, method, path, Some(&caller), Some(&token)).await;
+            if classify(status) != expected(*who, Some(role)) {
+                failures.push(format!("{method} {path} as {}: {status}", role.as_str()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> Vec<(String, String)> {
+    let id = target.id.to_string();
+    let pairs: Vec<(&str, String)> = match path {
+        "/api/fn/auth/login" => {
+            vec![("username", target.username.clone()), ("password", target.password.clone())]
+        }
+        "/api/fn/auth/password" => vec![
+            ("current_password", caller.map(|c| c.password.clone()).unwrap_or_default()),
+            ("new_password", "another long passphrase".into()),
+            ("confirm_password", "another long passphrase".into()),
+        ],
+        "/api/fn/auth/locale" => vec![("locale", "ja".into())],
+        "/api/fn/users/create" => vec![
+            ("username", format!("fn-{id}")),
+            ("email", "fn@example.co.jp".into()),
+            ("role", "viewer".into()),
+            ("locale", "en".into()),
+        ],
+        "/api/fn/users/update" => vec![("id", id), ("locale", "ja".into())],
+        "/api/fn/users/reset-password" | "/api/fn/users/delete" => vec![("id", id)],
+        "/api/fn/tokens/create" => vec![("name", "rbac".into()), ("scope", "read".into())],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+#[tokio::test]
+async fn every_server_function_answers_each_role_as_the_table_says() {
+    let app = matrix_app().await;
+    let mut failures = vec![];
+    for (path, who) in SERVER_FNS {
+        for role in [None, Some(Role::Viewer), Some(Role::Operator), Some(Role::Admin)] {
+            let target = app.add_user(Role::Viewer).await;
+            let caller = match role {
+                Some(role) => Some(app.add_user(role).await),
+                None => None,
+            };
+            let client = match &caller {
+                Some(user) => app.browser_as(user).await,
+                None => app.browser(),
+            };
+            let mut form = server_fn_form(path, &target, caller.as_ref());
+            if *path == "/api/fn/tokens/revoke" {
+                let owner = caller.as_ref().map_or(target.id, |c| c.id);
+                form.push(("id".into(), own_token(&app, owner).await.to_string()));
+            }
+            let status =
+                client.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap().status();
+            if classify(status) != expected(*who, role) {
+                failures.push(format!("{path} as {role:?}: {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test]
+async fn every_page_answers_each_role_as_the_table_says() {
+    let app = matrix_app().await;
+    let mut failures = vec![];
+    for (path, who) in PAGES {
+        for role in [None, Some(Role::Viewer), Some(Role::Operator), Some(Role::Admin)] {
+            let client = match role {
+                Some(role) => app.browser_as(&app.add_user(role).await).await,
+                None => app.browser(),
+            };
+            let response = client
+                .get(format!("{}{path}", app.address))
+                .header(header::ACCEPT, "text/html")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let outcome = match status.as_u16() {
+                302 | 303
+                    if response.headers()[header::LOCATION].to_str().unwrap().starts_with("/login?next=") =>
+                {
+                    "unauthorized"
+                }
+                403 => "forbidden",
+                200 => "allowed",
+                _ => "unexpected",
+            };
+            if outcome != expected(*who, role) {
+                failures.push(format!("{path} as {role:?}: {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A console whose sign-in limit does not get in the way of signing in
+/// hundreds of test users from one address.
+async fn matrix_app() -> TestApp {
+    spawn_app_with(app::ssr::db::test_support::TestBackend::Sqlite, |s| s.login_rate_per_minute = 100_000)
+        .await
+        .unwrap()
+}
+
+/// The JSON error body of refusals.
+#[tokio::test]
+async fn refusals_carry_a_json_error_body() {
+    let app = matrix_app().await;
+    let response = app.api(Method::GET, "/api/v1/users", None, None).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert!(body["error"]["message"].is_string());
+    let viewer = app.add_user(Role::Viewer).await;
+    let token = app.bearer(&viewer).await;
+    let response = app.api(Method::GET, "/api/v1/users", Some(&token), None).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "forbidden");
+}
