@@ -38,7 +38,17 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "hydrated", use: { ...devices["Desktop Chrome"], javaScriptEnabled: true } },
-    { name: "no-js", use: { ...devices["Desktop Chrome"], javaScriptEnabled: false } },
+    // Signs the test administrator in once and keeps the cookie for the rest.
+    { name: "setup", testMatch: /auth\.setup\.ts/ },
+    {
+      name: "hydrated",
+      dependencies: ["setup"],
+      use: { ...devices["Desktop Chrome"], javaScriptEnabled: true, storageState: "artifacts/admin-state.json" },
+    },
+    {
+      name: "no-js",
+      dependencies: ["setup"],
+      use: { ...devices["Desktop Chrome"], javaScriptEnabled: false, storageState: "artifacts/admin-state.json" },
+    },
   ],
 });

@@ -9,6 +9,7 @@ pub mod tokens;
 pub mod users;
 
 /// Parses an optional text field: empty means absent.
+#[cfg(feature = "ssr")]
 pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }

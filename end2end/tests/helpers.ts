@@ -1,5 +1,5 @@
 // Shared helpers for the browser tests.
-import { Page, TestInfo, expect } from "@playwright/test";
+import { Browser, Page, TestInfo, expect } from "@playwright/test";
 import * as path from "node:path";
 
 /** Whether this project runs with JavaScript (and so hydrates). */
@@ -17,4 +17,37 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   const file = path.join(__dirname, "..", "artifacts", "screenshots", `${testInfo.project.name}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   await testInfo.attach(name, { path: file, contentType: "image/png" });
+}
+
+/** The administrator global-setup creates with a known password. */
+export const E2E_ADMIN = "e2e-admin";
+export const E2E_ADMIN_PASSWORD = "e2e admin passphrase 42";
+
+/** A browser context with nobody signed in, honouring the project's JavaScript setting. */
+export async function anonymousPage(browser: Browser, testInfo: TestInfo): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: testInfo.project.use.baseURL,
+    javaScriptEnabled: hydrated(testInfo),
+    storageState: { cookies: [], origins: [] },
+  });
+  return context.newPage();
+}
+
+/** Signs in through the form; for a one-time password, sets `newPassword` on the forced page. */
+export async function signIn(page: Page, testInfo: TestInfo, username: string, password: string, newPassword?: string) {
+  await page.goto("/login");
+  if (hydrated(testInfo)) await waitForHydration(page);
+  await page.getByLabel(/Username|ユーザー名/).fill(username);
+  await page.getByLabel(/^(Password|パスワード)/).fill(password);
+  await page.getByTestId("login-form").getByRole("button").click();
+  if (newPassword) {
+    await expect(page).toHaveURL(/\/change-password/);
+    if (hydrated(testInfo)) await waitForHydration(page);
+    await page.getByLabel(/Current password|現在のパスワード/).fill(password);
+    await page.getByLabel(/^(New password|新しいパスワード)$/).fill(newPassword);
+    await page.getByLabel(/New password again|新しいパスワード（確認）/).fill(newPassword);
+    await page.getByTestId("password-form").getByRole("button").click();
+    await expect(page).not.toHaveURL(/\/change-password/);
+  }
+  await expect(page.getByTestId("user-menu")).toContainText(username);
 }

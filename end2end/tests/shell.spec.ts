@@ -13,7 +13,7 @@ test.describe("the app shell", () => {
     await expect(page.locator("html")).toHaveAttribute("lang", "en");
     await expect(page.locator(".brand-full")).toHaveText("Backup Management System");
     const nav = page.getByRole("navigation", { name: "Main navigation" });
-    for (const name of ["Dashboard", "Jobs", "Reports", "Settings", "Users"]) {
+    for (const name of ["Dashboard", "Jobs", "Reports", "Settings", "Users", "Audit log"]) {
       await expect(nav.getByRole("link", { name })).toBeVisible();
     }
     await expect(nav.getByRole("link", { name: "Dashboard" })).toHaveAttribute("aria-current", "page");
@@ -80,11 +80,14 @@ test.describe("the app shell", () => {
       locale: "ja-JP",
       javaScriptEnabled: hydrated(testInfo),
       baseURL: testInfo.project.use.baseURL,
+      storageState: { cookies: [], origins: [] },
     });
     const page = await context.newPage();
     await page.goto("/");
+    await expect(page).toHaveURL(/\/login\?next=%2F$/);
     await expect(page.locator("html")).toHaveAttribute("lang", "ja");
-    await expect(page.getByRole("heading", { level: 1 })).toHaveText("ダッシュボード");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("サインイン");
+    await screenshot(page, testInfo, "login-ja");
     await context.close();
   });
 

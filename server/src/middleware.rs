@@ -114,7 +114,7 @@ fn error_with_code(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// Resolves the caller, enforces CSRF and the API rate limit, stores a
 /// [`RequestInfo`] in the request, and renews an active browser session
-/// (or clears a stale cookie) on the way out.
+/// on the way out.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if is_public_asset(request.uri().path()) {
         return next.run(request).await;
@@ -141,16 +141,20 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     }
 
     let has_bearer = headers.contains_key(header::AUTHORIZATION);
-    let (principal, stale_cookie) = match auth::resolve(&state.db, &state.keys, headers).await {
-        Ok(principal) => (Some(principal), false),
-        Err(Credentials::None) => (None, false),
+    let principal = match auth::resolve(&state.db, &state.keys, headers).await {
+        Ok(principal) => Some(principal),
+        Err(Credentials::None) => None,
         Err(Credentials::Invalid) if has_bearer => {
             let mut response = AppError::Unauthorized.into_response();
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
         }
-        // A stale cookie makes the visitor anonymous; it is cleared below.
-        Err(Credentials::Invalid) => (None, true),
+        // A stale cookie (expired, or from before a password change) makes
+        // the visitor anonymous. It is deliberately not cleared: a request
+        // still carrying the old cookie may finish after a newer cookie was
+        // set by a concurrent one (a password change), and clearing would
+        // sign the user out. The next sign-in overwrites it anyway.
+        Err(Credentials::Invalid) => None,
     };
     let locale = locale::chosen(headers)
         .or_else(|| principal.as_ref().map(|p| ui_locale(p.locale)))
@@ -168,9 +172,6 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         .get_all(header::SET_COOKIE)
         .iter()
         .any(|v| v.as_bytes().starts_with(auth::SESSION_COOKIE.as_bytes()));
-    if stale_cookie && !sets_session {
-        append_cookie(&mut response, &auth::clear_session_cookie(&state.settings));
-    }
     if let Some((issued_at, Some(user_id))) = session_issued_at {
         let ttl = accounts::token_ttl(&state);
         // Sliding sessions: once half the lifetime has passed, an active

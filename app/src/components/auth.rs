@@ -54,10 +54,18 @@ fn login_url(path: &str) -> String {
 fn redirector() -> impl Fn(String) + Clone + Send + Sync + 'static {
     let navigate = use_navigate();
     move |url: String| {
+        // A page request is answered with a real redirect whatever the
+        // client asked for (leptos_axum::redirect only does so for clients
+        // that accept HTML).
         #[cfg(feature = "ssr")]
         {
             let _ = &navigate;
-            leptos_axum::redirect(&url);
+            if let (Some(response), Ok(location)) =
+                (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&url))
+            {
+                response.set_status(http::StatusCode::FOUND);
+                response.insert_header(http::header::LOCATION, location);
+            }
         }
         #[cfg(not(feature = "ssr"))]
         {
@@ -159,7 +167,10 @@ pub fn UserMenu() -> impl IntoView {
                         view! {
                             <div class="user-menu" data-testid="user-menu">
                                 <a href="/profile" class="user-name" title=move || role_name(i18n.get_locale(), role)>
-                                    <span class="user-icon" aria-hidden="true">"👤"</span>
+                                    <svg class="user-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                                        <circle cx="12" cy="8" r="4" fill="none" stroke="currentColor" stroke-width="2" />
+                                        <path d="M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7" fill="none" stroke="currentColor" stroke-width="2" />
+                                    </svg>
                                     <span class="user-label">{me.user.username.clone()}</span>
                                 </a>
                                 <ActionForm action=logout attr:class="pref-form">

@@ -29,22 +29,30 @@ pub fn PasswordForm(#[prop(into)] next: Signal<String>) -> impl IntoView {
         <ActionForm action=change attr:class="card form" attr:data-testid="password-form">
             <input type="hidden" name="next" value=next />
             <FormAlert error=error />
-            <label>
-                <span>{t!(i18n, auth.current_password)}</span>
-                <input type="password" name="current_password" autocomplete="current-password" required />
+            <div class="field">
+                <label for="current_password">{t!(i18n, auth.current_password)}</label>
+                <input id="current_password" type="password" name="current_password" autocomplete="current-password" required />
                 <FieldError error=error field="current_password" />
-            </label>
-            <label>
-                <span>{t!(i18n, auth.new_password)}</span>
-                <input type="password" name="new_password" autocomplete="new-password" minlength="12" required />
-                <small class="hint">{t!(i18n, auth.password_hint)}</small>
+            </div>
+            <div class="field">
+                <label for="new_password">{t!(i18n, auth.new_password)}</label>
+                <input
+                    id="new_password"
+                    type="password"
+                    name="new_password"
+                    autocomplete="new-password"
+                    minlength="12"
+                    required
+                    aria-describedby="new_password_hint"
+                />
+                <small id="new_password_hint" class="hint">{t!(i18n, auth.password_hint)}</small>
                 <FieldError error=error field="new_password" />
-            </label>
-            <label>
-                <span>{t!(i18n, auth.confirm_password)}</span>
-                <input type="password" name="confirm_password" autocomplete="new-password" minlength="12" required />
+            </div>
+            <div class="field">
+                <label for="confirm_password">{t!(i18n, auth.confirm_password)}</label>
+                <input id="confirm_password" type="password" name="confirm_password" autocomplete="new-password" minlength="12" required />
                 <FieldError error=error field="confirm_password" />
-            </label>
+            </div>
             <button type="submit" class="button" disabled=move || change.pending().get()>
                 {t!(i18n, auth.change_password)}
             </button>

@@ -101,6 +101,14 @@ fn TokensSection() -> impl IntoView {
         Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_my_tokens());
     let create_error = last_error(create.value());
     let revoke_error = last_error(revoke.value());
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = create_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <section class="card" data-testid="tokens">
             <h2>{t!(i18n, tokens.title)}</h2>
@@ -111,13 +119,13 @@ fn TokensSection() -> impl IntoView {
                 }),
                 _ => None,
             }}
-            <ActionForm action=create attr:class="form inline-form" attr:data-testid="token-form">
+            <ActionForm action=create node_ref=create_form attr:class="form inline-form" attr:data-testid="token-form">
                 <FormAlert error=create_error />
-                <label>
-                    <span>{t!(i18n, tokens.name)}</span>
-                    <input type="text" name="name" maxlength="100" required placeholder=move || t_string!(i18n, tokens.name_placeholder).to_string() />
+                <div class="field">
+                    <label for="token-name">{t!(i18n, tokens.name)}</label>
+                    <input id="token-name" type="text" name="name" maxlength="100" required placeholder=move || t_string!(i18n, tokens.name_placeholder).to_string() />
                     <FieldError error=create_error field="name" />
-                </label>
+                </div>
                 <label>
                     <span>{t!(i18n, tokens.scope)}</span>
                     <select name="scope">
@@ -126,11 +134,11 @@ fn TokensSection() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <label>
-                    <span>{t!(i18n, tokens.expires_in_days)}</span>
-                    <input type="number" name="expires_in_days" min="1" max="3650" inputmode="numeric" />
+                <div class="field">
+                    <label for="token-expiry">{t!(i18n, tokens.expires_in_days)}</label>
+                    <input id="token-expiry" type="number" name="expires_in_days" min="1" max="3650" inputmode="numeric" />
                     <FieldError error=create_error field="expires_in_days" />
-                </label>
+                </div>
                 <button type="submit" class="button">{t!(i18n, tokens.create)}</button>
             </ActionForm>
             <FormAlert error=revoke_error />

@@ -47,6 +47,14 @@ fn UsersAdmin() -> impl IntoView {
         |_| list_users(),
     );
     let create_error = last_error(create.value());
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = create_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     let row_error = Signal::derive(move || {
         last_error(update.value())
             .get()
@@ -72,18 +80,18 @@ fn UsersAdmin() -> impl IntoView {
         }}
         <section class="card">
             <h2>{t!(i18n, users.create_title)}</h2>
-            <ActionForm action=create attr:class="form form-grid" attr:data-testid="create-user-form">
+            <ActionForm action=create node_ref=create_form attr:class="form form-grid" attr:data-testid="create-user-form">
                 <FormAlert error=create_error />
-                <label>
-                    <span>{t!(i18n, auth.username)}</span>
-                    <input type="text" name="username" required maxlength="64" autocapitalize="none" spellcheck="false" />
+                <div class="field">
+                    <label for="new-username">{t!(i18n, auth.username)}</label>
+                    <input id="new-username" type="text" name="username" required maxlength="64" autocapitalize="none" spellcheck="false" />
                     <FieldError error=create_error field="username" />
-                </label>
-                <label>
-                    <span>{t!(i18n, users.email)}</span>
-                    <input type="email" name="email" required />
+                </div>
+                <div class="field">
+                    <label for="new-email">{t!(i18n, users.email)}</label>
+                    <input id="new-email" type="email" name="email" required />
                     <FieldError error=create_error field="email" />
-                </label>
+                </div>
                 <label>
                     <span>{t!(i18n, users.role)}</span>
                     <RoleSelect selected=Role::Viewer />
@@ -95,12 +103,19 @@ fn UsersAdmin() -> impl IntoView {
                         <option value="en">{td_string!(Locale::en, lang.en)}</option>
                     </select>
                 </label>
-                <label class="span-2">
-                    <span>{t!(i18n, users.initial_password)}</span>
-                    <input type="password" name="password" autocomplete="new-password" minlength="12" />
-                    <small class="hint">{t!(i18n, users.initial_password_hint)}</small>
+                <div class="field span-2">
+                    <label for="new-password">{t!(i18n, users.initial_password)}</label>
+                    <input
+                        id="new-password"
+                        type="password"
+                        name="password"
+                        autocomplete="new-password"
+                        minlength="12"
+                        aria-describedby="new-password-hint"
+                    />
+                    <small id="new-password-hint" class="hint">{t!(i18n, users.initial_password_hint)}</small>
                     <FieldError error=create_error field="password" />
-                </label>
+                </div>
                 <div class="span-2">
                     <button type="submit" class="button" disabled=move || create.pending().get()>
                         {t!(i18n, users.create)}
@@ -190,7 +205,7 @@ fn UserRow(
                 }}
             </td>
             <td><DateTime at=user.created_at /></td>
-            <td class="actions">
+            <td><div class="actions">
                 <ActionForm action=update attr:class="inline">
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="disabled" value=if disabled { "false" } else { "true" } />
@@ -212,7 +227,7 @@ fn UserRow(
                         </button>
                     </ActionForm>
                 </details>
-            </td>
+            </div></td>
         </tr>
     }
 }

@@ -576,3 +576,46 @@ async fn https_consoles_send_hsts_and_secure_cookies() {
         "{cookie}"
     );
 }
+
+async fn an_active_session_is_renewed_after_half_its_lifetime(app: TestApp) {
+    let user = app.add_user(Role::Viewer).await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": user.id.to_string(), "sv": 0, "kind": "session", "iat": now - 7 * 3600, "exp": now + 5 * 3600});
+    let secret = "test secret: not for production use, 32+ bytes";
+    let old = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let response = app
+        .client
+        .post(format!("{}/api/fn/auth/me", app.address))
+        .header(header::COOKIE, format!("bms_session={old}"))
+        .header(header::ORIGIN, &app.address)
+        .send()
+        .await
+        .unwrap();
+    let renewed = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("bms_session="))
+        .expect("a renewed session cookie");
+    assert!(renewed.contains("Max-Age=43200"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["username"], user.username.as_str());
+
+    // A fresh session is not renewed on every request.
+    let browser = app.browser_as(&user).await;
+    let response = browser.post(format!("{}/api/fn/auth/me", app.address)).send().await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("bms_session="))
+    );
+}
+both_backends!(session_renewal, an_active_session_is_renewed_after_half_its_lifetime);
