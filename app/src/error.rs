@@ -28,6 +28,12 @@ pub enum AppError {
         /// What is wrong.
         message: String,
     },
+    /// The request body is too large.
+    #[error("{message}")]
+    PayloadTooLarge {
+        /// What the limit is.
+        message: String,
+    },
     /// The caller is signed in but their role (or token scope) does not allow this.
     #[error("forbidden")]
     Forbidden,
@@ -76,6 +82,7 @@ impl AppError {
             Self::Forbidden | Self::PasswordChangeRequired => 403,
             Self::Validation { .. } => 422,
             Self::BadRequest { .. } => 400,
+            Self::PayloadTooLarge { .. } => 413,
             Self::Conflict { .. } => 409,
             Self::RateLimited { .. } => 429,
             Self::Unavailable => 503,
@@ -93,6 +100,7 @@ impl AppError {
             Self::PasswordChangeRequired => "password_change_required",
             Self::Validation { .. } => "validation",
             Self::BadRequest { .. } => "bad_request",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",

@@ -4,7 +4,10 @@
 //! document.
 
 pub mod audit;
+pub mod dashboard;
 pub mod flash;
+pub mod job;
+pub mod schedule;
 pub mod token;
 pub mod user;
 

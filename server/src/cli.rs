@@ -40,6 +40,11 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
                                       /api/v1 requests per minute per address,
                                       default 600, 0 for no limit
   trust_proxy     BMS_TRUST_PROXY     true: client address from X-Forwarded-For
+  timezone        BMS_TIMEZONE        IANA zone of schedules without one and of
+                                      daily figures, default Asia/Tokyo
+  monitor_interval_seconds  BMS_MONITOR_INTERVAL_SECONDS
+                                      how often late/missed/overdue jobs are
+                                      looked for, default 15
 
 An unknown key or BMS_ variable is an error that names it.";
 

@@ -49,6 +49,8 @@ struct RawSettings {
     login_rate_per_minute: u32,
     api_rate_per_minute: u32,
     trust_proxy: bool,
+    timezone: String,
+    monitor_interval_seconds: u64,
 }
 
 impl Default for RawSettings {
@@ -67,6 +69,8 @@ impl Default for RawSettings {
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,
+            timezone: "Asia/Tokyo".into(),
+            monitor_interval_seconds: 15,
         }
     }
 }
@@ -86,6 +90,8 @@ const KEYS: &[&str] = &[
     "login_rate_per_minute",
     "api_rate_per_minute",
     "trust_proxy",
+    "timezone",
+    "monitor_interval_seconds",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -257,6 +263,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     if raw.login_rate_per_minute == 0 {
         return Err(invalid("login_rate_per_minute", "must be at least 1"));
     }
+    let timezone: chrono_tz::Tz = raw.timezone.trim().parse().map_err(|_| {
+        invalid("timezone", format!("`{}` is not an IANA time zone such as Asia/Tokyo", raw.timezone))
+    })?;
+    if !(1..=3600).contains(&raw.monitor_interval_seconds) {
+        return Err(invalid("monitor_interval_seconds", "expected 1 to 3600 seconds"));
+    }
 
     Ok(Settings {
         environment: if production { Environment::Production } else { Environment::Development },
@@ -272,6 +284,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         login_rate_per_minute: raw.login_rate_per_minute,
         api_rate_per_minute: raw.api_rate_per_minute,
         trust_proxy: raw.trust_proxy,
+        timezone,
+        monitor_interval_seconds: raw.monitor_interval_seconds,
     })
 }
 
@@ -358,6 +372,7 @@ mod tests {
             ("BMS_SESSION_HOURS", "0", "session_hours"),
             ("BMS_SESSION_HOURS", "twelve", "session_hours"),
             ("BMS_TRUST_PROXY", "maybe", "trust_proxy"),
+            ("BMS_TIMEZONE", "Mars/Olympus", "timezone"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");

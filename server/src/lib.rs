@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod middleware;
 pub mod routes;
+pub mod scheduler;
 pub mod startup;
 pub mod telemetry;
 

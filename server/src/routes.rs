@@ -2,4 +2,5 @@
 
 pub mod health;
 pub mod manifest;
+pub mod ping;
 pub mod prefs;

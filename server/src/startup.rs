@@ -39,7 +39,7 @@ use tower_http::{
 use crate::{
     api,
     middleware::{authenticate, security_headers, server_fn_status},
-    routes::{health, manifest, prefs},
+    routes::{health, manifest, ping, prefs},
 };
 
 /// A built, bound, not yet running console.
@@ -48,6 +48,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     first_admin: FirstAdmin,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -71,6 +72,7 @@ impl Application {
         let address = listener.local_addr().context("the listener has no local address")?;
         let keys = Keys::load(&settings).context("cannot load the signing keys")?;
         let limits = Arc::new(RateLimits::new(&settings));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = AppState {
             leptos_options: leptos_options(address),
             db,
@@ -78,9 +80,11 @@ impl Application {
             started_at: Instant::now(),
             keys,
             limits,
+            events: Default::default(),
+            stopping,
         };
         let router = router(state.clone());
-        Ok(Self { listener, router, state, first_admin })
+        Ok(Self { listener, router, state, first_admin, stop })
     }
 
     /// The bound address.
@@ -113,15 +117,22 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, router, state, .. } = self;
-        let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
-        let pruning = tokio::spawn(prune_rate_limits(state.clone(), stopped));
+        let Self { listener, router, state, stop, .. } = self;
+        let pruning = tokio::spawn(prune_rate_limits(state.clone(), state.stopping.clone()));
+        let monitor =
+            tokio::spawn(crate::scheduler::watch_expectations(state.clone(), state.stopping.clone()));
+        // Background tasks and event streams end as soon as shutdown starts;
+        // ordinary requests in flight are allowed to finish.
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(signal)
             .await
             .context("the HTTP server failed")?;
-        let _ = stop_tasks.send(true);
         let _ = pruning.await;
+        let _ = monitor.await;
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -164,9 +175,12 @@ pub fn router(state: AppState) -> Router {
         .route("/manifest.webmanifest", get(manifest::manifest))
         .route("/prefs/theme", post(prefs::set_theme))
         .route("/prefs/locale", post(prefs::set_locale))
+        .route("/ping/{token}", get(ping::success).post(ping::success))
+        .route("/ping/{token}/{action}", get(ping::action).post(ping::action))
         .merge(api::v1::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::extract::DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state.clone())

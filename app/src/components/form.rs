@@ -12,6 +12,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
     match error {
         AppError::Validation { message, .. }
         | AppError::BadRequest { message }
+        | AppError::PayloadTooLarge { message }
         | AppError::Conflict { message }
         | AppError::InvalidCredentials { message } => message.clone(),
         AppError::NotFound => td_string!(locale, errors.not_found).to_string(),

@@ -9,6 +9,8 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod jobs;
+pub mod runs;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 pub mod users;
@@ -60,6 +62,34 @@ macro_rules! on_db {
         match $db {
             $crate::ssr::db::Db::Sqlite($pool) => $body,
             $crate::ssr::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction on the concrete backend, with
+/// `$tx` bound to the transaction and `$lock` to whether `select ... for
+/// update` is needed to lock a row (PostgreSQL; SQLite's `begin immediate`
+/// already holds the database's write lock for the whole transaction, so a
+/// read-then-write cannot race another writer). Commits when `$body`
+/// succeeds; an early `?` rolls back.
+#[macro_export]
+macro_rules! on_tx {
+    ($db:expr, |$tx:ident, $lock:ident| $body:expr) => {
+        match $db {
+            $crate::ssr::db::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("begin immediate").await?;
+                let $lock = false;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::ssr::db::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let $lock = true;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
         }
     };
 }

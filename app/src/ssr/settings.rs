@@ -103,6 +103,10 @@ pub struct Settings {
     pub api_rate_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
+    /// The time zone of schedules without one, daily figures and messages.
+    pub timezone: chrono_tz::Tz,
+    /// How often the scheduler looks for late, missed and overdue jobs.
+    pub monitor_interval_seconds: u64,
 }
 
 impl Settings {
@@ -134,6 +138,8 @@ impl Settings {
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,
+            timezone: chrono_tz::Asia::Tokyo,
+            monitor_interval_seconds: 15,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Instant};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use super::{db::Db, keys::Keys, limits::RateLimits, settings::Settings};
+use super::{db::Db, events::EventHub, keys::Keys, limits::RateLimits, settings::Settings};
 
 /// Shared, cheaply cloneable application state.
 #[derive(Clone, Debug, FromRef)]
@@ -22,4 +22,9 @@ pub struct AppState {
     pub keys: Keys,
     /// Rate limiters.
     pub limits: Arc<RateLimits>,
+    /// Live events for dashboards.
+    pub events: EventHub,
+    /// Becomes `true` when the server starts shutting down (long-lived
+    /// responses such as event streams end then).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -35,9 +35,22 @@ impl axum::response::IntoResponse for ApiRejection {
 
 impl From<JsonRejection> for ApiRejection {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return Self(too_large());
+        }
         Self(AppError::BadRequest { message: rejection.body_text() })
     }
 }
+
+/// The answer to a body over the limit.
+pub fn too_large() -> AppError {
+    AppError::PayloadTooLarge {
+        message: format!("the request body is larger than {} bytes (1 MiB)", BODY_LIMIT),
+    }
+}
+
+/// The largest request body accepted (run reports carry at most 10 KB of log).
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 impl From<PathRejection> for ApiRejection {
     fn from(rejection: PathRejection) -> Self {

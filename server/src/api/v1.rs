@@ -2,11 +2,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod events;
+pub mod jobs;
 pub mod tokens;
 pub mod users;
 
 use app::ssr::state::AppState;
-use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    http::StatusCode,
+    response::IntoResponse,
+    routing::{get, post},
+};
 use serde::Serialize;
 use utoipa::{
     Modify, OpenApi, ToSchema,
@@ -68,7 +75,9 @@ impl Modify for BearerAuth {
         (name = "auth", description = "Signing in and the caller's own account"),
         (name = "users", description = "User management (administrators)"),
         (name = "tokens", description = "API tokens"),
-        (name = "audit", description = "The audit log (administrators)")
+        (name = "audit", description = "The audit log (administrators)"),
+        (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
+        (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)")
     )
 )]
 struct ApiDoc;
@@ -85,7 +94,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(jobs::list, jobs::create))
+        .routes(routes!(jobs::get, jobs::update, jobs::delete))
+        .routes(routes!(jobs::pause))
+        .routes(routes!(jobs::resume))
+        .routes(routes!(jobs::report))
+        .routes(routes!(jobs::list_runs))
+        .routes(routes!(jobs::get_run))
+        .routes(routes!(jobs::veeam_job_complete))
+        .routes(routes!(events::events))
 }
+
+/// The design's original paths, served by the same handlers (and checked
+/// by the same role rules) as their `/api/v1` twins.
+pub const ALIASES: &[(&str, &str, &str)] = &[
+    ("GET", "/api/jobs", "/api/v1/jobs"),
+    ("POST", "/api/jobs", "/api/v1/jobs"),
+    ("GET", "/api/jobs/{id}", "/api/v1/jobs/{id}"),
+    ("DELETE", "/api/jobs/{id}", "/api/v1/jobs/{id}"),
+    ("GET", "/api/history", "/api/v1/runs"),
+    ("POST", "/api/veeam/job-complete", "/api/v1/veeam/job-complete"),
+];
 
 /// The OpenAPI document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -98,6 +127,10 @@ pub fn router() -> Router<AppState> {
     let (router, document) = routes().split_for_parts();
     let document = std::sync::Arc::new(document);
     router
+        .route("/api/jobs", get(jobs::list).post(jobs::create))
+        .route("/api/jobs/{id}", get(jobs::get).delete(jobs::delete))
+        .route("/api/history", get(jobs::list_runs))
+        .route("/api/veeam/job-complete", post(jobs::veeam_job_complete))
         .route("/api/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

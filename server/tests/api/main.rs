@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod helpers;
+mod jobs;
 mod logs;
 mod rbac;
 mod shell;

@@ -1,0 +1,387 @@
+//! Backup jobs and their runs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::schedule::Schedule;
+
+/// Where a job's runs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobSource {
+    /// Any tool, reporting through ping URLs or the API.
+    #[default]
+    Push,
+    /// Veeam Backup & Replication.
+    Veeam,
+}
+
+impl JobSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobSource::Push => "push",
+            JobSource::Veeam => "veeam",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "push" => Some(JobSource::Push),
+            "veeam" => Some(JobSource::Veeam),
+            _ => None,
+        }
+    }
+}
+
+/// What a job's most recent news says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// A run failed.
+    Failed,
+    /// An expected run did not happen.
+    Missed,
+    /// A run has been going for longer than expected.
+    Overdue,
+    /// The expected time has passed; still within the grace period.
+    Late,
+    /// The last run ended with warnings.
+    Warning,
+    /// A run is in progress.
+    Running,
+    /// The last run succeeded.
+    Ok,
+    /// No run yet.
+    New,
+    /// Not expected to run for now.
+    Paused,
+}
+
+impl JobState {
+    /// Every state, problems first.
+    pub const ALL: [JobState; 9] = [
+        JobState::Failed,
+        JobState::Missed,
+        JobState::Overdue,
+        JobState::Late,
+        JobState::Warning,
+        JobState::Running,
+        JobState::Ok,
+        JobState::New,
+        JobState::Paused,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::New => "new",
+            JobState::Ok => "ok",
+            JobState::Warning => "warning",
+            JobState::Failed => "failed",
+            JobState::Running => "running",
+            JobState::Late => "late",
+            JobState::Missed => "missed",
+            JobState::Overdue => "overdue",
+            JobState::Paused => "paused",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Whether someone should look at the job.
+    pub fn is_problem(self) -> bool {
+        matches!(
+            self,
+            JobState::Failed | JobState::Missed | JobState::Overdue | JobState::Late | JobState::Warning
+        )
+    }
+}
+
+/// How a run ended (or that it is still going).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RunResult {
+    /// In progress.
+    Running,
+    /// Succeeded.
+    Success,
+    /// Succeeded with warnings.
+    Warning,
+    /// Failed.
+    Failed,
+    /// Expected but never reported (recorded by the console).
+    Missed,
+}
+
+impl RunResult {
+    /// Every result.
+    pub const ALL: [RunResult; 5] =
+        [RunResult::Running, RunResult::Success, RunResult::Warning, RunResult::Failed, RunResult::Missed];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Running => "running",
+            RunResult::Success => "success",
+            RunResult::Warning => "warning",
+            RunResult::Failed => "failed",
+            RunResult::Missed => "missed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// How bad, for "the worst result of the day": missed and failed worst.
+    pub fn severity(self) -> u8 {
+        match self {
+            RunResult::Failed => 4,
+            RunResult::Missed => 3,
+            RunResult::Warning => 2,
+            RunResult::Success => 1,
+            RunResult::Running => 0,
+        }
+    }
+}
+
+/// A run, as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Run {
+    /// Identifier.
+    pub id: i64,
+    /// The job.
+    pub job_id: i64,
+    /// When it started (for a missed run: when it was expected).
+    pub started_at: DateTime<Utc>,
+    /// When it ended; absent while running.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Seconds from start to end.
+    pub duration_seconds: Option<i64>,
+    /// How it ended.
+    pub result: RunResult,
+    /// What the tool (or the console) said.
+    pub message: Option<String>,
+    /// Bytes processed, when the tool reports them.
+    pub bytes_processed: Option<i64>,
+    /// The tool's exit code, when known.
+    pub exit_code: Option<i64>,
+    /// The source's own id of the run (a Veeam session id, a ping rid).
+    pub external_id: Option<String>,
+}
+
+/// One run with everything known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunDetail {
+    /// The run.
+    #[serde(flatten)]
+    pub run: Run,
+    /// The job's name.
+    pub job_name: String,
+    /// The last lines of the tool's output (at most 10 KB).
+    pub log_excerpt: Option<String>,
+    /// How the run arrived: `ping`, `api`, `veeam_webhook`, `veeam_sync`, `scheduler`.
+    pub origin: String,
+}
+
+/// A backup job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Job {
+    /// Identifier.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// `push` or `veeam`.
+    pub source: JobSource,
+    /// Tags, sorted.
+    pub tags: Vec<String>,
+    /// When runs are expected.
+    pub schedule: Schedule,
+    /// How late a run may start before it counts as missed.
+    pub grace_seconds: i64,
+    /// A run going longer than this makes the job overdue.
+    pub max_duration_seconds: Option<i64>,
+    /// The current state.
+    pub state: JobState,
+    /// Whether the job is paused.
+    pub paused: bool,
+    /// When a pause ends by itself.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// The latest run.
+    pub last_run: Option<Run>,
+    /// When the next run is expected.
+    pub next_expected_at: Option<DateTime<Utc>>,
+    /// The ping URL (operators and administrators only).
+    pub ping_url: Option<String>,
+    /// Who looks after the job.
+    pub owner_id: Option<i64>,
+    /// For Veeam jobs: the job's id on its server.
+    pub veeam_job_id: Option<String>,
+    /// For Veeam jobs that disappeared from their server.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new job. Only `name` is required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewJob {
+    /// Unique name, 1–200 characters.
+    pub name: String,
+    /// Free text (at most 2,000 characters).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Must be `push` (Veeam jobs come from Veeam).
+    #[serde(default)]
+    pub source: Option<JobSource>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Expected schedule (default: none).
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    /// Grace period in seconds (default 3600).
+    #[serde(default)]
+    pub grace_seconds: Option<i64>,
+    /// Maximum duration in seconds.
+    #[serde(default)]
+    pub max_duration_seconds: Option<i64>,
+    /// Owner's user id.
+    #[serde(default)]
+    pub owner_id: Option<i64>,
+}
+
+/// Deserialises a field that may be absent (keep), null (clear) or a value.
+fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Changes to a job; absent fields stay, `null` clears the optional ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JobPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New tags (replacing the old ones).
+    pub tags: Option<Vec<String>>,
+    /// New schedule.
+    pub schedule: Option<Schedule>,
+    /// New grace period.
+    pub grace_seconds: Option<i64>,
+    /// New maximum duration; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub max_duration_seconds: Option<Option<i64>>,
+    /// New owner; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub owner_id: Option<Option<i64>>,
+}
+
+/// Pausing a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PauseRequest {
+    /// Resume by itself at this time; paused until resumed when absent.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A run reported through the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RunReport {
+    /// `running` (a start), `success`, `warning` or `failed`.
+    pub result: RunResult,
+    /// When it started (default: now, or the matching start report).
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended (default: now, for finished runs).
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// What the tool said.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Bytes processed.
+    #[serde(default)]
+    pub bytes_processed: Option<i64>,
+    /// Exit code.
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+    /// The tool's own id of the run: a start and a finish with the same id
+    /// are one run, and a run reported twice is stored once.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Output of the tool; the last 10 KB are kept.
+    #[serde(default)]
+    pub log: Option<String>,
+}
+
+/// The answer to a run report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportOutcome {
+    /// False when this report was already stored (same external id).
+    pub created: bool,
+    /// The job.
+    pub job_id: i64,
+    /// The run.
+    pub run_id: i64,
+    /// The job's state afterwards.
+    pub state: JobState,
+}
+
+/// The body of Veeam's post-job webhook (`/api/veeam/job-complete`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VeeamJobComplete {
+    /// The Veeam job's id (a UUID).
+    #[serde(default)]
+    pub veeam_job_id: Option<String>,
+    /// The Veeam job's name.
+    #[serde(default)]
+    pub job_name: Option<String>,
+    /// The Veeam session's id: the same session reported twice is stored once.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// `Success`, `Warning` or `Failed` (any case).
+    pub result: String,
+    /// RFC 3339, with or without fractional seconds.
+    #[serde(default)]
+    pub start_time: Option<String>,
+    /// RFC 3339, with or without fractional seconds.
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// Bytes processed.
+    #[serde(default)]
+    pub bytes_processed: Option<i64>,
+    /// Veeam's message.
+    #[serde(default)]
+    pub message: Option<String>,
+}

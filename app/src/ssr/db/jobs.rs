@@ -1,0 +1,437 @@
+//! The `jobs` and `job_tags` tables.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, is_unique_violation};
+use crate::on_db;
+
+/// A row of `jobs`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    /// Primary key.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// `push` or `veeam`.
+    pub source: String,
+    /// `none`, `cron` or `interval`.
+    pub schedule_kind: String,
+    /// Cron expression.
+    pub schedule_cron: Option<String>,
+    /// IANA zone of the cron expression.
+    pub schedule_timezone: Option<String>,
+    /// Interval in seconds.
+    pub schedule_interval_seconds: Option<i64>,
+    /// Grace period.
+    pub grace_seconds: i64,
+    /// Maximum duration.
+    pub max_duration_seconds: Option<i64>,
+    /// Owner.
+    pub owner_id: Option<i64>,
+    /// Current state.
+    pub state: String,
+    /// Paused flag.
+    pub paused: bool,
+    /// End of a timed pause.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// Secret of the ping URLs.
+    pub ping_token: String,
+    /// Veeam server.
+    pub veeam_server_id: Option<i64>,
+    /// Veeam job id.
+    pub veeam_job_id: Option<String>,
+    /// When a synced Veeam job disappeared.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Latest run.
+    pub last_run_id: Option<i64>,
+    /// Its start.
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// Its result.
+    pub last_result: Option<String>,
+    /// Next expected start.
+    pub next_expected_at: Option<DateTime<Utc>>,
+    /// Start of the run in progress.
+    pub running_since: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The column list of [`JobRow`].
+#[macro_export]
+macro_rules! job_columns {
+    () => {
+        "id, name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
+         schedule_interval_seconds, grace_seconds, max_duration_seconds, owner_id, state, paused, \
+         paused_until, ping_token, veeam_server_id, veeam_job_id, removed_at, last_run_id, last_run_at, \
+         last_result, next_expected_at, running_since, created_at, updated_at"
+    };
+}
+
+/// A job's definition: what users and the API set.
+#[derive(Debug, Clone)]
+pub struct Definition<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// `none`, `cron`, `interval`.
+    pub schedule_kind: &'a str,
+    /// Cron.
+    pub schedule_cron: Option<&'a str>,
+    /// Zone.
+    pub schedule_timezone: Option<&'a str>,
+    /// Interval.
+    pub schedule_interval_seconds: Option<i64>,
+    /// Grace.
+    pub grace_seconds: i64,
+    /// Maximum duration.
+    pub max_duration_seconds: Option<i64>,
+    /// Owner.
+    pub owner_id: Option<i64>,
+}
+
+/// Why a job could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteJobError {
+    /// The name is taken.
+    #[error("a job with this name exists")]
+    NameTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn name_conflict(e: sqlx::Error) -> WriteJobError {
+    if is_unique_violation(&e) { WriteJobError::NameTaken } else { WriteJobError::Db(e) }
+}
+
+/// Creates a job with its tags; returns its id.
+#[tracing::instrument(skip_all, fields(name = %def.name))]
+pub async fn create(
+    db: &Db,
+    def: &Definition<'_>,
+    source: &str,
+    ping_token: &str,
+    veeam_server_id: Option<i64>,
+    veeam_job_id: Option<&str>,
+    tags: &[String],
+    next_expected_at: Option<DateTime<Utc>>,
+) -> Result<i64, WriteJobError> {
+    let now = Utc::now();
+    let result: Result<i64, sqlx::Error> = async {
+        crate::on_tx!(db, |tx, _lock| {
+            let id: i64 = sqlx::query_scalar(
+                "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
+                 schedule_interval_seconds, grace_seconds, max_duration_seconds, owner_id, state, paused, \
+                 ping_token, veeam_server_id, veeam_job_id, next_expected_at, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', false, $11, $12, $13, $14, $15, $15) \
+                 returning id",
+            )
+            .bind(def.name)
+            .bind(def.description)
+            .bind(source)
+            .bind(def.schedule_kind)
+            .bind(def.schedule_cron)
+            .bind(def.schedule_timezone)
+            .bind(def.schedule_interval_seconds)
+            .bind(def.grace_seconds)
+            .bind(def.max_duration_seconds)
+            .bind(def.owner_id)
+            .bind(ping_token)
+            .bind(veeam_server_id)
+            .bind(veeam_job_id)
+            .bind(next_expected_at)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for tag in tags {
+                sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
+                    .bind(id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(id)
+        })
+    }
+    .await;
+    result.map_err(name_conflict)
+}
+
+/// Replaces a job's definition and tags; `next_expected_at` is recomputed
+/// by the caller from the new schedule. False when the job does not exist.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn update_definition(
+    db: &Db,
+    id: i64,
+    def: &Definition<'_>,
+    tags: &[String],
+    next_expected_at: Option<DateTime<Utc>>,
+) -> Result<bool, WriteJobError> {
+    let now = Utc::now();
+    let result: Result<bool, sqlx::Error> = async {
+        crate::on_tx!(db, |tx, _lock| {
+            let changed = sqlx::query(
+                "update jobs set name = $1, description = $2, schedule_kind = $3, schedule_cron = $4, \
+                 schedule_timezone = $5, schedule_interval_seconds = $6, grace_seconds = $7, \
+                 max_duration_seconds = $8, owner_id = $9, next_expected_at = $10, updated_at = $11 \
+                 where id = $12",
+            )
+            .bind(def.name)
+            .bind(def.description)
+            .bind(def.schedule_kind)
+            .bind(def.schedule_cron)
+            .bind(def.schedule_timezone)
+            .bind(def.schedule_interval_seconds)
+            .bind(def.grace_seconds)
+            .bind(def.max_duration_seconds)
+            .bind(def.owner_id)
+            .bind(next_expected_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if changed {
+                sqlx::query("delete from job_tags where job_id = $1").bind(id).execute(&mut *tx).await?;
+                for tag in tags {
+                    sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
+                        .bind(id)
+                        .bind(tag)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            Ok(changed)
+        })
+    }
+    .await;
+    result.map_err(name_conflict)
+}
+
+/// One job.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn find(db: &Db, id: i64) -> Result<Option<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", job_columns!(), " from jobs where id = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
+/// The job with this ping token.
+#[tracing::instrument(skip_all)]
+pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", job_columns!(), " from jobs where ping_token = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(token).fetch_optional(pool).await)
+}
+
+/// The Veeam job with this id (on any server), or else the job with this name.
+#[tracing::instrument(skip_all)]
+pub async fn find_veeam(
+    db: &Db,
+    veeam_job_id: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<JobRow>, sqlx::Error> {
+    if let Some(veeam_id) = veeam_job_id {
+        const SQL: &str = concat!(
+            "select ",
+            job_columns!(),
+            " from jobs where lower(veeam_job_id) = lower($1) order by id limit 1"
+        );
+        let found = on_db!(db, |pool| sqlx::query_as(SQL).bind(veeam_id).fetch_optional(pool).await)?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    match name {
+        Some(name) => {
+            const SQL: &str = concat!("select ", job_columns!(), " from jobs where name = $1");
+            on_db!(db, |pool| sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Filters of the job list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only this state.
+    pub state: Option<String>,
+    /// Only jobs with this tag.
+    pub tag: Option<String>,
+    /// Only this source.
+    pub source: Option<String>,
+    /// Name contains this (case-insensitive).
+    pub search: Option<String>,
+    /// Keyset cursor: names after this one.
+    pub after_name: Option<String>,
+}
+
+/// Jobs by name, a page at a time (keyset on the unique name).
+///
+/// The SQL is assembled from the filters actually given, so each query
+/// uses its index instead of `($1 is null or ...)` conditions the SQLite
+/// planner cannot see through.
+#[tracing::instrument(skip_all)]
+pub async fn list(db: &Db, filter: &JobFilter, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+    let mut sql = format!("select {} from jobs where 1 = 1", job_columns!());
+    let mut binds: Vec<String> = vec![];
+    let mut push = |clause: &str, value: String, sql: &mut String| {
+        binds.push(value);
+        sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
+    };
+    if let Some(state) = &filter.state {
+        push(" and state = $?", state.clone(), &mut sql);
+    }
+    if let Some(source) = &filter.source {
+        push(" and source = $?", source.clone(), &mut sql);
+    }
+    if let Some(tag) = &filter.tag {
+        push(
+            " and exists (select 1 from job_tags t where t.job_id = jobs.id and t.tag = $?)",
+            tag.clone(),
+            &mut sql,
+        );
+    }
+    if let Some(search) = &filter.search {
+        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        push(" and lower(name) like $? escape '\\'", format!("%{escaped}%"), &mut sql);
+    }
+    if let Some(after) = &filter.after_name {
+        push(" and name > $?", after.clone(), &mut sql);
+    }
+    sql.push_str(&format!(" order by name limit {}", limit.clamp(1, 500)));
+    let sql = sqlx::AssertSqlSafe(sql);
+    on_db!(db, |pool| {
+        let mut query = sqlx::query_as(sql);
+        for value in &binds {
+            query = query.bind(value);
+        }
+        query.fetch_all(pool).await
+    })
+}
+
+/// Jobs that need attention, worst first: the dashboard's list.
+#[tracing::instrument(skip_all)]
+pub async fn problems(db: &Db, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ",
+        job_columns!(),
+        " from jobs where state in ('failed', 'missed', 'overdue', 'late', 'warning') \
+         order by case state when 'failed' then 0 when 'missed' then 1 when 'overdue' then 2 \
+         when 'late' then 3 else 4 end, last_run_at desc, name limit $1"
+    );
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(limit).fetch_all(pool).await)
+}
+
+/// How many jobs are in each state.
+#[tracing::instrument(skip_all)]
+pub async fn count_by_state(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as("select state, count(*) from jobs group by state").fetch_all(pool).await
+    })
+}
+
+/// The tags of these jobs.
+#[tracing::instrument(skip_all)]
+pub async fn tags_of(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    // In chunks, so a page of jobs is one or two queries whatever its size.
+    for chunk in job_ids.chunks(200) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select job_id, tag from job_tags where job_id in ({}) order by tag",
+            placeholders.join(", ")
+        ));
+        let rows: Vec<(i64, String)> = on_db!(db, |pool| {
+            let mut query = sqlx::query_as(sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        for (job_id, tag) in rows {
+            tags.entry(job_id).or_default().push(tag);
+        }
+    }
+    Ok(tags)
+}
+
+/// Every tag in use, with how many jobs carry it.
+#[tracing::instrument(skip_all)]
+pub async fn all_tags(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as("select tag, count(*) from job_tags group by tag order by tag").fetch_all(pool).await
+    })
+}
+
+/// Deletes a job with its runs, tags and events. False when absent.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let affected = on_db!(db, |pool| {
+        sqlx::query("delete from jobs where id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(affected == 1)
+}
+
+/// Jobs whose next expected run is due (at or before `now`), not paused.
+#[tracing::instrument(skip_all)]
+pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ",
+        job_columns!(),
+        " from jobs where next_expected_at <= $1 and not paused and removed_at is null \
+         order by next_expected_at limit $2"
+    );
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(now).bind(limit).fetch_all(pool).await)
+}
+
+/// Paused jobs whose pause has ended.
+#[tracing::instrument(skip_all)]
+pub async fn pause_ended(db: &Db, now: DateTime<Utc>) -> Result<Vec<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", job_columns!(), " from jobs where paused and paused_until <= $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(now).fetch_all(pool).await)
+}
+
+/// Jobs with a run in progress and a maximum duration.
+#[tracing::instrument(skip_all)]
+pub async fn running_with_limit(db: &Db) -> Result<Vec<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ",
+        job_columns!(),
+        " from jobs where running_since is not null and max_duration_seconds is not null and state = 'running'"
+    );
+    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+}
+
+/// A job's state changes, oldest first: (from, to).
+#[tracing::instrument(skip_all, fields(job_id))]
+pub async fn events_of(db: &Db, job_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as("select from_state, to_state from job_events where job_id = $1 order by id")
+            .bind(job_id)
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// Sets a job's next expected time (tests and the demo data use it to
+/// place jobs in time).
+pub async fn set_next_expected(db: &Db, job_id: i64, at: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update jobs set next_expected_at = $1 where id = $2")
+            .bind(at)
+            .bind(job_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}

@@ -1,0 +1,113 @@
+//! The watch on expectations: one pass finds jobs whose expected run is
+//! late (past its time) or missed (past its grace period, recorded as a
+//! `missed` run), runs that take longer than their maximum duration
+//! (`overdue`), and timed pauses that have ended. The scheduler calls
+//! [`run_once`] every few seconds; tests call it directly with a clock.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{
+    db::jobs as jobs_db,
+    ingest::{self, IngestError},
+    jobs::{publish, publish_change, resume_row},
+    state::AppState,
+};
+use crate::model::job::{JobState, RunResult};
+
+/// The most missed occurrences one job gets per pass (after a long outage
+/// of the console itself, a frequent job would otherwise add thousands).
+pub const MAX_MISSED_PER_PASS: usize = 100;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Missed runs recorded.
+    pub missed: usize,
+    /// Jobs that became late.
+    pub late: usize,
+    /// Jobs that became overdue.
+    pub overdue: usize,
+    /// Paused jobs resumed.
+    pub resumed: usize,
+}
+
+/// One pass at `now`.
+#[tracing::instrument(skip_all)]
+pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, IngestError> {
+    let mut outcome = Outcome::default();
+    let tz = state.settings.timezone;
+
+    for job in jobs_db::pause_ended(&state.db, now).await? {
+        resume_row(state, &job, "pause ended", now).await?;
+        outcome.resumed += 1;
+    }
+
+    for job in jobs_db::due(&state.db, now, 1000).await? {
+        let Some(mut occurrence) = job.next_expected_at else { continue };
+        let grace = Duration::seconds(job.grace_seconds);
+        let expected = ingest::expected_of(&job, tz);
+        if now < occurrence + grace {
+            // Past its time but within the grace period: late, unless
+            // something worse (or a run) is already showing.
+            let from = [JobState::Ok, JobState::Warning, JobState::New];
+            let change = ingest::transition(
+                &state.db,
+                job.id,
+                &from,
+                JobState::Late,
+                None,
+                None,
+                Some("expected run not yet reported"),
+            )
+            .await?;
+            if let Some(change) = change {
+                publish_change(state, &change);
+                outcome.late += 1;
+            }
+            continue;
+        }
+        for _ in 0..MAX_MISSED_PER_PASS {
+            let next = expected.following(occurrence);
+            let message = format!(
+                "no run reported for {} within the grace period of {} minutes",
+                occurrence.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                job.grace_seconds / 60
+            );
+            match ingest::record_missed(&state.db, tz, job.id, occurrence, next, &message).await? {
+                Some(recorded) => {
+                    publish(state, &recorded, RunResult::Missed);
+                    outcome.missed += 1;
+                }
+                // A run arrived meanwhile.
+                None => break,
+            }
+            match next {
+                Some(n) if now >= n + grace => occurrence = n,
+                _ => break,
+            }
+        }
+    }
+
+    for job in jobs_db::running_with_limit(&state.db).await? {
+        let (Some(since), Some(limit)) = (job.running_since, job.max_duration_seconds) else { continue };
+        if now - since > Duration::seconds(limit) {
+            let details =
+                format!("running since {}", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let change = ingest::transition(
+                &state.db,
+                job.id,
+                &[JobState::Running],
+                JobState::Overdue,
+                None,
+                None,
+                Some(&details),
+            )
+            .await?;
+            if let Some(change) = change {
+                publish_change(state, &change);
+                outcome.overdue += 1;
+            }
+        }
+    }
+    Ok(outcome)
+}

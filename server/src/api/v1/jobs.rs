@@ -1,0 +1,276 @@
+//! `/api/v1/jobs` and `/api/v1/runs`: jobs, their runs and run reports.
+
+use app::{
+    error::AppError,
+    model::{
+        Page,
+        job::{
+            Job, JobPatch, NewJob, PauseRequest, ReportOutcome, Run, RunDetail, RunReport, VeeamJobComplete,
+        },
+    },
+    ssr::{
+        auth::RequestInfo,
+        db::{jobs::JobFilter, runs::RunFilter},
+        jobs,
+        state::AppState,
+    },
+};
+use axum::{Extension, Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::{
+    extract::{ApiJson, ApiPath, ApiQuery},
+    v1::ErrorBody,
+};
+
+/// Filters of the job list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct JobListParams {
+    /// Only jobs in this state (`ok`, `failed`, `missed`...).
+    pub state: Option<String>,
+    /// Only jobs with this tag.
+    pub tag: Option<String>,
+    /// `push` or `veeam`.
+    pub source: Option<String>,
+    /// Name contains this.
+    pub q: Option<String>,
+    /// Page size (1–500, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Jobs by name, a page at a time.
+#[utoipa::path(
+    get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(JobListParams),
+    responses((status = 200, body = Page<Job>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiQuery(params): ApiQuery<JobListParams>,
+) -> Result<Json<Page<Job>>, AppError> {
+    let filter = JobFilter {
+        state: non_empty(params.state),
+        tag: non_empty(params.tag).map(|t| t.to_lowercase()),
+        source: non_empty(params.source),
+        search: non_empty(params.q),
+        after_name: None,
+    };
+    Ok(Json(jobs::list(&state, &info, filter, params.cursor.as_deref(), params.limit).await?))
+}
+
+/// Creates a job that reports through the push API. Only `name` is required.
+#[utoipa::path(
+    post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    request_body = NewJob,
+    responses((status = 201, body = Job), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiJson(body): ApiJson<NewJob>,
+) -> Result<(StatusCode, Json<Job>), AppError> {
+    Ok((StatusCode::CREATED, Json(jobs::create(&state, &info, body).await?)))
+}
+
+/// One job.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Job), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Job>, AppError> {
+    Ok(Json(jobs::get(&state, &info, id).await?))
+}
+
+/// Changes a job. A new schedule counts from now.
+#[utoipa::path(
+    patch, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = JobPatch,
+    responses((status = 200, body = Job), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<JobPatch>,
+) -> Result<Json<Job>, AppError> {
+    Ok(Json(jobs::update(&state, &info, id, body).await?))
+}
+
+/// Deletes a job and its whole history.
+#[utoipa::path(
+    delete, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    jobs::delete(&state, &info, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses a job (no run is expected while paused), optionally until a time.
+#[utoipa::path(
+    post, path = "/api/v1/jobs/{id}/pause", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body(content = Option<PauseRequest>, description = "Optional: `{\"until\": \"2026-12-01T09:00:00+09:00\"}`"),
+    responses((status = 200, body = Job), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn pause(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<Job>, AppError> {
+    // The body is optional: an empty one pauses until resumed.
+    let until = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<PauseRequest>(&body)
+            .map_err(|e| AppError::BadRequest { message: format!("invalid JSON body: {e}") })?
+            .until
+    };
+    Ok(Json(jobs::pause(&state, &info, id, until).await?))
+}
+
+/// Resumes a paused job; its next run is expected by its schedule from now.
+#[utoipa::path(
+    post, path = "/api/v1/jobs/{id}/resume", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Job), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn resume(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Job>, AppError> {
+    Ok(Json(jobs::resume(&state, &info, id).await?))
+}
+
+/// Reports a run of a job (an API token with the `ingest` or `write` scope).
+/// `result: running` reports a start; a later report with the same
+/// `external_id` (or, without one, the next finish) completes it.
+#[utoipa::path(
+    post, path = "/api/v1/jobs/{id}/runs", tag = "runs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = RunReport,
+    responses(
+        (status = 201, description = "Recorded", body = ReportOutcome),
+        (status = 200, description = "Already recorded (same external_id)", body = ReportOutcome),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RunReport>,
+) -> Result<(StatusCode, Json<ReportOutcome>), AppError> {
+    let outcome = jobs::report(&state, &info, id, body).await?;
+    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome)))
+}
+
+/// Filters of the run list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RunListParams {
+    /// One job.
+    pub job_id: Option<i64>,
+    /// `running`, `success`, `warning`, `failed` or `missed`.
+    pub result: Option<String>,
+    /// Runs of jobs with this tag.
+    pub tag: Option<String>,
+    /// Started at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Started before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// Page size (1–500, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Runs across jobs (or of one job), newest first, keyset-paginated.
+#[utoipa::path(
+    get, path = "/api/v1/runs", tag = "runs", security(("bearer" = [])),
+    params(RunListParams),
+    responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn list_runs(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiQuery(params): ApiQuery<RunListParams>,
+) -> Result<Json<Page<Run>>, AppError> {
+    if let Some(result) = params.result.as_deref().filter(|r| !r.is_empty()) {
+        if app::model::job::RunResult::parse(result).is_none() {
+            return Err(AppError::validation(
+                "result",
+                "expected running, success, warning, failed or missed".to_owned(),
+            ));
+        }
+    }
+    let filter = RunFilter {
+        job_id: params.job_id,
+        result: non_empty(params.result),
+        tag: non_empty(params.tag).map(|t| t.to_lowercase()),
+        since: params.since,
+        until: params.until,
+        before: None,
+    };
+    Ok(Json(jobs::list_runs(&state, &info, filter, params.cursor.as_deref(), params.limit).await?))
+}
+
+/// One run, with the end of its log.
+#[utoipa::path(
+    get, path = "/api/v1/runs/{id}", tag = "runs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, body = RunDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn get_run(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RunDetail>, AppError> {
+    Ok(Json(jobs::get_run(&state, &info, id).await?))
+}
+
+/// Veeam's post-job webhook (also at `/api/veeam/job-complete`): records a
+/// finished session. An unknown Veeam job is created; the same
+/// `session_id` delivered twice is stored once (`created: false`).
+#[utoipa::path(
+    post, path = "/api/v1/veeam/job-complete", tag = "runs", security(("bearer" = [])),
+    request_body = VeeamJobComplete,
+    responses(
+        (status = 201, description = "Recorded", body = ReportOutcome),
+        (status = 200, description = "This session was already recorded", body = ReportOutcome),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn veeam_job_complete(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiJson(body): ApiJson<VeeamJobComplete>,
+) -> Result<(StatusCode, Json<ReportOutcome>), AppError> {
+    let outcome = jobs::veeam_job_complete(&state, &info, body).await?;
+    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome)))
+}
