@@ -66,6 +66,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
   });
 
+  // Three weeks of realistic history for twelve jobs, so the dashboard,
+  // charts and screenshots have something to show.
+  const seeded = spawnSync(binary, ["demo-data", "--jobs", "12", "--days", "21", "--seed", "7"], { env, encoding: "utf8" });
+  if (seeded.status !== 0) throw new Error(`demo-data failed: ${seeded.stderr}`);
+
   const child = spawn(binary, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout!.on("data", (chunk) => {

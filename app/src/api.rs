@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod jobs;
 pub mod tokens;
 pub mod users;
 

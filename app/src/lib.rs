@@ -32,9 +32,21 @@ use leptos_router::{
 use crate::components::{auth::provide_current_user, layout::AppLayout};
 use crate::i18n::*;
 use crate::pages::{
-    audit::AuditPage, change_password::ChangePasswordPage, dashboard::DashboardPage, jobs::JobsPage,
-    login::LoginPage, not_found::NotFoundPage, offline::OfflinePage, profile::ProfilePage,
-    reports::ReportsPage, settings::SettingsPage, users::UsersPage,
+    audit::AuditPage,
+    change_password::ChangePasswordPage,
+    dashboard::DashboardPage,
+    history::HistoryPage,
+    job::JobPage,
+    job_form::{EditJobPage, NewJobPage},
+    jobs::JobsPage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    offline::OfflinePage,
+    profile::ProfilePage,
+    reports::ReportsPage,
+    run::RunPage,
+    settings::SettingsPage,
+    users::UsersPage,
 };
 
 /// The product's version, shown in the footer and in `/health`.
@@ -83,6 +95,11 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                         <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs/new") view=NewJobPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs/:id/edit") view=EditJobPage ssr=SsrMode::Async />
+                        <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
+                        <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async />
                         <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

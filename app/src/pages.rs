@@ -3,11 +3,15 @@
 pub mod audit;
 pub mod change_password;
 pub mod dashboard;
+pub mod history;
+pub mod job;
+pub mod job_form;
 pub mod jobs;
 pub mod login;
 pub mod not_found;
 pub mod offline;
 pub mod profile;
 pub mod reports;
+pub mod run;
 pub mod settings;
 pub mod users;

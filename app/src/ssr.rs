@@ -6,6 +6,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod bootstrap;
 pub mod db;
+pub mod demo;
 pub mod events;
 pub mod flash;
 pub mod ingest;

@@ -28,7 +28,7 @@ use axum::{
     routing::{get, post},
 };
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::{
     compression::CompressionLayer,
@@ -165,10 +165,23 @@ fn leptos_options(address: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The app's pages, listed once per process.
+///
+/// `generate_route_list` renders the app with resource loading suppressed
+/// through a process-wide flag (leptos_server's `SuppressResourceLoad`): a
+/// page rendered by another server in the same process at that moment
+/// would wait forever for its data (leptos-rs/leptos#4773). A binary builds
+/// one router, but the tests start many servers in one process, so the list
+/// is made once and reused.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP surface: plain routes, Leptos pages and server
 /// functions, static files, and the layers around them.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/health", get(health::health))

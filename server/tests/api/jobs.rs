@@ -583,3 +583,73 @@ async fn filters_aliases_editing_and_deleting_work(app: TestApp) {
     );
 }
 both_backends!(filters_and_aliases, filters_aliases_editing_and_deleting_work);
+
+/// Runs `deploy/scripts/report-run.sh` with `args` against `ping_url`;
+/// returns the script's exit code, stdout and stderr.
+async fn report_run(ping_url: &str, args: &[&str]) -> (i32, String, String) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/scripts/report-run.sh");
+    let output = tokio::process::Command::new("bash")
+        .arg(script)
+        .args(args)
+        .env("BACKUP_PING_URL", ping_url)
+        .env("BACKUP_LOG_LINES", "3")
+        // Keep retries short when the console is deliberately unreachable.
+        .env("BACKUP_CURL_OPTS", "--retry 0")
+        .output()
+        .await
+        .expect("bash runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_report_run_script_reports_starts_exit_codes_and_logs() {
+    let app = crate::helpers::spawn_app(app::ssr::db::test_support::TestBackend::Sqlite).await.unwrap();
+    let token = operator(&app).await;
+    let job = create_job(&app, &token, json!({"name": "rsync nightly"})).await;
+    let id = job["id"].as_i64().unwrap();
+    let ping_url = format!("{}{}", app.address, ping_path(&job));
+
+    // A failing command: its exit code passes through and is recorded with
+    // the last BACKUP_LOG_LINES lines of its output (stdout and stderr).
+    let (code, stdout, _) = report_run(
+        &ping_url,
+        &["sh", "-c", "echo line 1; echo line 2; echo copying; echo 'rsync: write failed: No space left on device' >&2; exit 11"],
+    )
+    .await;
+    assert_eq!(code, 11);
+    assert!(stdout.contains("line 1"), "the command's output still reaches the terminal: {stdout}");
+    let job_now = get_json(&app, &format!("/api/v1/jobs/{id}"), &token).await;
+    assert_eq!(job_now["state"], "failed");
+    let run = &job_now["last_run"];
+    assert_eq!(run["exit_code"], 11);
+    assert_eq!(run["result"], "failed");
+    let detail = get_json(&app, &format!("/api/v1/runs/{}", run["id"]), &token).await;
+    let log = detail["log_excerpt"].as_str().unwrap();
+    assert!(log.contains("No space left on device"), "{log}");
+    assert!(!log.contains("line 1"), "only the last 3 lines are sent: {log}");
+    assert!(run["external_id"].is_string(), "the start and finish share a rid: {run}");
+
+    // A succeeding command: one run, success.
+    let (code, _, _) = report_run(&ping_url, &["true"]).await;
+    assert_eq!(code, 0);
+    let job_now = get_json(&app, &format!("/api/v1/jobs/{id}"), &token).await;
+    assert_eq!(job_now["state"], "ok");
+    let runs = get_json(&app, &format!("/api/v1/runs?job_id={id}"), &token).await;
+    assert_eq!(runs["items"].as_array().unwrap().len(), 2, "start and finish pair into one run each");
+
+    // An unreachable console never fails the backup itself.
+    let address = app.address.clone();
+    app.stop().await.unwrap();
+    let (code, _, stderr) = report_run(&format!("{address}/ping/whatever"), &["true"]).await;
+    assert_eq!(code, 0);
+    assert!(stderr.contains("could not reach the console"), "{stderr}");
+
+    // Misuse gets a usage message.
+    let (code, _, stderr) = report_run("", &["true"]).await;
+    assert_eq!(code, 64);
+    assert!(stderr.contains("usage"), "{stderr}");
+}

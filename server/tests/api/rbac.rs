@@ -37,6 +37,18 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/tokens", Who::AtLeast(Role::Viewer)),
     ("DELETE", "/api/v1/tokens/{id}", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/audit", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/jobs", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/jobs", Who::AtLeast(Role::Operator)),
+    ("GET", "/api/v1/jobs/{id}", Who::AtLeast(Role::Viewer)),
+    ("PATCH", "/api/v1/jobs/{id}", Who::AtLeast(Role::Operator)),
+    ("DELETE", "/api/v1/jobs/{id}", Who::AtLeast(Role::Operator)),
+    ("POST", "/api/v1/jobs/{id}/pause", Who::AtLeast(Role::Operator)),
+    ("POST", "/api/v1/jobs/{id}/resume", Who::AtLeast(Role::Operator)),
+    ("POST", "/api/v1/jobs/{id}/runs", Who::AtLeast(Role::Operator)),
+    ("GET", "/api/v1/runs", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/runs/{id}", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/veeam/job-complete", Who::AtLeast(Role::Operator)),
+    ("GET", "/api/v1/events", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each server function needs.
@@ -56,6 +68,18 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/tokens/create", Who::AtLeast(Role::Viewer)),
     ("/api/fn/tokens/revoke", Who::AtLeast(Role::Viewer)),
     ("/api/fn/audit/list", Who::AtLeast(Role::Admin)),
+    ("/api/fn/jobs/dashboard", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/jobs/list", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/jobs/tags", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/jobs/page", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/jobs/form-choices", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/create", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/update", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/delete", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/pause", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/resume", Who::AtLeast(Role::Operator)),
+    ("/api/fn/runs/list", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/runs/get", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -71,7 +95,54 @@ const PAGES: &[(&str, Who)] = &[
     ("/change-password", Who::AtLeast(Role::Viewer)),
     ("/login", Who::Anyone),
     ("/offline", Who::Anyone),
+    ("/jobs/new", Who::AtLeast(Role::Operator)),
+    ("/jobs/{id}", Who::AtLeast(Role::Viewer)),
+    ("/jobs/{id}/edit", Who::AtLeast(Role::Operator)),
+    ("/history", Who::AtLeast(Role::Viewer)),
+    ("/runs/{id}", Who::AtLeast(Role::Viewer)),
 ];
+
+/// Creates a job with one run; returns (job id, run id, job name).
+async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let name = format!("rbac-job-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let id = app::ssr::db::jobs::create(
+        &app.state.db,
+        &app::ssr::db::jobs::Definition {
+            name: &name,
+            description: "",
+            schedule_kind: "none",
+            schedule_cron: None,
+            schedule_timezone: None,
+            schedule_interval_seconds: None,
+            grace_seconds: 3600,
+            max_duration_seconds: None,
+            owner_id: None,
+        },
+        "push",
+        &app::ssr::jobs::new_ping_token(),
+        None,
+        None,
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    let incoming = app::ssr::ingest::Incoming {
+        result: app::model::job::RunResult::Success,
+        started_at: None,
+        ended_at: None,
+        message: None,
+        bytes_processed: None,
+        exit_code: None,
+        external_id: None,
+        log: None,
+        origin: "api",
+    };
+    let recorded = app::ssr::ingest::record(&app.state.db, chrono_tz::UTC, id, incoming).await.unwrap();
+    (id, recorded.run_id, name)
+}
 
 #[test]
 fn every_api_route_is_in_the_table() {
@@ -105,7 +176,7 @@ fn every_server_function_is_in_the_table() {
 #[tokio::test]
 async fn every_page_is_in_the_table() {
     let routes: BTreeSet<String> =
-        leptos_axum::generate_route_list(app::App).into_iter().map(|r| r.path().to_owned()).collect();
+        server::startup::route_list().into_iter().map(|r| r.path().to_owned()).collect();
     let table: BTreeSet<String> = PAGES.iter().map(|(p, _)| (*p).to_owned()).collect();
     assert_eq!(routes, table, "add the new page to the RBAC table (and check its role)");
 }
@@ -129,7 +200,14 @@ async fn api_call(
     token: Option<&str>,
 ) -> StatusCode {
     let target = app.add_user(Role::Viewer).await;
-    let concrete = path.replace("{id}", &target.id.to_string());
+    let (job_id, run_id, _) = job_with_run(app).await;
+    let concrete = if path.starts_with("/api/v1/jobs/") {
+        path.replace("{id}", &job_id.to_string())
+    } else if path.starts_with("/api/v1/runs/") {
+        path.replace("{id}", &run_id.to_string())
+    } else {
+        path.replace("{id}", &target.id.to_string())
+    };
     let (concrete, body) = match (method, path) {
         ("POST", "/api/v1/auth/login") => {
             (concrete, Some(json!({ "username": target.username, "password": target.password })))
@@ -147,6 +225,12 @@ async fn api_call(
         ),
         ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
         ("POST", "/api/v1/tokens") => (concrete, Some(json!({ "name": "rbac", "scope": "read" }))),
+        ("POST", "/api/v1/jobs") => (concrete, Some(json!({ "name": format!("api-job-{}", target.id) }))),
+        ("PATCH", "/api/v1/jobs/{id}") => (concrete, Some(json!({ "description": "changed" }))),
+        ("POST", "/api/v1/jobs/{id}/runs") => (concrete, Some(json!({ "result": "success" }))),
+        ("POST", "/api/v1/veeam/job-complete") => {
+            (concrete, Some(json!({ "job_name": format!("veeam-{}", target.id), "result": "Success" })))
+        }
         ("DELETE", "/api/v1/tokens/{id}") => {
             // A token of the caller's own (or of the target, for anonymous calls).
             let owner = caller.map_or(target.id, |c| c.id);
@@ -227,6 +311,7 @@ fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> V
         "/api/fn/users/update" => vec![("id", id), ("locale", "ja".into())],
         "/api/fn/users/reset-password" | "/api/fn/users/delete" => vec![("id", id)],
         "/api/fn/tokens/create" => vec![("name", "rbac".into()), ("scope", "read".into())],
+        "/api/fn/jobs/create" => vec![("form[name]", format!("fn-job-{id}"))],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -252,6 +337,24 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                 let owner = caller.as_ref().map_or(target.id, |c| c.id);
                 form.push(("id".into(), own_token(&app, owner).await.to_string()));
             }
+            if path.starts_with("/api/fn/jobs/") || path.starts_with("/api/fn/runs/") {
+                let (job_id, run_id, job_name) = job_with_run(&app).await;
+                match *path {
+                    "/api/fn/jobs/page" | "/api/fn/jobs/pause" | "/api/fn/jobs/resume" => {
+                        form.push(("id".into(), job_id.to_string()));
+                    }
+                    "/api/fn/jobs/update" => {
+                        form.push(("id".into(), job_id.to_string()));
+                        form.push(("form[name]".into(), job_name));
+                    }
+                    "/api/fn/jobs/delete" => {
+                        form.push(("id".into(), job_id.to_string()));
+                        form.push(("confirm_name".into(), job_name));
+                    }
+                    "/api/fn/runs/get" => form.push(("id".into(), run_id.to_string())),
+                    _ => {}
+                }
+            }
             let status =
                 client.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap().status();
             if classify(status) != expected(*who, role) {
@@ -272,8 +375,14 @@ async fn every_page_answers_each_role_as_the_table_says() {
                 Some(role) => app.browser_as(&app.add_user(role).await).await,
                 None => app.browser(),
             };
+            let (job_id, run_id, _) = job_with_run(&app).await;
+            let concrete = if path.starts_with("/runs/") {
+                path.replace("{id}", &run_id.to_string())
+            } else {
+                path.replace("{id}", &job_id.to_string())
+            };
             let response = client
-                .get(format!("{}{path}", app.address))
+                .get(format!("{}{concrete}", app.address))
                 .header(header::ACCEPT, "text/html")
                 .send()
                 .await
@@ -291,6 +400,51 @@ async fn every_page_answers_each_role_as_the_table_says() {
             };
             if outcome != expected(*who, role) {
                 failures.push(format!("{path} as {role:?}: {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test]
+async fn the_designs_aliases_follow_the_same_role_rules() {
+    let app = matrix_app().await;
+    let mut failures = vec![];
+    for (method, alias, twin) in server::api::v1::ALIASES {
+        let who = API.iter().find(|(m, p, _)| m == method && p == twin).map(|(_, _, w)| *w).unwrap();
+        let (job_id, _, _) = job_with_run(&app).await;
+        let concrete = alias.replace("{id}", &job_id.to_string());
+        let body = match (*method, *alias) {
+            ("POST", "/api/jobs") => Some(json!({ "name": format!("alias-{job_id}") })),
+            ("POST", "/api/veeam/job-complete") => {
+                Some(json!({ "job_name": format!("alias-veeam-{job_id}"), "result": "Success" }))
+            }
+            _ => None,
+        };
+        let anonymous = app
+            .api(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, None, body.clone())
+            .await
+            .status();
+        if classify(anonymous) != expected(who, None) {
+            failures.push(format!("{method} {alias} anonymous: {anonymous}"));
+        }
+        for role in ROLES {
+            let (job_id, _, _) = job_with_run(&app).await;
+            let concrete = alias.replace("{id}", &job_id.to_string());
+            let body = body.clone().map(|mut b| {
+                let key = if b.get("name").is_some() { "name" } else { "job_name" };
+                if let Some(name) = b.get_mut(key) {
+                    *name = json!(format!("{}-{}", name.as_str().unwrap(), role.as_str()));
+                }
+                b
+            });
+            let token = app.bearer(&app.add_user(role).await).await;
+            let status = app
+                .api(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, Some(&token), body)
+                .await
+                .status();
+            if classify(status) != expected(who, Some(role)) {
+                failures.push(format!("{method} {alias} as {}: {status}", role.as_str()));
             }
         }
     }

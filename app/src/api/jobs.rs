@@ -1,0 +1,302 @@
+//! Jobs, runs and the dashboard, for the UI.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::AppError,
+    model::{
+        Page,
+        dashboard::{Dashboard, JobPage},
+        job::{Job, Run},
+    },
+};
+
+/// A page of runs with their job names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunsPage {
+    /// Runs with job names, newest first.
+    pub items: Vec<(Run, String)>,
+    /// The next page's cursor.
+    pub next_cursor: Option<String>,
+}
+
+/// What the job form offers: owners to choose from and the default zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFormOptions {
+    /// (id, username) of every active user.
+    pub owners: Vec<(i64, String)>,
+    /// The console's default time zone.
+    pub default_timezone: String,
+}
+
+/// The dashboard's data.
+#[server(prefix = "/api/fn", endpoint = "jobs/dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::jobs::dashboard(&state, &info).await
+}
+
+/// A page of jobs by name, filtered.
+#[server(prefix = "/api/fn", endpoint = "jobs/list")]
+pub async fn list_jobs(
+    job_state: Option<String>,
+    tag: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+) -> Result<Page<Job>, AppError> {
+    use super::non_empty;
+    let (state, info) = server::ctx()?;
+    let filter = crate::ssr::db::jobs::JobFilter {
+        state: non_empty(job_state),
+        tag: non_empty(tag).map(|t| t.to_lowercase()),
+        source: None,
+        search: non_empty(q),
+        after_name: None,
+    };
+    crate::ssr::jobs::list(&state, &info, filter, non_empty(cursor).as_deref(), Some(50)).await
+}
+
+/// Every tag in use, with its number of jobs.
+#[server(prefix = "/api/fn", endpoint = "jobs/tags")]
+pub async fn list_tags() -> Result<Vec<(String, i64)>, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::jobs::tags(&state, &info).await
+}
+
+/// The job page's data.
+#[server(prefix = "/api/fn", endpoint = "jobs/page")]
+pub async fn get_job_page(id: i64) -> Result<JobPage, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::jobs::job_page(&state, &info, id).await
+}
+
+/// Owners and the default zone for the job form (operators and up).
+#[server(prefix = "/api/fn", endpoint = "jobs/form-choices")]
+pub async fn job_form_choices() -> Result<JobFormOptions, AppError> {
+    use crate::{model::user::Role, ssr::auth::Access};
+    let (state, info) = server::ctx()?;
+    info.require(Role::Operator, Access::Read)?;
+    let owners = crate::ssr::db::users::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(JobFormOptions { owners, default_timezone: state.settings.timezone.name().to_owned() })
+}
+
+/// The job form's fields, as a browser posts them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct JobForm {
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Comma- or space-separated tags.
+    #[serde(default)]
+    pub tags: Option<String>,
+    /// `none`, `cron` or `interval`.
+    #[serde(default)]
+    pub schedule_kind: Option<String>,
+    /// Cron expression.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// IANA zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Interval in minutes.
+    #[serde(default)]
+    pub interval_minutes: Option<String>,
+    /// Grace in minutes.
+    #[serde(default)]
+    pub grace_minutes: Option<String>,
+    /// Maximum duration in minutes.
+    #[serde(default)]
+    pub max_duration_minutes: Option<String>,
+    /// Owner's user id.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl JobForm {
+    /// Converts the form into the API's job input (minutes become seconds).
+    fn into_new_job(self, locale: crate::i18n::Locale) -> Result<crate::model::job::NewJob, AppError> {
+        use super::non_empty;
+        use crate::{
+            i18n::td_string,
+            model::schedule::{Schedule, ScheduleKind},
+        };
+        let minutes =
+            |field: &str, value: Option<String>, message: String| -> Result<Option<i64>, AppError> {
+                match non_empty(value) {
+                    None => Ok(None),
+                    Some(v) => v
+                        .parse::<i64>()
+                        .map(|m| Some(m * 60))
+                        .map_err(|_| AppError::validation(field, message)),
+                }
+            };
+        let kind = ScheduleKind::parse(non_empty(self.schedule_kind).as_deref().unwrap_or("none"))
+            .unwrap_or_default();
+        let interval = minutes(
+            "schedule.interval_seconds",
+            self.interval_minutes,
+            td_string!(locale, jobs.errors.interval, min = 60, max = 2678400).to_string(),
+        )?;
+        let schedule = Schedule {
+            kind,
+            cron: non_empty(self.cron),
+            timezone: non_empty(self.timezone),
+            interval_seconds: if kind == ScheduleKind::Interval { interval } else { None },
+        };
+        let grace =
+            minutes("grace_seconds", self.grace_minutes, td_string!(locale, jobs.errors.grace).to_string())?;
+        let max_duration = minutes(
+            "max_duration_seconds",
+            self.max_duration_minutes,
+            td_string!(locale, jobs.errors.max_duration).to_string(),
+        )?;
+        let owner_id = match non_empty(self.owner_id) {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().map_err(|_| {
+                AppError::validation("owner_id", td_string!(locale, jobs.errors.owner).to_string())
+            })?),
+        };
+        Ok(crate::model::job::NewJob {
+            name: self.name,
+            description: self.description,
+            source: None,
+            tags: self.tags.map(|t| t.split([',', ' ', '、']).map(str::to_owned).collect()),
+            schedule: Some(schedule),
+            grace_seconds: grace,
+            max_duration_seconds: max_duration,
+            owner_id,
+        })
+    }
+}
+
+/// Creates a job and opens its page.
+#[server(prefix = "/api/fn", endpoint = "jobs/create")]
+pub async fn create_job(form: JobForm) -> Result<Job, AppError> {
+    let (state, info) = server::ctx()?;
+    let job = crate::ssr::jobs::create(&state, &info, form.into_new_job(info.locale)?).await?;
+    leptos_axum::redirect(&format!("/jobs/{}", job.id));
+    Ok(job)
+}
+
+/// Saves a job's definition and opens its page.
+#[server(prefix = "/api/fn", endpoint = "jobs/update")]
+pub async fn update_job(id: i64, form: JobForm) -> Result<Job, AppError> {
+    use crate::model::job::JobPatch;
+    let (state, info) = server::ctx()?;
+    let new = form.into_new_job(info.locale)?;
+    let patch = JobPatch {
+        name: Some(new.name),
+        description: new.description,
+        tags: Some(new.tags.unwrap_or_default()),
+        schedule: new.schedule,
+        grace_seconds: new.grace_seconds,
+        max_duration_seconds: Some(new.max_duration_seconds),
+        owner_id: Some(new.owner_id),
+    };
+    let job = crate::ssr::jobs::update(&state, &info, id, patch).await?;
+    leptos_axum::redirect(&format!("/jobs/{id}"));
+    Ok(job)
+}
+
+/// Deletes a job and its history once its name is typed to confirm.
+#[server(prefix = "/api/fn", endpoint = "jobs/delete")]
+pub async fn delete_job(id: i64, confirm_name: String) -> Result<(), AppError> {
+    use crate::i18n::td_string;
+    let (state, info) = server::ctx()?;
+    let job = crate::ssr::jobs::get(&state, &info, id).await?;
+    if confirm_name.trim() != job.name {
+        return Err(AppError::validation(
+            "confirm_name",
+            td_string!(info.locale, jobs.errors.confirm).to_string(),
+        ));
+    }
+    crate::ssr::jobs::delete(&state, &info, id).await?;
+    leptos_axum::redirect("/jobs");
+    Ok(())
+}
+
+/// Pauses a job; `until` is a local date and time in the console's zone.
+#[server(prefix = "/api/fn", endpoint = "jobs/pause")]
+pub async fn pause_job(id: i64, until: Option<String>) -> Result<Job, AppError> {
+    use crate::i18n::td_string;
+    use chrono::TimeZone;
+    let (state, info) = server::ctx()?;
+    let until = match super::non_empty(until) {
+        None => None,
+        Some(local) => {
+            let naive = chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M:%S"))
+                .map_err(|_| {
+                    AppError::validation("until", td_string!(info.locale, errors.invalid_time).to_string())
+                })?;
+            let zoned = state.settings.timezone.from_local_datetime(&naive).earliest().ok_or_else(|| {
+                AppError::validation("until", td_string!(info.locale, errors.invalid_time).to_string())
+            })?;
+            Some(zoned.with_timezone(&chrono::Utc))
+        }
+    };
+    crate::ssr::jobs::pause(&state, &info, id, until).await
+}
+
+/// Resumes a paused job.
+#[server(prefix = "/api/fn", endpoint = "jobs/resume")]
+pub async fn resume_job(id: i64) -> Result<Job, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::jobs::resume(&state, &info, id).await
+}
+
+/// Runs across jobs or of one job, filtered, newest first.
+#[server(prefix = "/api/fn", endpoint = "runs/list")]
+pub async fn list_runs(
+    job_id: Option<i64>,
+    result: Option<String>,
+    tag: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+) -> Result<RunsPage, AppError> {
+    use super::{audit::parse_time, non_empty};
+    use crate::{i18n::td_string, model::job::RunResult, ssr::db::runs::RunFilter};
+    let (state, info) = server::ctx()?;
+    let time =
+        |field: &str, value: Option<String>| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+            match non_empty(value) {
+                None => Ok(None),
+                Some(v) => parse_time(&v).map(Some).ok_or_else(|| {
+                    AppError::validation(field, td_string!(info.locale, errors.invalid_time).to_string())
+                }),
+            }
+        };
+    let result = non_empty(result).filter(|r| RunResult::parse(r).is_some());
+    let filter = RunFilter {
+        job_id,
+        result,
+        tag: non_empty(tag).map(|t| t.to_lowercase()),
+        since: time("since", since)?,
+        until: time("until", until)?,
+        before: None,
+    };
+    let (items, next_cursor) =
+        crate::ssr::jobs::list_runs_with_names(&state, &info, filter, non_empty(cursor).as_deref(), 50)
+            .await?;
+    Ok(RunsPage { items, next_cursor })
+}
+
+#[cfg(feature = "ssr")]
+use super::server;
+
+/// One run with its log.
+#[server(prefix = "/api/fn", endpoint = "runs/get")]
+pub async fn get_run(id: i64) -> Result<crate::model::job::RunDetail, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::jobs::get_run(&state, &info, id).await
+}

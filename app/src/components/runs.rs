@@ -1,0 +1,131 @@
+//! The run history table with its filters, for a job or across jobs.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::jobs::list_runs,
+    components::{
+        auth::LoadError,
+        page::EmptyState,
+        status::{ResultBadge, format_bytes, format_duration, result_name},
+        time::DateTime,
+    },
+    i18n::*,
+    model::job::RunResult,
+};
+
+/// Filters (a GET form, so filtered views are links) and the runs, newest
+/// first, a page at a time. `job_id` limits it to one job; `action` is the
+/// page the filter form submits to.
+#[component]
+pub fn RunHistory(
+    job_id: Option<i64>,
+    action: String,
+    #[prop(optional)] refresh: Option<ReadSignal<u32>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let param = move |name: &'static str| query.with(|q| q.get(name)).filter(|v| !v.is_empty());
+    let runs = Resource::new(
+        move || {
+            (
+                param("result"),
+                param("tag"),
+                param("since"),
+                param("until"),
+                param("cursor"),
+                refresh.map(|r| r.get()),
+            )
+        },
+        move |(result, tag, since, until, cursor, _)| list_runs(job_id, result, tag, since, until, cursor),
+    );
+    let action_for_links = action.clone();
+    let next_link = move |cursor: String| {
+        let mut pairs: Vec<(String, String)> = ["result", "tag", "since", "until"]
+            .iter()
+            .filter_map(|k| param(k).map(|v| ((*k).to_owned(), v)))
+            .collect();
+        pairs.push(("cursor".into(), cursor));
+        let encoded: String =
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        format!("{action_for_links}?{encoded}")
+    };
+    let show_job = job_id.is_none();
+    view! {
+        <form method="get" action=action.clone() class="form form-grid filters" role="search">
+            <label>
+                <span>{t!(i18n, runs.result)}</span>
+                <select name="result">
+                    <option value="">{t!(i18n, audit.any)}</option>
+                    {RunResult::ALL.into_iter().map(|r| view! {
+                        <option value=r.as_str() selected=move || param("result").as_deref() == Some(r.as_str())>
+                            {move || result_name(i18n.get_locale(), r)}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {show_job.then(|| view! {
+                <label>
+                    <span>{t!(i18n, jobs.tag)}</span>
+                    <input type="text" name="tag" value=move || param("tag").unwrap_or_default() />
+                </label>
+            })}
+            <label>
+                <span>{t!(i18n, audit.since)}</span>
+                <input type="date" name="since" value=move || param("since").unwrap_or_default() />
+            </label>
+            <label>
+                <span>{t!(i18n, audit.until)}</span>
+                <input type="date" name="until" value=move || param("until").unwrap_or_default() />
+            </label>
+            <div>
+                <button type="submit" class="button button-secondary">{t!(i18n, common.filter)}</button>
+            </div>
+        </form>
+        <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
+            {move || {
+                let next_link = next_link.clone();
+                Suspend::new(async move {
+                match runs.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <EmptyState message=Signal::derive(move || t_string!(i18n, runs.empty).to_string()) />
+                    }.into_any(),
+                    Ok(page) => view! {
+                        <div class="table-wrap">
+                            <table class="table" data-testid="runs-table">
+                                <thead>
+                                    <tr>
+                                        <th>{t!(i18n, runs.started)}</th>
+                                        {show_job.then(|| view! { <th>{t!(i18n, jobs.job)}</th> })}
+                                        <th>{t!(i18n, runs.result)}</th>
+                                        <th>{t!(i18n, runs.duration)}</th>
+                                        <th>{t!(i18n, runs.size)}</th>
+                                        <th>{t!(i18n, runs.message)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {page.items.into_iter().map(|(run, job)| view! {
+                                        <tr data-testid="run-row" data-result=run.result.as_str()>
+                                            <td><a href=format!("/runs/{}", run.id)><DateTime at=run.started_at /></a></td>
+                                            {show_job.then(|| view! { <td><a href=format!("/jobs/{}", run.job_id)>{job}</a></td> })}
+                                            <td><ResultBadge result=run.result /></td>
+                                            <td>{run.duration_seconds.map(format_duration)}</td>
+                                            <td>{run.bytes_processed.map(format_bytes)}</td>
+                                            <td class="details">{run.message}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        {page.next_cursor.map(|c| view! {
+                            <p><a class="button button-secondary" href=next_link(c)>{t!(i18n, common.older)}</a></p>
+                        })}
+                    }.into_any(),
+                }
+            })
+            }}
+        </Transition>
+    }
+}

@@ -1,0 +1,206 @@
+//! `/jobs/:id`: one job: its state, schedule in words, calendar, charts,
+//! history, ping URLs with examples, and (for operators) pause, resume,
+//! edit and delete.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::jobs::{DeleteJob, PauseJob, ResumeJob, get_job_page},
+    components::{
+        auth::{LoadError, Protected},
+        charts::{CalendarCells, Unit, ValueBars, run_bars},
+        form::{FieldError, FormAlert, last_error},
+        live::use_live_refresh,
+        page::PageHeader,
+        runs::RunHistory,
+        status::{ResultBadge, StateBadge, format_duration},
+        time::DateTime,
+    },
+    i18n::*,
+    model::{
+        dashboard::JobPage as JobPageData,
+        job::{JobSource, JobState},
+        user::Role,
+    },
+};
+
+/// The job page.
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id")).and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
+    let refresh = use_live_refresh();
+    let pause = ServerAction::<PauseJob>::new();
+    let resume = ServerAction::<ResumeJob>::new();
+    let page = Resource::new(
+        move || (id(), refresh.get(), pause.version().get(), resume.version().get()),
+        |(id, ..)| get_job_page(id),
+    );
+    view! {
+        <Protected min=Role::Viewer>
+            <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(p) => view! { <JobView p=p pause=pause resume=resume /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <section class="card">
+                <h2>{t!(i18n, runs.history)}</h2>
+                {move || view! { <RunHistory job_id=Some(id()) action=format!("/jobs/{}", id()) refresh=refresh /> }}
+            </section>
+        </Protected>
+    }
+}
+
+#[component]
+fn JobView(p: JobPageData, pause: ServerAction<PauseJob>, resume: ServerAction<ResumeJob>) -> impl IntoView {
+    let i18n = use_i18n();
+    let job = p.job.clone();
+    let name = job.name.clone();
+    let delete = ServerAction::<DeleteJob>::new();
+    let delete_error = last_error(delete.value());
+    let pause_error =
+        Signal::derive(move || last_error(pause.value()).get().or_else(|| last_error(resume.value()).get()));
+    let durations = run_bars(&p.recent, Unit::Seconds);
+    let sizes = run_bars(&p.recent, Unit::Bytes);
+    let has_sizes = p.recent.iter().any(|r| r.bytes_processed.is_some());
+    view! {
+        <div class="page-header-row">
+            <PageHeader title=Signal::derive(move || name.clone()) />
+            <div class="header-badges">
+                <StateBadge state=job.state />
+                {(job.source == JobSource::Veeam).then(|| view! { <span class="badge">"Veeam"</span> })}
+            </div>
+        </div>
+        {(!job.description.is_empty()).then(|| view! { <p class="lead">{job.description.clone()}</p> })}
+        <FormAlert error=pause_error />
+        <div class="grid-2">
+            <section class="card">
+                <dl class="facts" data-testid="job-facts">
+                    <dt>{t!(i18n, jobs.schedule_label)}</dt>
+                    <dd data-testid="schedule-text">{p.schedule_text.clone()}</dd>
+                    <dt>{t!(i18n, jobs.next_expected)}</dt>
+                    <dd>{match (job.paused, job.next_expected_at) {
+                        (true, _) => match job.paused_until {
+                            Some(until) => view! { {t!(i18n, jobs.paused_until)} " " <DateTime at=until /> }.into_any(),
+                            None => t!(i18n, states.paused).into_any(),
+                        },
+                        (false, Some(at)) => view! { <DateTime at=at /> }.into_any(),
+                        (false, None) => view! { <span class="muted">"—"</span> }.into_any(),
+                    }}</dd>
+                    <dt>{t!(i18n, jobs.last_run)}</dt>
+                    <dd>{job.last_run.clone().map(|r| view! {
+                        <ResultBadge result=r.result />
+                        " "
+                        <a href=format!("/runs/{}", r.id)><DateTime at=r.started_at /></a>
+                        {r.duration_seconds.map(|s| view! { " · " {format_duration(s)} })}
+                    })}</dd>
+                    <dt>{t!(i18n, jobs.grace_minutes)}</dt>
+                    <dd>{format_duration(job.grace_seconds)}</dd>
+                    <dt>{t!(i18n, jobs.max_duration_minutes)}</dt>
+                    <dd>{job.max_duration_seconds.map_or_else(|| "—".to_owned(), format_duration)}</dd>
+                    <dt>{t!(i18n, jobs.owner)}</dt>
+                    <dd>{p.owner_name.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                    <dt>{t!(i18n, jobs.tags)}</dt>
+                    <dd>{job.tags.iter().map(|t| view! { <a class="badge" href=format!("/jobs?tag={t}")>{t.clone()}</a> }).collect_view()}</dd>
+                </dl>
+                {p.can_operate.then(|| {
+                    let id = job.id;
+                    let job_name = job.name.clone();
+                    view! {
+                        <div class="actions">
+                            <a class="button button-secondary" href=format!("/jobs/{id}/edit")>{t!(i18n, jobs.edit)}</a>
+                            {if job.state == JobState::Paused {
+                                view! {
+                                    <ActionForm action=resume attr:class="inline">
+                                        <input type="hidden" name="id" value=id />
+                                        <button type="submit" class="button" data-testid="resume">{t!(i18n, jobs.resume)}</button>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <details class="confirm">
+                                        <summary class="button button-secondary">{t!(i18n, jobs.pause)}</summary>
+                                        <ActionForm action=pause attr:class="form inline-form">
+                                            <input type="hidden" name="id" value=id />
+                                            <label>
+                                                <span>{t!(i18n, jobs.pause_until)}</span>
+                                                <input type="datetime-local" name="until" />
+                                            </label>
+                                            <button type="submit" class="button" data-testid="pause">{t!(i18n, jobs.pause)}</button>
+                                        </ActionForm>
+                                    </details>
+                                }.into_any()
+                            }}
+                            <details class="confirm">
+                                <summary class="button button-danger">{t!(i18n, users.delete)}</summary>
+                                <ActionForm action=delete attr:class="form">
+                                    <input type="hidden" name="id" value=id />
+                                    <FormAlert error=delete_error />
+                                    <label>
+                                        <span>{t!(i18n, jobs.delete_confirm, name = job_name.clone())}</span>
+                                        <input type="text" name="confirm_name" autocomplete="off" required />
+                                    </label>
+                                    <FieldError error=delete_error field="confirm_name" />
+                                    <button type="submit" class="button button-danger">{t!(i18n, jobs.delete_yes)}</button>
+                                </ActionForm>
+                            </details>
+                        </div>
+                    }
+                })}
+            </section>
+            <section class="card">
+                <h2>{t!(i18n, jobs.last_30_days)}</h2>
+                <div class="table-wrap calendar-wrap">
+                    <table class="calendar calendar-single">
+                        <tbody>
+                            <tr><CalendarCells cells=p.calendar.clone() days=p.days.clone() /></tr>
+                        </tbody>
+                    </table>
+                </div>
+                <h3>{t!(i18n, dashboard.chart_durations)}</h3>
+                <ValueBars items=durations unit=Unit::Seconds label=Signal::derive(move || t_string!(i18n, dashboard.chart_durations).to_string()) />
+                {has_sizes.then(|| view! {
+                    <h3>{t!(i18n, jobs.sizes)}</h3>
+                    <ValueBars items=sizes unit=Unit::Bytes label=Signal::derive(move || t_string!(i18n, jobs.sizes).to_string()) />
+                })}
+            </section>
+        </div>
+        {job.ping_url.clone().map(|url| view! { <PingHelp url=url /> })}
+    }
+}
+
+/// The job's ping URLs with copy-paste examples.
+#[component]
+fn PingHelp(url: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let curl = format!(
+        "# {start}\ncurl -fsS -m 10 --retry 5 -X POST {url}/start\n# {ok}\ncurl -fsS -m 10 --retry 5 -X POST --data-binary @backup.log {url}\n# {fail}\ncurl -fsS -m 10 --retry 5 -X POST {url}/fail\n# {code}\ncurl -fsS -m 10 --retry 5 -X POST {url}/$?",
+        start = t_string!(i18n, jobs.ping_start),
+        ok = t_string!(i18n, jobs.ping_success),
+        fail = t_string!(i18n, jobs.ping_fail),
+        code = t_string!(i18n, jobs.ping_exit_code),
+    );
+    let wrapper = format!("BACKUP_PING_URL={url} ./report-run.sh restic backup /srv/data");
+    let powershell = format!(
+        "Invoke-RestMethod -Method Post -Uri \"{url}/start\"\n# ... wbadmin / robocopy ...\nInvoke-RestMethod -Method Post -Uri \"{url}/$LASTEXITCODE\""
+    );
+    view! {
+        <section class="card" data-testid="ping-help">
+            <h2>{t!(i18n, jobs.report_runs)}</h2>
+            <p class="hint">{t!(i18n, jobs.ping_intro)}</p>
+            <p><code class="secret" data-testid="ping-url">{url.clone()}</code></p>
+            <h3>"curl"</h3>
+            <pre class="code"><code>{curl}</code></pre>
+            <h3>"report-run.sh"</h3>
+            <p class="hint">{t!(i18n, jobs.wrapper_hint)}</p>
+            <pre class="code"><code>{wrapper}</code></pre>
+            <h3>"PowerShell"</h3>
+            <pre class="code"><code>{powershell}</code></pre>
+        </section>
+    }
+}

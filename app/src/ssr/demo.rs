@@ -1,0 +1,338 @@
+//! Realistic demo data: jobs of a mid-sized company and their run history,
+//! for demos, screenshots and measuring how the console scales. Written in
+//! large multi-row inserts inside a few transactions, with the daily
+//! figures computed in memory, so millions of runs take about a minute.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono_tz::Tz;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+use super::{
+    db::Db,
+    ingest::{day_of, state_after},
+    jobs::new_ping_token,
+    schedule::Expected,
+};
+use crate::{
+    model::{
+        job::RunResult,
+        schedule::{Schedule, ScheduleKind},
+    },
+    on_db,
+};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct DemoSpec {
+    /// How many jobs.
+    pub jobs: usize,
+    /// How many days of history.
+    pub days: i64,
+    /// Random seed (same seed, same data).
+    pub seed: u64,
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoOutcome {
+    /// Jobs created.
+    pub jobs: usize,
+    /// Runs created.
+    pub runs: usize,
+}
+
+struct Kind {
+    what: &'static str,
+    tag: &'static str,
+    /// Typical duration in seconds.
+    duration: i64,
+    /// Typical size in bytes.
+    bytes: i64,
+}
+
+const KINDS: [Kind; 6] = [
+    Kind { what: "restic files", tag: "files", duration: 1500, bytes: 40 << 30 },
+    Kind { what: "pg_dump", tag: "db", duration: 600, bytes: 8 << 30 },
+    Kind { what: "Veeam VM backup", tag: "vm", duration: 3600, bytes: 200 << 30 },
+    Kind { what: "rsync mirror", tag: "files", duration: 300, bytes: 2 << 30 },
+    Kind { what: "Windows Server Backup", tag: "windows", duration: 2400, bytes: 120 << 30 },
+    Kind { what: "mail archive (borg)", tag: "mail", duration: 900, bytes: 15 << 30 },
+];
+const SITES: [&str; 4] = ["tokyo", "osaka", "nagoya", "fukuoka"];
+
+fn schedule_for(i: usize, rng: &mut StdRng) -> Schedule {
+    // 20 % hourly, 30 % every four hours, 50 % nightly: about 7 runs a day.
+    match i % 10 {
+        0 | 1 => Schedule {
+            kind: ScheduleKind::Cron,
+            cron: Some(format!("{} * * * *", rng.random_range(0..60))),
+            timezone: Some("Asia/Tokyo".into()),
+            interval_seconds: None,
+        },
+        2..=4 => {
+            Schedule { kind: ScheduleKind::Interval, interval_seconds: Some(4 * 3600), ..Default::default() }
+        }
+        _ => Schedule {
+            kind: ScheduleKind::Cron,
+            cron: Some(format!("{} {} * * *", rng.random_range(0..12) * 5, rng.random_range(0..6))),
+            timezone: Some("Asia/Tokyo".into()),
+            interval_seconds: None,
+        },
+    }
+}
+
+fn pick_result(rng: &mut StdRng, flaky: bool) -> RunResult {
+    let roll: f64 = rng.random();
+    let failure = if flaky { 0.12 } else { 0.015 };
+    if roll < failure {
+        RunResult::Failed
+    } else if roll < failure + 0.01 {
+        RunResult::Missed
+    } else if roll < failure + 0.05 {
+        RunResult::Warning
+    } else {
+        RunResult::Success
+    }
+}
+
+struct RunRow {
+    job_id: i64,
+    started: DateTime<Utc>,
+    ended: Option<DateTime<Utc>>,
+    result: RunResult,
+    bytes: Option<i64>,
+    message: Option<&'static str>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Daily {
+    success: i64,
+    warning: i64,
+    failed: i64,
+    missed: i64,
+    duration: i64,
+    count: i64,
+    bytes: i64,
+}
+
+/// Generates `spec.jobs` jobs with `spec.days` of runs. Days are counted
+/// in `tz` for the daily figures.
+pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, sqlx::Error> {
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap_or_else(|_| Utc::now());
+    let start = now - Duration::days(spec.days);
+    let mut outcome = DemoOutcome::default();
+    let existing: i64 =
+        on_db!(db, |pool| sqlx::query_scalar("select count(*) from jobs").fetch_one(pool).await)?;
+
+    for batch_start in (0..spec.jobs).step_by(50) {
+        let batch_end = (batch_start + 50).min(spec.jobs);
+        let mut runs: Vec<RunRow> = Vec::new();
+        let mut jobs_meta = vec![];
+        for i in batch_start..batch_end {
+            let kind = &KINDS[i % KINDS.len()];
+            let site = SITES[(i / KINDS.len()) % SITES.len()];
+            let name = format!("{site}-{:04} {}", existing as usize + i + 1, kind.what);
+            let schedule = schedule_for(i, &mut rng);
+            let expected = Expected::parse(&schedule, tz).unwrap_or(Expected::None);
+            let flaky = i % 37 == 0;
+            let source = if kind.tag == "vm" { "veeam" } else { "push" };
+            let ping = new_ping_token();
+            let id: i64 = on_db!(db, |pool| {
+                sqlx::query_scalar(
+                    "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
+                     schedule_interval_seconds, grace_seconds, max_duration_seconds, state, paused, ping_token, \
+                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 3600, $8, 'new', false, $9, $10, $10) \
+                     returning id",
+                )
+                .bind(&name)
+                .bind(format!("{} at the {site} site", kind.what))
+                .bind(source)
+                .bind(schedule.kind.as_str())
+                .bind(&schedule.cron)
+                .bind(&schedule.timezone)
+                .bind(schedule.interval_seconds)
+                .bind(kind.duration * 4)
+                .bind(&ping)
+                .bind(start)
+                .fetch_one(pool)
+                .await
+            })?;
+            for tag in [kind.tag, site] {
+                on_db!(db, |pool| {
+                    sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
+                        .bind(id)
+                        .bind(tag)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })?;
+            }
+            let mut at = expected.first_expected(start);
+            let mut last: Option<(DateTime<Utc>, RunResult)> = None;
+            while let Some(t) = at {
+                if t > now {
+                    break;
+                }
+                let result = pick_result(&mut rng, flaky);
+                let jitter = Duration::seconds(rng.random_range(0..120));
+                let started = if result == RunResult::Missed { t } else { t + jitter };
+                let duration = (kind.duration as f64 * rng.random_range(0.6..1.6)) as i64;
+                let ended = (result != RunResult::Missed).then(|| started + Duration::seconds(duration));
+                let bytes = (result != RunResult::Missed)
+                    .then(|| (kind.bytes as f64 * rng.random_range(0.8..1.2)) as i64);
+                let message = match result {
+                    RunResult::Failed => Some("backup target unreachable"),
+                    RunResult::Warning => Some("some files were skipped"),
+                    RunResult::Missed => Some("no run reported within the grace period"),
+                    _ => None,
+                };
+                // The last run may still be going.
+                if ended.is_some_and(|e| e > now) {
+                    runs.push(RunRow {
+                        job_id: id,
+                        started,
+                        ended: None,
+                        result: RunResult::Running,
+                        bytes: None,
+                        message: None,
+                    });
+                    last = Some((started, RunResult::Running));
+                    break;
+                }
+                runs.push(RunRow { job_id: id, started, ended, result, bytes, message });
+                last = Some((started, result));
+                at = expected.following(t);
+            }
+            jobs_meta.push((id, last, at));
+        }
+        outcome.runs += runs.len();
+        outcome.jobs += batch_end - batch_start;
+        write_runs(db, tz, &runs).await?;
+        for (id, last, next) in jobs_meta {
+            let state = last.map_or("new", |(_, r)| state_after(r).as_str());
+            let last_at = last.map(|(t, _)| t);
+            let last_result = last.map(|(_, r)| r.as_str());
+            on_db!(db, |pool| {
+                sqlx::query(
+                    "update jobs set state = $1, last_run_at = $2, last_result = $3, next_expected_at = $4, \
+                     last_run_id = (select max(id) from runs where job_id = $5), \
+                     running_since = (select min(started_at) from runs where job_id = $5 and result = 'running') \
+                     where id = $5",
+                )
+                .bind(state)
+                .bind(last_at)
+                .bind(last_result)
+                .bind(next)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Inserts runs 500 to a statement and adds them to the daily figures.
+async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error> {
+    const PER_STATEMENT: usize = 500;
+    let mut daily: HashMap<(i64, String), Daily> = HashMap::new();
+    for run in runs {
+        let d = daily.entry((run.job_id, day_of(run.started, tz))).or_default();
+        match run.result {
+            RunResult::Success => d.success += 1,
+            RunResult::Warning => d.warning += 1,
+            RunResult::Failed => d.failed += 1,
+            RunResult::Missed => d.missed += 1,
+            RunResult::Running => {}
+        }
+        if let Some(end) = run.ended {
+            d.duration += (end - run.started).num_seconds();
+            d.count += 1;
+        }
+        d.bytes += run.bytes.unwrap_or(0);
+    }
+    let now = Utc::now();
+    for chunk in runs.chunks(PER_STATEMENT) {
+        let mut sql = String::from(
+            "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, origin, created_at, updated_at) values ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'demo', ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 7
+            ));
+        }
+        let sql = sqlx::AssertSqlSafe(sql);
+        on_db!(db, |pool| {
+            let mut query = sqlx::query(sql);
+            for run in chunk {
+                query = query
+                    .bind(run.job_id)
+                    .bind(run.started)
+                    .bind(run.ended)
+                    .bind(run.result.as_str())
+                    .bind(run.message)
+                    .bind(run.bytes)
+                    .bind(now);
+            }
+            query.execute(pool).await.map(|_| ())
+        })?;
+    }
+    let rows: Vec<((i64, String), Daily)> = daily.into_iter().collect();
+    for chunk in rows.chunks(PER_STATEMENT) {
+        let mut sql = String::from(
+            "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, duration_count, bytes_sum) values ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let sql = sqlx::AssertSqlSafe(sql);
+        on_db!(db, |pool| {
+            let mut query = sqlx::query(sql);
+            for ((job_id, day), d) in chunk {
+                query = query
+                    .bind(*job_id)
+                    .bind(day.as_str())
+                    .bind(d.success)
+                    .bind(d.warning)
+                    .bind(d.failed)
+                    .bind(d.missed)
+                    .bind(d.duration)
+                    .bind(d.count)
+                    .bind(d.bytes);
+            }
+            query.execute(pool).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
