@@ -4,42 +4,57 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::jobs::list_runs,
+    api::jobs::{RunsPage, list_runs},
     components::{
         auth::LoadError,
         page::EmptyState,
         status::{ResultBadge, format_bytes, format_duration, result_name},
         time::DateTime,
     },
+    error::AppError,
     i18n::*,
     model::job::RunResult,
 };
 
-/// Filters (a GET form, so filtered views are links) and the runs, newest
-/// first, a page at a time. `job_id` limits it to one job; `action` is the
-/// page the filter form submits to.
-#[component]
-pub fn RunHistory(
-    job_id: Option<i64>,
-    action: String,
-    #[prop(optional)] refresh: Option<ReadSignal<u32>>,
-) -> impl IntoView {
-    let i18n = use_i18n();
+/// The runs the page's query asks for (`result`, `tag`, `since`, `until`,
+/// `cursor`), of one job or of all. Pages create it at their top level, not
+/// inside `Protected`, so the server fetches it once per render.
+pub fn use_runs(
+    job_id: Signal<Option<i64>>,
+    refresh: ReadSignal<u32>,
+) -> Resource<Result<RunsPage, AppError>> {
     let query = use_query_map();
     let param = move |name: &'static str| query.with(|q| q.get(name)).filter(|v| !v.is_empty());
-    let runs = Resource::new(
+    Resource::new(
         move || {
             (
+                job_id.get(),
                 param("result"),
                 param("tag"),
                 param("since"),
                 param("until"),
                 param("cursor"),
-                refresh.map(|r| r.get()),
+                refresh.get(),
             )
         },
-        move |(result, tag, since, until, cursor, _)| list_runs(job_id, result, tag, since, until, cursor),
-    );
+        move |(job_id, result, tag, since, until, cursor, _)| {
+            list_runs(job_id, result, tag, since, until, cursor)
+        },
+    )
+}
+
+/// Filters (a GET form, so filtered views are links) and `runs` (from
+/// [`use_runs`]), newest first, a page at a time. `show_job` adds the job
+/// column and the tag filter; `action` is the page the form submits to.
+#[component]
+pub fn RunHistory(
+    runs: Resource<Result<RunsPage, AppError>>,
+    show_job: bool,
+    action: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let param = move |name: &'static str| query.with(|q| q.get(name)).filter(|v| !v.is_empty());
     let action_for_links = action.clone();
     let next_link = move |cursor: String| {
         let mut pairs: Vec<(String, String)> = ["result", "tag", "since", "until"]
@@ -51,7 +66,6 @@ pub fn RunHistory(
             url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         format!("{action_for_links}?{encoded}")
     };
-    let show_job = job_id.is_none();
     view! {
         <form method="get" action=action.clone() class="form form-grid filters" role="search">
             <label>

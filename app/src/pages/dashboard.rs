@@ -13,6 +13,7 @@ use crate::{
         status::{ResultBadge, StateBadge, format_duration},
         time::DateTime,
     },
+    error::AppError,
     i18n::*,
     model::{dashboard::Dashboard, job::JobState, user::Role},
 };
@@ -21,22 +22,24 @@ use crate::{
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let i18n = use_i18n();
+    // Created here, outside `Protected`, so the server renders (and fetches)
+    // it once: children of a `Suspend` may be built more than once.
+    let refresh = use_live_refresh();
+    let data = Resource::new(move || refresh.get(), |_| get_dashboard());
     view! {
         <Protected min=Role::Viewer>
             <PageHeader
                 title=Signal::derive(move || t_string!(i18n, pages.dashboard.title).to_string())
                 intro=Signal::derive(move || t_string!(i18n, pages.dashboard.intro).to_string())
             />
-            <DashboardBody />
+            <DashboardBody data=data />
         </Protected>
     }
 }
 
 #[component]
-fn DashboardBody() -> impl IntoView {
+fn DashboardBody(data: Resource<Result<Dashboard, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    let refresh = use_live_refresh();
-    let data = Resource::new(move || refresh.get(), |_| get_dashboard());
     view! {
         <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {

@@ -3,7 +3,12 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{auth::Protected, live::use_live_refresh, page::PageHeader, runs::RunHistory},
+    components::{
+        auth::Protected,
+        live::use_live_refresh,
+        page::PageHeader,
+        runs::{RunHistory, use_runs},
+    },
     i18n::*,
     model::user::Role,
 };
@@ -13,6 +18,7 @@ use crate::{
 pub fn HistoryPage() -> impl IntoView {
     let i18n = use_i18n();
     let refresh = use_live_refresh();
+    let runs = use_runs(Signal::stored(None), refresh);
     view! {
         <Protected min=Role::Viewer>
             <PageHeader
@@ -20,7 +26,7 @@ pub fn HistoryPage() -> impl IntoView {
                 intro=Signal::derive(move || t_string!(i18n, runs.history_intro).to_string())
             />
             <section class="card">
-                <RunHistory job_id=None action="/history".to_owned() refresh=refresh />
+                <RunHistory runs=runs show_job=true action="/history".to_owned() />
             </section>
         </Protected>
     }

@@ -13,7 +13,7 @@ use crate::{
         form::{FieldError, FormAlert, last_error},
         live::use_live_refresh,
         page::PageHeader,
-        runs::RunHistory,
+        runs::{RunHistory, use_runs},
         status::{ResultBadge, StateBadge, format_duration},
         time::DateTime,
     },
@@ -38,6 +38,7 @@ pub fn JobPage() -> impl IntoView {
         move || (id(), refresh.get(), pause.version().get(), resume.version().get()),
         |(id, ..)| get_job_page(id),
     );
+    let runs = use_runs(Signal::derive(move || Some(id())), refresh);
     view! {
         <Protected min=Role::Viewer>
             <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
@@ -50,7 +51,7 @@ pub fn JobPage() -> impl IntoView {
             </Transition>
             <section class="card">
                 <h2>{t!(i18n, runs.history)}</h2>
-                {move || view! { <RunHistory job_id=Some(id()) action=format!("/jobs/{}", id()) refresh=refresh /> }}
+                {move || view! { <RunHistory runs=runs show_job=false action=format!("/jobs/{}", id()) /> }}
             </section>
         </Protected>
     }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::jobs::{CreateJob, UpdateJob, get_job_page, job_form_choices},
+    api::jobs::{CreateJob, JobFormOptions, UpdateJob, get_job_page, job_form_choices},
     components::{
         auth::{LoadError, Protected},
         form::{FieldError, FormAlert, last_error},
@@ -21,6 +21,7 @@ pub fn NewJobPage() -> impl IntoView {
     let i18n = use_i18n();
     let create = ServerAction::<CreateJob>::new();
     let error = last_error(create.value());
+    let choices = Resource::new(|| (), |_| job_form_choices());
     view! {
         <Protected min=Role::Operator>
             <PageHeader
@@ -28,7 +29,7 @@ pub fn NewJobPage() -> impl IntoView {
                 intro=Signal::derive(move || t_string!(i18n, jobs.form_intro).to_string())
             />
             <ActionForm action=create attr:class="card form" attr:data-testid="job-form">
-                <JobFields job=None error=error />
+                <JobFields job=None error=error choices=choices />
                 <button type="submit" class="button" disabled=move || create.pending().get()>{t!(i18n, jobs.create)}</button>
             </ActionForm>
         </Protected>
@@ -44,6 +45,7 @@ pub fn EditJobPage() -> impl IntoView {
     let page = Resource::new(id, get_job_page);
     let update = ServerAction::<UpdateJob>::new();
     let error = last_error(update.value());
+    let choices = Resource::new(|| (), |_| job_form_choices());
     view! {
         <Protected min=Role::Operator>
             <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
@@ -56,7 +58,7 @@ pub fn EditJobPage() -> impl IntoView {
                                 <PageHeader title=Signal::derive(move || t_string!(i18n, jobs.edit_title, name = name.clone()).to_string()) />
                                 <ActionForm action=update attr:class="card form" attr:data-testid="job-form">
                                     <input type="hidden" name="id" value=p.job.id />
-                                    <JobFields job=Some(p.job) error=error />
+                                    <JobFields job=Some(p.job) error=error choices=choices />
                                     <button type="submit" class="button" disabled=move || update.pending().get()>{t!(i18n, common.save)}</button>
                                 </ActionForm>
                             }.into_any()
@@ -74,9 +76,12 @@ fn minutes(seconds: Option<i64>) -> String {
 
 /// The fields shared by both forms (posted as `form[...]`).
 #[component]
-fn JobFields(job: Option<Job>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn JobFields(
+    job: Option<Job>,
+    error: Signal<Option<AppError>>,
+    choices: Resource<Result<JobFormOptions, AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let choices = Resource::new(|| (), |_| job_form_choices());
     let job = job.unwrap_or_else(|| Job {
         id: 0,
         name: String::new(),
