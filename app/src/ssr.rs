@@ -22,3 +22,4 @@ pub mod security;
 pub mod settings;
 pub mod state;
 pub mod tokens;
+pub mod veeam;

@@ -15,7 +15,12 @@ use app::ssr::{
 use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{config, startup::Application, telemetry};
+use crate::{
+    config,
+    startup::Application,
+    telemetry,
+    veeam_sim::{SimConfig, Simulator},
+};
 
 const CONFIG_HELP: &str = "\
 Configuration, lowest precedence first: built-in defaults, then the TOML file
@@ -107,10 +112,95 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Run a Veeam Backup & Replication REST API simulator.
+    ///
+    /// Serves the part of VBR's REST API the console uses (token, serverInfo,
+    /// jobs/states, job start/stop/retry/enable/disable, sessions,
+    /// repositories/states) with Veeam's paths, envelopes, errors and the
+    /// enum spelling of the requested revision, over HTTPS with a
+    /// self-signed certificate unless --plain-http. Jobs run daily on the
+    /// simulator's clock. Faults and the clock are controlled with
+    /// `POST /sim/faults` (JSON: latency_ms, fail_next, drop_next,
+    /// token_expires_after, revoke_tokens, oversized_pages) and
+    /// `POST /sim/advance` (JSON: seconds); `GET /sim/stats` counts sessions.
+    VeeamSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9419")]
+        listen: std::net::SocketAddr,
+        /// Newest API revision served: 1.2-rev1 (VBR 12.3) or 1.3-rev2 (VBR 13.1).
+        #[arg(long, default_value = "1.3-rev2", value_parser = ["1.2-rev1", "1.3-rev2"])]
+        api_version: String,
+        /// Backup jobs.
+        #[arg(long, default_value_t = 20)]
+        jobs: usize,
+        /// Days of session history at start (one session per job and day).
+        #[arg(long, default_value_t = 14)]
+        history_days: u32,
+        /// Random seed: the same seed gives the same jobs and history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Account name.
+        #[arg(long, default_value = "administrator")]
+        username: String,
+        /// Account password.
+        #[arg(long, default_value = "simulator")]
+        password: String,
+        /// Serve plain HTTP instead of HTTPS.
+        #[arg(long)]
+        plain_http: bool,
+        /// Simulated seconds per real second (0 freezes the clock).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Minutes a job started from the API runs.
+        #[arg(long, default_value_t = 2)]
+        run_minutes: i64,
+        /// Write the self-signed certificate (PEM) here, to trust it in the console.
+        #[arg(long, value_name = "PATH")]
+        cert_out: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::VeeamSim {
+        listen,
+        api_version,
+        jobs,
+        history_days,
+        seed,
+        username,
+        password,
+        plain_http,
+        speed,
+        run_minutes,
+        cert_out,
+    }) = cli.command
+    {
+        let config = SimConfig {
+            api_version,
+            jobs,
+            history_days,
+            seed,
+            username,
+            password,
+            speed: speed.max(0.0),
+            run_minutes,
+            ..SimConfig::default()
+        };
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let sim = Simulator::start(config, listener, plain_http).await?;
+        if let (Some(path), Some(pem)) = (&cert_out, &sim.certificate_pem) {
+            std::fs::write(path, pem).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        println!("Veeam simulator listening on {} (user administrator unless --username)", sim.base_url);
+        tokio::select! {
+            _ = telemetry::shutdown_signal() => {}
+            _ = sim.wait() => {}
+        }
+        return Ok(());
+    }
     let settings = config::load(cli.config.as_deref(), std::env::vars())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
@@ -149,6 +239,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::VeeamSim { .. } => unreachable!("handled above"),
         Command::CheckConfig => {
             println!("{settings:#?}");
             let db = open_db(&settings).await?;

@@ -9,5 +9,6 @@ pub mod routes;
 pub mod scheduler;
 pub mod startup;
 pub mod telemetry;
+pub mod veeam_sim;
 
 pub use startup::Application;

@@ -10,3 +10,4 @@ mod jobs;
 mod logs;
 mod rbac;
 mod shell;
+mod veeam_spec;
