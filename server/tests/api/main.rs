@@ -10,4 +10,5 @@ mod jobs;
 mod logs;
 mod rbac;
 mod shell;
+mod veeam_client;
 mod veeam_spec;
