@@ -60,6 +60,12 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_seconds: u64,
     },
+    /// A backup server (Veeam) refused or failed what was asked of it.
+    #[error("{message}")]
+    Upstream {
+        /// What it said, or why it could not be reached.
+        message: String,
+    },
     /// The server could not be reached (seen by the browser only).
     #[error("the server cannot be reached")]
     Unavailable,
@@ -84,6 +90,7 @@ impl AppError {
             Self::BadRequest { .. } => 400,
             Self::PayloadTooLarge { .. } => 413,
             Self::Conflict { .. } => 409,
+            Self::Upstream { .. } => 502,
             Self::RateLimited { .. } => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
@@ -102,6 +109,7 @@ impl AppError {
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Conflict { .. } => "conflict",
+            Self::Upstream { .. } => "upstream",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",

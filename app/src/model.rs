@@ -10,6 +10,7 @@ pub mod job;
 pub mod schedule;
 pub mod token;
 pub mod user;
+pub mod veeam;
 
 use serde::{Deserialize, Serialize};
 

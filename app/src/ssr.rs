@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod monitor;
 pub mod password;
 pub mod schedule;
+pub mod secrets;
 pub mod security;
 pub mod settings;
 pub mod state;

@@ -34,6 +34,9 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
   base_url        BMS_BASE_URL        public URL of the console, default http://<listen>
   jwt_secret      BMS_JWT_SECRET      session signing secret, at least 32 bytes;
                                       required in production
+  encryption_key  BMS_ENCRYPTION_KEY  key of secrets stored in the database (Veeam
+                                      passwords): 32 bytes in base64 or a passphrase
+                                      of 32+ characters; required in production
   admin_password  BMS_ADMIN_PASSWORD  password of the first admin (unattended installs)
   log_format      BMS_LOG_FORMAT      text (default) or json
   log_level       BMS_LOG_LEVEL       tracing filter, default info

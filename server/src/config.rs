@@ -28,6 +28,9 @@ const CONFIG_FILE_VAR: &str = "BMS_CONFIG";
 /// Minimum length of a production JWT secret, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// Minimum length of `encryption_key` (base64 of 32 bytes is 44).
+pub const MIN_ENCRYPTION_KEY_CHARS: usize = 32;
+
 /// The settings as written in files and the environment, before validation.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +44,8 @@ struct RawSettings {
     base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jwt_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     admin_password: Option<String>,
     log_format: String,
@@ -62,6 +67,7 @@ impl Default for RawSettings {
             database_url: None,
             base_url: None,
             jwt_secret: None,
+            encryption_key: None,
             admin_password: None,
             log_format: "text".into(),
             log_level: "info".into(),
@@ -83,6 +89,7 @@ const KEYS: &[&str] = &[
     "database_url",
     "base_url",
     "jwt_secret",
+    "encryption_key",
     "admin_password",
     "log_format",
     "log_level",
@@ -252,6 +259,26 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         _ => {}
     }
 
+    let encryption_key = non_empty(raw.encryption_key);
+    match &encryption_key {
+        Some(key) if key.trim().len() < MIN_ENCRYPTION_KEY_CHARS => {
+            return Err(invalid(
+                "encryption_key",
+                format!(
+                    "must be 32 bytes in base64 or a passphrase of at least {MIN_ENCRYPTION_KEY_CHARS} characters"
+                ),
+            ));
+        }
+        None if production => {
+            return Err(invalid(
+                "encryption_key",
+                "production mode (BMS_ENV=production or an https base URL) needs a key for the secrets stored in \
+                 the database; generate one with `openssl rand -base64 32`",
+            ));
+        }
+        _ => {}
+    }
+
     let admin_password = non_empty(raw.admin_password);
     if let Some(password) = &admin_password {
         app::ssr::password::check_policy(password).map_err(|e| invalid("admin_password", e.to_string()))?;
@@ -277,6 +304,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         database_url,
         base_url,
         jwt_secret: jwt_secret.map(SecretString::from),
+        encryption_key: encryption_key.map(SecretString::from),
         admin_password: admin_password.map(SecretString::from),
         log_format,
         log_level: raw.log_level,
@@ -394,8 +422,18 @@ mod tests {
             load(None, env(&[("BMS_BASE_URL", "https://backup.example.co.jp")])).unwrap_err().to_string();
         assert!(error.contains("BMS_JWT_SECRET"), "{error}");
         let secret = "x".repeat(32);
-        let settings = load(None, env(&[("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret)])).unwrap();
+        let error = load(None, env(&[("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret)]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("BMS_ENCRYPTION_KEY"), "{error}");
+        let key = "k".repeat(44);
+        let settings = load(
+            None,
+            env(&[("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret), ("BMS_ENCRYPTION_KEY", &key)]),
+        )
+        .unwrap();
         assert_eq!(settings.environment, Environment::Production);
+        assert!(!format!("{settings:?}").contains(&key));
     }
 
     #[test]
@@ -404,6 +442,7 @@ mod tests {
         raw.database_url = Some(String::new());
         raw.base_url = Some(String::new());
         raw.jwt_secret = Some(String::new());
+        raw.encryption_key = Some(String::new());
         raw.admin_password = Some(String::new());
         let value = serde_json::to_value(raw).unwrap();
         let mut fields: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();

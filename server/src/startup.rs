@@ -73,6 +73,7 @@ impl Application {
         let keys = Keys::load(&settings).context("cannot load the signing keys")?;
         let limits = Arc::new(RateLimits::new(&settings));
         let (stop, stopping) = tokio::sync::watch::channel(false);
+        let cipher = app::ssr::secrets::Cipher::load(&settings).context("cannot load the encryption key")?;
         let state = AppState {
             leptos_options: leptos_options(address),
             db,
@@ -81,6 +82,8 @@ impl Application {
             keys,
             limits,
             events: Default::default(),
+            cipher,
+            veeam: Default::default(),
             stopping,
         };
         let router = router(state.clone());
@@ -121,6 +124,7 @@ impl Application {
         let pruning = tokio::spawn(prune_rate_limits(state.clone(), state.stopping.clone()));
         let monitor =
             tokio::spawn(crate::scheduler::watch_expectations(state.clone(), state.stopping.clone()));
+        let veeam = tokio::spawn(crate::scheduler::sync_veeam(state.clone(), state.stopping.clone()));
         // Background tasks and event streams end as soon as shutdown starts;
         // ordinary requests in flight are allowed to finish.
         let signal = async move {
@@ -133,6 +137,7 @@ impl Application {
             .context("the HTTP server failed")?;
         let _ = pruning.await;
         let _ = monitor.await;
+        let _ = veeam.await;
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())

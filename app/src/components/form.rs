@@ -14,6 +14,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         | AppError::BadRequest { message }
         | AppError::PayloadTooLarge { message }
         | AppError::Conflict { message }
+        | AppError::Upstream { message }
         | AppError::InvalidCredentials { message } => message.clone(),
         AppError::NotFound => td_string!(locale, errors.not_found).to_string(),
         AppError::Unauthorized => td_string!(locale, errors.unauthorized).to_string(),

@@ -14,6 +14,7 @@ pub mod runs;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 pub mod users;
+pub mod veeam;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

@@ -89,6 +89,8 @@ pub struct Settings {
     pub base_url: Url,
     /// The JWT signing secret, if configured.
     pub jwt_secret: Option<SecretString>,
+    /// The key of secrets stored in the database, if configured.
+    pub encryption_key: Option<SecretString>,
     /// The password for the first admin, for unattended installs.
     pub admin_password: Option<SecretString>,
     /// Log line format.
@@ -131,6 +133,9 @@ impl Settings {
             data_dir,
             base_url: Url::parse("http://127.0.0.1/").expect("a valid literal URL"),
             jwt_secret: Some(SecretString::from("test secret: not for production use, 32+ bytes".to_owned())),
+            encryption_key: Some(SecretString::from(
+                "test key: not for production use, 32+ chars".to_owned(),
+            )),
             admin_password: None,
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),

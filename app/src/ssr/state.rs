@@ -5,7 +5,10 @@ use std::{sync::Arc, time::Instant};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use super::{db::Db, events::EventHub, keys::Keys, limits::RateLimits, settings::Settings};
+use super::{
+    db::Db, events::EventHub, keys::Keys, limits::RateLimits, secrets::Cipher, settings::Settings,
+    veeam::sync::VeeamHub,
+};
 
 /// Shared, cheaply cloneable application state.
 #[derive(Clone, Debug, FromRef)]
@@ -24,6 +27,10 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Live events for dashboards.
     pub events: EventHub,
+    /// Encrypts secrets stored in the database.
+    pub cipher: Cipher,
+    /// Veeam clients, one per server.
+    pub veeam: Arc<VeeamHub>,
     /// Becomes `true` when the server starts shutting down (long-lived
     /// responses such as event streams end then).
     pub stopping: tokio::sync::watch::Receiver<bool>,

@@ -3,4 +3,6 @@
 //! jobs, runs and repository figures.
 
 pub mod client;
+pub mod servers;
+pub mod sync;
 pub mod wire;

@@ -6,6 +6,7 @@ pub mod events;
 pub mod jobs;
 pub mod tokens;
 pub mod users;
+pub mod veeam;
 
 use app::ssr::state::AppState;
 use axum::{
@@ -77,7 +78,8 @@ impl Modify for BearerAuth {
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "The audit log (administrators)"),
         (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
-        (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)")
+        (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
+        (name = "veeam", description = "Veeam servers, job actions and repositories")
     )
 )]
 struct ApiDoc;
@@ -103,6 +105,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_run))
         .routes(routes!(jobs::veeam_job_complete))
         .routes(routes!(events::events))
+        .routes(routes!(veeam::list, veeam::create))
+        .routes(routes!(veeam::get, veeam::update, veeam::delete))
+        .routes(routes!(veeam::test))
+        .routes(routes!(veeam::sync))
+        .routes(routes!(veeam::action))
+        .routes(routes!(veeam::repositories))
 }
 
 /// The design's original paths, served by the same handlers (and checked

@@ -12,3 +12,4 @@ mod rbac;
 mod shell;
 mod veeam_client;
 mod veeam_spec;
+mod veeam_sync;

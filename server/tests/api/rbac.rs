@@ -49,6 +49,15 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/runs/{id}", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/veeam/job-complete", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/events", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/veeam/servers", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/veeam/servers", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/veeam/servers/{id}", Who::AtLeast(Role::Admin)),
+    ("PATCH", "/api/v1/veeam/servers/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/veeam/servers/{id}", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/veeam/servers/{id}/test", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/veeam/servers/{id}/sync", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/jobs/{id}/actions/{action}", Who::AtLeast(Role::Operator)),
+    ("GET", "/api/v1/repositories", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each server function needs.
@@ -201,7 +210,18 @@ async fn api_call(
 ) -> StatusCode {
     let target = app.add_user(Role::Viewer).await;
     let (job_id, run_id, _) = job_with_run(app).await;
-    let concrete = if path.starts_with("/api/v1/jobs/") {
+    // Veeam routes work on a server backed by a running simulator.
+    let (_simulator, veeam) = if path.contains("veeam/servers/") || path.contains("/actions/") {
+        let (sim, server_id, job) = veeam_server(app, path.contains("/actions/")).await;
+        (Some(sim), Some((server_id, job)))
+    } else {
+        (None, None)
+    };
+    let concrete = if let Some((server_id, veeam_job)) = veeam {
+        path.replace("{action}", "enable")
+            .replace("/jobs/{id}", &format!("/jobs/{}", veeam_job.unwrap_or_default()))
+            .replace("{id}", &server_id.to_string())
+    } else if path.starts_with("/api/v1/jobs/") {
         path.replace("{id}", &job_id.to_string())
     } else if path.starts_with("/api/v1/runs/") {
         path.replace("{id}", &run_id.to_string())
@@ -224,6 +244,12 @@ async fn api_call(
             ),
         ),
         ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
+        ("POST", "/api/v1/veeam/servers") => (
+            concrete,
+            Some(json!({ "name": format!("vbr-{}", target.id), "base_url": "https://127.0.0.1:9",
+                         "username": "u", "password": "p", "enabled": false })),
+        ),
+        ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
         ("POST", "/api/v1/tokens") => (concrete, Some(json!({ "name": "rbac", "scope": "read" }))),
         ("POST", "/api/v1/jobs") => (concrete, Some(json!({ "name": format!("api-job-{}", target.id) }))),
         ("PATCH", "/api/v1/jobs/{id}") => (concrete, Some(json!({ "description": "changed" }))),
@@ -239,7 +265,47 @@ async fn api_call(
         }
         _ => (concrete, None),
     };
-    app.api(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, token, body).await.status()
+    let response = app.api(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, token, body).await;
+    let status = response.status();
+    if status.is_server_error() {
+        eprintln!("{method} {concrete}: {}", response.text().await.unwrap_or_default());
+    }
+    status
+}
+
+/// A Veeam server on a fresh simulator (and, with `synced`, one of its jobs).
+async fn veeam_server(app: &TestApp, synced: bool) -> (server::veeam_sim::Simulator, i64, Option<i64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = server::veeam_sim::SimConfig { jobs: 2, history_days: 1, speed: 0.0, ..Default::default() };
+    let sim = server::veeam_sim::Simulator::start(config, listener, true).await.unwrap();
+    let encrypted = app.state.cipher.encrypt("simulator");
+    let name = format!("rbac-{}", uuid::Uuid::new_v4());
+    let fields = app::ssr::db::veeam::ServerFields {
+        name: &name,
+        base_url: &sim.base_url,
+        username: "administrator",
+        password_encrypted: &encrypted,
+        api_version: Some("1.3-rev2"),
+        tls_mode: "verify",
+        ca_pem: None,
+        sync_interval_seconds: 300,
+        enabled: false,
+    };
+    let id = app::ssr::db::veeam::insert_server(&app.state.db, &fields).await.unwrap();
+    if !synced {
+        return (sim, id, None);
+    }
+    app::ssr::veeam::sync::sync_server(&app.state, id).await.unwrap();
+    let veeam_id = sim.jobs()[1].0.clone();
+    let job: i64 = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar("select id from jobs where veeam_server_id = $1 and veeam_job_id = $2")
+            .bind(id)
+            .bind(&veeam_id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    (sim, id, Some(job))
 }
 
 async fn own_token(app: &TestApp, user_id: i64) -> i64 {

@@ -1,0 +1,558 @@
+//! The `veeam_servers`, `repositories` and `repository_samples` tables,
+//! and the Veeam side of `jobs`.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, is_unique_violation, jobs::JobRow};
+use crate::{on_db, on_tx};
+
+/// A row of `veeam_servers`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServerRow {
+    /// Primary key.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Base URL.
+    pub base_url: String,
+    /// Account.
+    pub username: String,
+    /// `v1:` AES-GCM text.
+    pub password_encrypted: String,
+    /// Chosen revision.
+    pub api_version: Option<String>,
+    /// Detected revision.
+    pub detected_api_version: Option<String>,
+    /// `verify`, `custom_ca`, `insecure`.
+    pub tls_mode: String,
+    /// Trusted PEM.
+    pub ca_pem: Option<String>,
+    /// Seconds between syncs.
+    pub sync_interval_seconds: i64,
+    /// Synced at all.
+    pub enabled: bool,
+    /// `new`, `ok`, `unreachable`, `error`.
+    pub status: String,
+    /// Last good sync.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// Its kind.
+    pub last_error_code: Option<String>,
+    /// Newest session creation time seen.
+    pub sessions_synced_until: Option<DateTime<Utc>>,
+    /// Phase of the sync in progress.
+    pub sync_phase: Option<String>,
+    /// Done in this phase.
+    pub sync_done: Option<i64>,
+    /// Total in this phase.
+    pub sync_total: Option<i64>,
+    /// Start of the sync in progress.
+    pub sync_started_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! server_columns {
+    () => {
+        "id, name, base_url, username, password_encrypted, api_version, detected_api_version, \
+         tls_mode, ca_pem, sync_interval_seconds, enabled, status, last_sync_at, last_error, last_error_code, \
+         sessions_synced_until, sync_phase, sync_done, sync_total, sync_started_at, created_at, updated_at"
+    };
+}
+
+/// What admins set on a server.
+#[derive(Debug, Clone)]
+pub struct ServerFields<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// URL.
+    pub base_url: &'a str,
+    /// Account.
+    pub username: &'a str,
+    /// Encrypted password.
+    pub password_encrypted: &'a str,
+    /// Chosen revision.
+    pub api_version: Option<&'a str>,
+    /// TLS mode.
+    pub tls_mode: &'a str,
+    /// PEM.
+    pub ca_pem: Option<&'a str>,
+    /// Interval.
+    pub sync_interval_seconds: i64,
+    /// Enabled.
+    pub enabled: bool,
+}
+
+/// A server's name is taken, or the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteServerError {
+    /// Duplicate name.
+    #[error("a server with this name exists")]
+    NameTaken,
+    /// Database.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn conflict(e: sqlx::Error) -> WriteServerError {
+    if is_unique_violation(&e) { WriteServerError::NameTaken } else { WriteServerError::Db(e) }
+}
+
+/// Every server, by name.
+pub async fn list_servers(db: &Db) -> Result<Vec<ServerRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", server_columns!(), " from veeam_servers order by name");
+    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+}
+
+/// One server.
+pub async fn find_server(db: &Db, id: i64) -> Result<Option<ServerRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", server_columns!(), " from veeam_servers where id = $1");
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+}
+
+/// Adds a server; its id.
+pub async fn insert_server(db: &Db, f: &ServerFields<'_>) -> Result<i64, WriteServerError> {
+    let now = Utc::now();
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "insert into veeam_servers (name, base_url, username, password_encrypted, api_version, tls_mode, \
+             ca_pem, sync_interval_seconds, enabled, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id",
+        )
+        .bind(f.name)
+        .bind(f.base_url)
+        .bind(f.username)
+        .bind(f.password_encrypted)
+        .bind(f.api_version)
+        .bind(f.tls_mode)
+        .bind(f.ca_pem)
+        .bind(f.sync_interval_seconds)
+        .bind(f.enabled)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+    .map_err(conflict)
+}
+
+/// Replaces a server's settings. A changed address or chosen revision
+/// forgets the detected revision (it is detected again on the next contact).
+pub async fn update_server(db: &Db, id: i64, f: &ServerFields<'_>) -> Result<bool, WriteServerError> {
+    let now = Utc::now();
+    on_db!(db, |pool| {
+        sqlx::query(
+            "update veeam_servers set name = $1, base_url = $2, username = $3, password_encrypted = $4, \
+             api_version = $5, tls_mode = $6, ca_pem = $7, sync_interval_seconds = $8, enabled = $9, \
+             detected_api_version = case when api_version is distinct from $5 or base_url <> $2 \
+             then null else detected_api_version end, updated_at = $10 where id = $11",
+        )
+        .bind(f.name)
+        .bind(f.base_url)
+        .bind(f.username)
+        .bind(f.password_encrypted)
+        .bind(f.api_version)
+        .bind(f.tls_mode)
+        .bind(f.ca_pem)
+        .bind(f.sync_interval_seconds)
+        .bind(f.enabled)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+    .map(|n| n == 1)
+    .map_err(conflict)
+}
+
+/// Removes a server; its jobs stay, with their history, marked removed.
+pub async fn delete_server(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let now = Utc::now();
+    on_tx!(db, |tx, _lock| {
+        sqlx::query(
+            "update jobs set veeam_server_id = null, removed_at = coalesce(removed_at, $2), updated_at = $2 \
+             where veeam_server_id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let deleted = sqlx::query("delete from veeam_servers where id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        Ok::<_, sqlx::Error>(deleted == 1)
+    })
+}
+
+/// Jobs per server.
+pub async fn job_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select veeam_server_id, count(*) from jobs where veeam_server_id is not null and removed_at is null \
+             group by veeam_server_id",
+        )
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Takes the sync of a server unless one is running (on any instance) and
+/// younger than `stale_before`. True when this caller may sync.
+pub async fn claim_sync(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "update veeam_servers set sync_phase = 'starting', sync_done = 0, sync_total = null, \
+             sync_started_at = $2 where id = $1 and (sync_phase is null or sync_started_at < $3)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(stale_before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+    .map(|n| n == 1)
+}
+
+/// Records a sync's progress.
+pub async fn set_progress(
+    db: &Db,
+    id: i64,
+    phase: &str,
+    done: i64,
+    total: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update veeam_servers set sync_phase = $2, sync_done = $3, sync_total = $4 where id = $1")
+            .bind(id)
+            .bind(phase)
+            .bind(done)
+            .bind(total)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+    .map(|_| ())
+}
+
+/// Records the detected revision.
+pub async fn set_detected_version(db: &Db, id: i64, version: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update veeam_servers set detected_api_version = $2 where id = $1")
+            .bind(id)
+            .bind(version)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+    .map(|_| ())
+}
+
+/// Ends a sync: success moves the session cursor on.
+pub async fn finish_sync(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    outcome: Result<Option<DateTime<Utc>>, (&str, &str, &str)>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| match outcome {
+        Ok(until) => {
+            sqlx::query(
+                "update veeam_servers set status = 'ok', last_sync_at = $2, last_error = null, \
+                 last_error_code = null, sessions_synced_until = coalesce($3, sessions_synced_until), \
+                 sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        }
+        Err((status, code, message)) => {
+            sqlx::query(
+                "update veeam_servers set status = $2, last_error = $3, last_error_code = $4, \
+                 sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(message)
+            .bind(code)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        }
+    })
+    .map(|_| ())
+}
+
+/// The Veeam jobs known for a server, and webhook-created Veeam jobs not
+/// tied to any server yet (the sync adopts them).
+pub async fn jobs_of_server(db: &Db, server_id: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ",
+        crate::job_columns!(),
+        " from jobs where veeam_job_id is not null and (veeam_server_id = $1 or (veeam_server_id is null \
+         and source = 'veeam' and removed_at is null))"
+    );
+    on_db!(db, |pool| sqlx::query_as(SQL).bind(server_id).fetch_all(pool).await)
+}
+
+/// Updates a synced job from Veeam. False when the new name is taken.
+pub async fn update_synced_job(
+    db: &Db,
+    job_id: i64,
+    server_id: i64,
+    name: &str,
+    description: &str,
+    veeam_status: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = Utc::now();
+    let result = on_db!(db, |pool| {
+        sqlx::query(
+            "update jobs set name = $2, description = $3, veeam_server_id = $4, veeam_status = $5, \
+             removed_at = null, updated_at = $6 where id = $1 and (name <> $2 or description <> $3 \
+             or veeam_server_id is distinct from $4 or veeam_status is distinct from $5 or removed_at is not null)",
+        )
+        .bind(job_id)
+        .bind(name)
+        .bind(description)
+        .bind(server_id)
+        .bind(veeam_status)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets the Veeam state of a job (after an enable/disable).
+pub async fn set_veeam_status(db: &Db, job_id: i64, veeam_status: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update jobs set veeam_status = $2, updated_at = $3 where id = $1")
+            .bind(job_id)
+            .bind(veeam_status)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+    .map(|_| ())
+}
+
+/// The Veeam state of a job.
+pub async fn veeam_status(db: &Db, job_id: i64) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar("select veeam_status from jobs where id = $1")
+            .bind(job_id)
+            .fetch_optional(pool)
+            .await
+    })
+    .map(Option::flatten)
+}
+
+/// Marks jobs removed from Veeam.
+pub async fn mark_removed(db: &Db, job_ids: &[i64]) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    for id in job_ids {
+        on_db!(db, |pool| {
+            sqlx::query(
+                "update jobs set removed_at = $2, updated_at = $2 where id = $1 and removed_at is null",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs still in progress of a server's jobs: (run id, job id, session id).
+pub async fn running_sessions(db: &Db, server_id: i64) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select r.id, r.job_id, r.external_id from runs r join jobs j on j.id = r.job_id \
+             where j.veeam_server_id = $1 and r.result = 'running' and r.external_id is not null",
+        )
+        .bind(server_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The run of a session, if recorded.
+pub async fn run_of_session(db: &Db, job_id: i64, session_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar("select id from runs where job_id = $1 and external_id = $2")
+            .bind(job_id)
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// A repository as Veeam reports it.
+#[derive(Debug, Clone)]
+pub struct RepositoryFields<'a> {
+    /// Veeam's id.
+    pub external_id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Type.
+    pub kind: &'a str,
+    /// Host.
+    pub host_name: Option<&'a str>,
+    /// Path.
+    pub path: Option<&'a str>,
+    /// GB.
+    pub capacity_gb: f64,
+    /// GB.
+    pub free_gb: f64,
+    /// GB.
+    pub used_gb: f64,
+    /// Online.
+    pub online: bool,
+}
+
+/// Stores a repository's state and today's sample.
+pub async fn upsert_repository(
+    db: &Db,
+    server_id: i64,
+    day: &str,
+    r: &RepositoryFields<'_>,
+) -> Result<i64, sqlx::Error> {
+    let now = Utc::now();
+    on_tx!(db, |tx, _lock| {
+        let id: i64 = sqlx::query_scalar(
+            "insert into repositories (veeam_server_id, external_id, name, kind, host_name, path, capacity_gb, \
+             free_gb, used_gb, online, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             on conflict (veeam_server_id, external_id) do update set name = excluded.name, kind = excluded.kind, \
+             host_name = excluded.host_name, path = excluded.path, capacity_gb = excluded.capacity_gb, \
+             free_gb = excluded.free_gb, used_gb = excluded.used_gb, online = excluded.online, removed_at = null, \
+             updated_at = excluded.updated_at returning id",
+        )
+        .bind(server_id)
+        .bind(r.external_id)
+        .bind(r.name)
+        .bind(r.kind)
+        .bind(r.host_name)
+        .bind(r.path)
+        .bind(r.capacity_gb)
+        .bind(r.free_gb)
+        .bind(r.used_gb)
+        .bind(r.online)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into repository_samples (repository_id, day, capacity_gb, free_gb, used_gb) \
+             values ($1, $2, $3, $4, $5) on conflict (repository_id, day) do update set \
+             capacity_gb = excluded.capacity_gb, free_gb = excluded.free_gb, used_gb = excluded.used_gb",
+        )
+        .bind(id)
+        .bind(day)
+        .bind(r.capacity_gb)
+        .bind(r.free_gb)
+        .bind(r.used_gb)
+        .execute(&mut *tx)
+        .await?;
+        Ok::<_, sqlx::Error>(id)
+    })
+}
+
+/// Marks a server's repositories that Veeam no longer lists.
+pub async fn mark_repositories_removed(db: &Db, server_id: i64, keep: &[i64]) -> Result<(), sqlx::Error> {
+    let ids: Vec<(i64,)> = on_db!(db, |pool| {
+        sqlx::query_as("select id from repositories where veeam_server_id = $1 and removed_at is null")
+            .bind(server_id)
+            .fetch_all(pool)
+            .await
+    })?;
+    let now = Utc::now();
+    for (id,) in ids.into_iter().filter(|(id,)| !keep.contains(id)) {
+        on_db!(db, |pool| {
+            sqlx::query("update repositories set removed_at = $2 where id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// A repository row with its server's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RepositoryRow {
+    /// Id.
+    pub id: i64,
+    /// Server.
+    pub veeam_server_id: i64,
+    /// Server name.
+    pub server_name: String,
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub kind: String,
+    /// Host.
+    pub host_name: Option<String>,
+    /// Path.
+    pub path: Option<String>,
+    /// GB.
+    pub capacity_gb: f64,
+    /// GB.
+    pub free_gb: f64,
+    /// GB.
+    pub used_gb: f64,
+    /// Online.
+    pub online: bool,
+    /// Threshold.
+    pub warning_free_percent: i64,
+    /// Synced.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every current repository.
+pub async fn list_repositories(db: &Db) -> Result<Vec<RepositoryRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select r.id, r.veeam_server_id, s.name as server_name, r.name, r.kind, r.host_name, r.path, \
+             r.capacity_gb, r.free_gb, r.used_gb, r.online, r.warning_free_percent, r.updated_at \
+             from repositories r join veeam_servers s on s.id = r.veeam_server_id \
+             where r.removed_at is null order by s.name, r.name",
+        )
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Samples from `since_day` on: (repository id, day, capacity, free).
+pub async fn samples_since(db: &Db, since_day: &str) -> Result<Vec<(i64, String, f64, f64)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select repository_id, day, capacity_gb, free_gb from repository_samples where day >= $1 \
+             order by repository_id, day",
+        )
+        .bind(since_day)
+        .fetch_all(pool)
+        .await
+    })
+}

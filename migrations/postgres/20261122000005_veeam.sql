@@ -1,0 +1,63 @@
+-- Veeam Backup & Replication servers the console syncs from. The password
+-- is encrypted (AES-256-GCM with BMS_ENCRYPTION_KEY); it never leaves the server.
+create table veeam_servers (
+    id bigint generated always as identity primary key,
+    name text not null,
+    base_url text not null,
+    username text not null,
+    password_encrypted text not null,
+    -- The revision chosen by the admin; null: detected from the server.
+    api_version text,
+    detected_api_version text,
+    tls_mode text not null default 'verify' check (tls_mode in ('verify', 'custom_ca', 'insecure')),
+    ca_pem text,
+    sync_interval_seconds bigint not null default 300,
+    enabled boolean not null default true,
+    status text not null default 'new' check (status in ('new', 'ok', 'unreachable', 'error')),
+    last_sync_at timestamptz,
+    last_error text,
+    last_error_code text,
+    -- Creation time of the newest session seen: later syncs ask only for newer ones.
+    sessions_synced_until timestamptz,
+    -- While a sync runs (also a lock between instances): phase, counts, start.
+    sync_phase text,
+    sync_done bigint,
+    sync_total bigint,
+    sync_started_at timestamptz,
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    constraint veeam_servers_name_key unique (name)
+);
+
+-- Veeam's own state of a synced job (running, inactive, disabled, ...).
+alter table jobs add column veeam_status text;
+
+-- Backup repositories and their space, from the Veeam sync.
+create table repositories (
+    id bigint generated always as identity primary key,
+    veeam_server_id bigint not null references veeam_servers (id) on delete cascade,
+    external_id text not null,
+    name text not null,
+    kind text not null,
+    host_name text,
+    path text,
+    capacity_gb double precision not null,
+    free_gb double precision not null,
+    used_gb double precision not null,
+    online boolean not null,
+    -- Warn below this share of free space.
+    warning_free_percent bigint not null default 15,
+    removed_at timestamptz,
+    updated_at timestamptz not null,
+    constraint repositories_server_external_key unique (veeam_server_id, external_id)
+);
+
+-- One sample of a repository's space per day (the last of the day).
+create table repository_samples (
+    repository_id bigint not null references repositories (id) on delete cascade,
+    day text not null,
+    capacity_gb double precision not null,
+    free_gb double precision not null,
+    used_gb double precision not null,
+    primary key (repository_id, day)
+);
