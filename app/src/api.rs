@@ -8,6 +8,7 @@ pub mod auth;
 pub mod jobs;
 pub mod tokens;
 pub mod users;
+pub mod veeam;
 
 /// Parses an optional text field: empty means absent.
 #[cfg(feature = "ssr")]

@@ -44,6 +44,7 @@ use crate::pages::{
     offline::OfflinePage,
     profile::ProfilePage,
     reports::ReportsPage,
+    repositories::RepositoriesPage,
     run::RunPage,
     settings::SettingsPage,
     users::UsersPage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/jobs/:id/edit") view=EditJobPage ssr=SsrMode::Async />
                         <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
                         <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async />
+                        <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
                         <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

@@ -12,6 +12,7 @@ pub mod not_found;
 pub mod offline;
 pub mod profile;
 pub mod reports;
+pub mod repositories;
 pub mod run;
 pub mod settings;
 pub mod users;

@@ -115,6 +115,26 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Run the console with a Veeam simulator attached (a demo).
+    ///
+    /// Starts `veeam-sim` over HTTPS on --sim-listen and the console as
+    /// `serve` does, and registers the simulator as the Veeam server
+    /// "Veeam simulator" (trusting its self-signed certificate), so the
+    /// dashboard, job pages, actions and repositories fill up at once.
+    Demo {
+        /// Where the simulator listens.
+        #[arg(long, default_value = "127.0.0.1:9419")]
+        sim_listen: std::net::SocketAddr,
+        /// Simulated Veeam jobs.
+        #[arg(long, default_value_t = 30)]
+        jobs: usize,
+        /// Days of simulated history.
+        #[arg(long, default_value_t = 14)]
+        history_days: u32,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Run a Veeam Backup & Replication REST API simulator.
     ///
     /// Serves the part of VBR's REST API the console uses (token, serverInfo,
@@ -243,6 +263,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::VeeamSim { .. } => unreachable!("handled above"),
+        Command::Demo { sim_listen, jobs, history_days, speed } => {
+            demo(
+                settings,
+                sim_listen,
+                SimConfig { jobs, history_days, speed: speed.max(0.0), ..SimConfig::default() },
+            )
+            .await
+        }
         Command::CheckConfig => {
             println!("{settings:#?}");
             let db = open_db(&settings).await?;
@@ -263,6 +291,51 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
         print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
     }
+    tracing::info!(address = %app.address(), "the console is listening");
+    app.run_until_stopped(telemetry::shutdown_signal()).await
+}
+
+async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Result<()> {
+    use app::ssr::db::veeam as veeam_db;
+    telemetry::init(settings.log_format, &settings.log_level);
+    let listener = tokio::net::TcpListener::bind(sim_listen)
+        .await
+        .with_context(|| format!("cannot listen on {sim_listen} for the simulator"))?;
+    let sim = Simulator::start(config.clone(), listener, false).await?;
+    let app = Application::build(settings).await?;
+    if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
+        print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
+    }
+    let state = app.state().clone();
+    const NAME: &str = "Veeam simulator";
+    let encrypted = state.cipher.encrypt(&config.password);
+    let fields = veeam_db::ServerFields {
+        name: NAME,
+        base_url: &sim.base_url,
+        username: &config.username,
+        password_encrypted: &encrypted,
+        api_version: None,
+        tls_mode: "custom_ca",
+        ca_pem: sim.certificate_pem.as_deref(),
+        sync_interval_seconds: 60,
+        enabled: true,
+    };
+    let existing = veeam_db::list_servers(&state.db).await?.into_iter().find(|s| s.name == NAME);
+    match existing {
+        Some(server) => {
+            veeam_db::update_server(&state.db, server.id, &fields).await?;
+        }
+        None => {
+            veeam_db::insert_server(&state.db, &fields).await?;
+        }
+    }
+    println!(
+        "Demo: the console is on {} with the Veeam simulator at {} (jobs {}, {} days of history).",
+        app.settings().base_url,
+        sim.base_url,
+        config.jobs,
+        config.history_days
+    );
     tracing::info!(address = %app.address(), "the console is listening");
     app.run_until_stopped(telemetry::shutdown_signal()).await
 }

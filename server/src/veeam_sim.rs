@@ -190,8 +190,9 @@ impl Sim {
                     kind: kinds[i],
                     path: ["D:\\Backups", "/mnt/backup", "\\\\nas01\\veeam", "veeam-offsite"][i].into(),
                     capacity_gb: capacity,
-                    used_at_start_gb: capacity * rng.random_range(0.45..0.8),
-                    growth_gb_per_day: capacity * rng.random_range(0.002..0.01),
+                    used_at_start_gb: capacity
+                        * if i == 2 { rng.random_range(0.86..0.88) } else { rng.random_range(0.45..0.8) },
+                    growth_gb_per_day: capacity * if i == 2 { 0.0015 } else { rng.random_range(0.002..0.01) },
                 }
             })
             .collect();
@@ -203,10 +204,13 @@ impl Sim {
                 let minute_of_day = rng.random_range(0..24 * 60);
                 SimJob {
                     id: uuid(&mut rng),
+                    // The seed is part of the name, so simulators with different
+                    // seeds can feed one console without name clashes.
                     name: format!(
-                        "{} {} Backup {:04}",
+                        "{} {} Backup {:02}-{:04}",
                         sites[i % sites.len()],
                         prefixes[i % prefixes.len()],
+                        config.seed % 100,
                         i + 1
                     ),
                     description: format!("Simulated job {}", i + 1),

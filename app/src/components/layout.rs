@@ -60,6 +60,7 @@ fn MainNav() -> impl IntoView {
                             <li><A href="/" exact=true>{t!(i18n, nav.dashboard)}</A></li>
                             <li><A href="/jobs">{t!(i18n, nav.jobs)}</A></li>
                             <li><A href="/history">{t!(i18n, nav.history)}</A></li>
+                            <li><A href="/repositories">{t!(i18n, nav.repositories)}</A></li>
                             <li><A href="/reports">{t!(i18n, nav.reports)}</A></li>
                             {admin.then(|| view! {
                                 <li><A href="/settings">{t!(i18n, nav.settings)}</A></li>

@@ -134,4 +134,16 @@ pub struct JobPage {
     pub recent: Vec<Run>,
     /// Whether the caller may pause, edit and see the ping URL.
     pub can_operate: bool,
+    /// For a job synced from a Veeam server: what its actions need.
+    pub veeam: Option<VeeamJobInfo>,
+}
+
+/// A Veeam job's server-side facts, for its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VeeamJobInfo {
+    /// Veeam's state of the job (`inactive`, `running`, `disabled`, …).
+    pub status: String,
+    /// Whether the server's API revision has retry (1.3 and later).
+    pub retry: bool,
 }

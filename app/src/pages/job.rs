@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::jobs::{DeleteJob, PauseJob, ResumeJob, get_job_page},
+    api::{
+        jobs::{DeleteJob, PauseJob, ResumeJob, get_job_page},
+        veeam::JobAction,
+    },
     components::{
         auth::{LoadError, Protected},
         charts::{CalendarCells, Unit, ValueBars, run_bars},
@@ -34,8 +37,11 @@ pub fn JobPage() -> impl IntoView {
     let refresh = use_live_refresh();
     let pause = ServerAction::<PauseJob>::new();
     let resume = ServerAction::<ResumeJob>::new();
+    let veeam_action = ServerAction::<JobAction>::new();
     let page = Resource::new(
-        move || (id(), refresh.get(), pause.version().get(), resume.version().get()),
+        move || {
+            (id(), refresh.get(), pause.version().get(), resume.version().get(), veeam_action.version().get())
+        },
         |(id, ..)| get_job_page(id),
     );
     let runs = use_runs(Signal::derive(move || Some(id())), refresh);
@@ -45,7 +51,7 @@ pub fn JobPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(p) => view! { <JobView p=p pause=pause resume=resume /> }.into_any(),
+                        Ok(p) => view! { <JobView p=p pause=pause resume=resume veeam_action=veeam_action /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -58,7 +64,12 @@ pub fn JobPage() -> impl IntoView {
 }
 
 #[component]
-fn JobView(p: JobPageData, pause: ServerAction<PauseJob>, resume: ServerAction<ResumeJob>) -> impl IntoView {
+fn JobView(
+    p: JobPageData,
+    pause: ServerAction<PauseJob>,
+    resume: ServerAction<ResumeJob>,
+    veeam_action: ServerAction<JobAction>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let job = p.job.clone();
     let name = job.name.clone();
@@ -79,6 +90,13 @@ fn JobView(p: JobPageData, pause: ServerAction<PauseJob>, resume: ServerAction<R
         </div>
         {(!job.description.is_empty()).then(|| view! { <p class="lead">{job.description.clone()}</p> })}
         <FormAlert error=pause_error />
+        {match (p.veeam.clone(), job.removed_at.is_some()) {
+            (_, true) => Some(view! { <p class="alert alert-warning">{t!(i18n, veeam.actions.removed)}</p> }.into_any()),
+            (Some(info), false) => Some(view! {
+                <VeeamActions job_id=job.id info=info can_operate=p.can_operate action=veeam_action />
+            }.into_any()),
+            (None, false) => None,
+        }}
         <div class="grid-2">
             <section class="card">
                 <dl class="facts" data-testid="job-facts">
@@ -172,6 +190,61 @@ fn JobView(p: JobPageData, pause: ServerAction<PauseJob>, resume: ServerAction<R
             </section>
         </div>
         {job.ping_url.clone().map(|url| view! { <PingHelp url=url /> })}
+    }
+}
+
+/// Veeam's state of the job and, for operators, start/stop/retry/enable/disable.
+#[component]
+fn VeeamActions(
+    job_id: i64,
+    info: crate::model::dashboard::VeeamJobInfo,
+    can_operate: bool,
+    action: ServerAction<JobAction>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let error = last_error(action.value());
+    let disabled = info.status == "disabled";
+    let running = info.status == "running" || info.status == "starting";
+    let mut verbs: Vec<&'static str> = Vec::new();
+    if !disabled {
+        verbs.push(if running { "stop" } else { "start" });
+        if info.retry && !running {
+            verbs.push("retry");
+        }
+    }
+    verbs.push(if disabled { "enable" } else { "disable" });
+    view! {
+        <section class="card veeam-actions" data-testid="veeam-actions">
+            <h2>{t!(i18n, veeam.actions.title)}</h2>
+            <p>{t!(i18n, veeam.actions.status)} ": " <span class="badge" data-testid="veeam-status">{info.status.clone()}</span></p>
+            {move || match action.value().get() {
+                Some(Ok(outcome)) => Some(view! { <p class="alert alert-ok" role="status" data-testid="action-outcome">{outcome.message}</p> }),
+                _ => None,
+            }}
+            <FormAlert error=error />
+            {can_operate.then(|| view! {
+                <div class="actions">
+                    {verbs.into_iter().map(|verb| view! {
+                        <ActionForm action=action attr:class="inline">
+                            <input type="hidden" name="id" value=job_id />
+                            <input type="hidden" name="action" value=verb />
+                            <button type="submit"
+                                class=if matches!(verb, "stop" | "disable") { "button button-secondary" } else { "button" }
+                                data-testid=format!("veeam-{verb}") disabled=move || action.pending().get()>
+                                {move || match verb {
+                                    "start" => t_string!(i18n, veeam.actions.start).to_string(),
+                                    "stop" => t_string!(i18n, veeam.actions.stop).to_string(),
+                                    "retry" => t_string!(i18n, veeam.actions.retry).to_string(),
+                                    "enable" => t_string!(i18n, veeam.actions.enable).to_string(),
+                                    _ => t_string!(i18n, veeam.actions.disable).to_string(),
+                                }}
+                            </button>
+                        </ActionForm>
+                    }).collect_view()}
+                    {move || action.pending().get().then(|| view! { <span class="muted" aria-busy="true">{t!(i18n, veeam.actions.working)}</span> })}
+                </div>
+            })}
+        </section>
     }
 }
 

@@ -832,7 +832,11 @@ pub async fn job_page(state: &AppState, info: &RequestInfo, id: i64) -> Result<J
         calendar(state, std::slice::from_ref(&row), &days).await?.pop().map(|r| r.cells).unwrap_or_default();
     let recent = runs_db::recent_of_job(&state.db, id, 30).await?;
     let job = jobs_from_rows(state, info, vec![row]).await?.remove(0);
+    let veeam = crate::ssr::veeam::servers::job_controls(state, id)
+        .await?
+        .map(|(status, retry)| crate::model::dashboard::VeeamJobInfo { status, retry });
     Ok(JobPage {
+        veeam,
         schedule_text: expected.describe(info.locale),
         owner_name,
         days,

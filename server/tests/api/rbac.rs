@@ -89,6 +89,14 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/jobs/resume", Who::AtLeast(Role::Operator)),
     ("/api/fn/runs/list", Who::AtLeast(Role::Viewer)),
     ("/api/fn/runs/get", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/veeam/servers", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/create", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/update", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/test", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/sync", Who::AtLeast(Role::Admin)),
+    ("/api/fn/veeam/action", Who::AtLeast(Role::Operator)),
+    ("/api/fn/veeam/repositories", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -108,6 +116,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/jobs/{id}", Who::AtLeast(Role::Viewer)),
     ("/jobs/{id}/edit", Who::AtLeast(Role::Operator)),
     ("/history", Who::AtLeast(Role::Viewer)),
+    ("/repositories", Who::AtLeast(Role::Viewer)),
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
 ];
 
@@ -378,6 +387,12 @@ fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> V
         "/api/fn/users/reset-password" | "/api/fn/users/delete" => vec![("id", id)],
         "/api/fn/tokens/create" => vec![("name", "rbac".into()), ("scope", "read".into())],
         "/api/fn/jobs/create" => vec![("form[name]", format!("fn-job-{id}"))],
+        "/api/fn/veeam/create" => vec![
+            ("name", format!("fn-vbr-{id}")),
+            ("base_url", "https://127.0.0.1:9".into()),
+            ("username", "u".into()),
+            ("password", "p".into()),
+        ],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -419,6 +434,29 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                     }
                     "/api/fn/runs/get" => form.push(("id".into(), run_id.to_string())),
                     _ => {}
+                }
+            }
+            let mut _simulator = None;
+            if path.starts_with("/api/fn/veeam/")
+                && !matches!(
+                    *path,
+                    "/api/fn/veeam/servers" | "/api/fn/veeam/create" | "/api/fn/veeam/repositories"
+                )
+            {
+                let (sim, server_id, job) = veeam_server(&app, *path == "/api/fn/veeam/action").await;
+                _simulator = Some(sim);
+                match *path {
+                    "/api/fn/veeam/action" => {
+                        form.push(("id".into(), job.unwrap_or_default().to_string()));
+                        form.push(("action".into(), "enable".into()));
+                    }
+                    "/api/fn/veeam/update" => {
+                        form.push(("id".into(), server_id.to_string()));
+                        form.push(("name".into(), format!("fn-edit-{server_id}")));
+                        form.push(("base_url".into(), "http://127.0.0.1:9".into()));
+                        form.push(("username".into(), "administrator".into()));
+                    }
+                    _ => form.push(("id".into(), server_id.to_string())),
                 }
             }
             let status =

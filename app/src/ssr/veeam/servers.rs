@@ -490,6 +490,9 @@ pub async fn job_action(
         "enable" => td_string!(locale, veeam.actions.enabled).to_string(),
         _ => td_string!(locale, veeam.actions.disabled).to_string(),
     };
+    if let Some(session) = session.as_ref().filter(|s| !s.finished()) {
+        tokio::spawn(sync::follow_session(state.clone(), server_id, job_id, session.id.clone()));
+    }
     let session_id = session.map(|s| s.id);
     let event = Event::ok("job.veeam_action", target).details(format!(
         "{action}{}",

@@ -413,3 +413,37 @@ async fn create_job(
     }
     Err(SyncError::Db(sqlx::Error::Protocol(format!("no free name for Veeam job {veeam_id}"))))
 }
+
+/// Follows a session started from the console until it ends (at most 12
+/// hours), so its run finishes on screen without waiting for the next sync:
+/// every 2 seconds for the first two minutes, then every 15.
+pub async fn follow_session(state: AppState, server_id: i64, job_id: i64, session_id: String) {
+    let started = std::time::Instant::now();
+    let mut stopping = state.stopping.clone();
+    while started.elapsed() < Duration::from_secs(12 * 3600) {
+        let pause = if started.elapsed() < Duration::from_secs(120) { 2 } else { 15 };
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(pause)) => {}
+            _ = stopping.changed() => return,
+        }
+        let Ok(Some(row)) = db::find_server(&state.db, server_id).await else { return };
+        let Ok(client) = client_for(&state, &row).await else { continue };
+        match client.session(&session_id).await {
+            Ok(session) if session.finished() => {
+                let incoming = incoming_of(&session);
+                let result = incoming.result;
+                if let Ok(recorded) =
+                    ingest::record(&state.db, state.settings.timezone, job_id, incoming).await
+                {
+                    publish(&state, &recorded, result);
+                }
+                return;
+            }
+            Ok(_) => {}
+            Err(VeeamError::Api { status: 404, .. }) => return,
+            Err(e) => {
+                tracing::debug!(server_id, session_id, error = %e, "following a session failed; trying again")
+            }
+        }
+    }
+}
