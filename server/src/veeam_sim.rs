@@ -151,6 +151,8 @@ struct Sim {
     jobs: Vec<SimJob>,
     sessions: Vec<SimSession>,
     by_id: HashMap<String, usize>,
+    /// Indexes into `sessions` per job, oldest first.
+    by_job: Vec<Vec<usize>>,
     repos: Vec<SimRepo>,
     tokens: HashMap<String, TokenInfo>,
     refresh_tokens: HashMap<String, DateTime<Utc>>,
@@ -232,6 +234,7 @@ impl Sim {
             jobs,
             sessions: Vec::new(),
             by_id: HashMap::new(),
+            by_job: Vec::new(),
             repos,
             tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
@@ -266,6 +269,10 @@ impl Sim {
 
     fn reindex(&mut self) {
         self.by_id = self.sessions.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        self.by_job = vec![Vec::new(); self.jobs.len()];
+        for (i, s) in self.sessions.iter().enumerate() {
+            self.by_job[s.job].push(i);
+        }
     }
 
     fn add_session(
@@ -303,6 +310,10 @@ impl Sim {
             retry_of,
         };
         self.by_id.insert(session.id.clone(), self.sessions.len());
+        if self.by_job.len() < self.jobs.len() {
+            self.by_job.resize(self.jobs.len(), Vec::new());
+        }
+        self.by_job[job].push(self.sessions.len());
         self.sessions.push(session);
         self.sessions.len() - 1
     }
@@ -335,16 +346,20 @@ impl Sim {
         s.created <= now && now < self.session_end(s)
     }
 
+    fn of_job(&self, job: usize) -> impl DoubleEndedIterator<Item = (usize, &SimSession)> {
+        self.by_job.get(job).into_iter().flatten().map(|&i| (i, &self.sessions[i]))
+    }
+
     fn running_session(&self, job: usize, now: DateTime<Utc>) -> Option<usize> {
-        self.sessions.iter().rposition(|s| s.job == job && self.is_running(s, now))
+        self.of_job(job).rev().find(|(_, s)| self.is_running(s, now)).map(|(i, _)| i)
     }
 
     fn last_session(&self, job: usize, now: DateTime<Utc>) -> Option<&SimSession> {
-        self.sessions.iter().rev().find(|s| s.job == job && s.created <= now)
+        self.of_job(job).rev().map(|(_, s)| s).find(|s| s.created <= now)
     }
 
     fn last_finished(&self, job: usize, now: DateTime<Utc>) -> Option<&SimSession> {
-        self.sessions.iter().rev().find(|s| s.job == job && self.session_end(s) <= now)
+        self.of_job(job).rev().map(|(_, s)| s).find(|s| self.session_end(s) <= now)
     }
 }
 
@@ -598,11 +613,12 @@ struct PageQuery {
     job_id_filter: Option<String>,
 }
 
-fn page(sim: &Sim, items: Vec<Value>, query: &PageQuery) -> Value {
+/// One page of `items` (serialised only for the page) in Veeam's envelope.
+fn page<T>(sim: &Sim, items: Vec<T>, query: &PageQuery, to_json: impl Fn(T) -> Value) -> Value {
     let total = items.len() as i64;
     let skip = query.skip.unwrap_or(0).max(0);
     let limit = if sim.faults.oversized_pages { 250 } else { query.limit.unwrap_or(200).clamp(0, 1_000_000) };
-    let data: Vec<Value> = items.into_iter().skip(skip as usize).take(limit as usize).collect();
+    let data: Vec<Value> = items.into_iter().skip(skip as usize).take(limit as usize).map(to_json).collect();
     json!({"data": data, "pagination": {"total": total, "count": data.len(), "skip": skip, "limit": limit}})
 }
 
@@ -727,8 +743,8 @@ async fn job_states(
     let mut sim = lock(&shared);
     let now = sim.now();
     sim.materialise(now);
-    let items = (0..sim.jobs.len()).map(|i| job_state(&sim, i, now, *rev)).collect();
-    Json(page(&sim, items, &query)).into_response()
+    let items: Vec<usize> = (0..sim.jobs.len()).collect();
+    Json(page(&sim, items, &query, |i| job_state(&sim, i, now, *rev))).into_response()
 }
 
 async fn sessions(
@@ -752,7 +768,7 @@ async fn sessions(
         None => None,
     };
     if query.type_filter.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("BackupJob")) {
-        return Json(page(&sim, Vec::new(), &query)).into_response();
+        return Json(page(&sim, Vec::<usize>::new(), &query, |_| Value::Null)).into_response();
     }
     let job_filter = query.job_id_filter.as_deref().map(str::to_ascii_lowercase);
     let selected = sim.sessions.iter().filter(|s| {
@@ -760,14 +776,11 @@ async fn sessions(
             && after.is_none_or(|a| s.created > a)
             && job_filter.as_deref().is_none_or(|j| sim.jobs[s.job].id == j)
     });
-    let items: Vec<Value> = if query.order_asc.unwrap_or(false) {
-        selected.map(|s| session_json(&sim, s, now, *rev)).collect()
-    } else {
-        let mut all: Vec<&SimSession> = selected.collect();
-        all.reverse();
-        all.into_iter().map(|s| session_json(&sim, s, now, *rev)).collect()
-    };
-    Json(page(&sim, items, &query)).into_response()
+    let mut items: Vec<&SimSession> = selected.collect();
+    if !query.order_asc.unwrap_or(false) {
+        items.reverse();
+    }
+    Json(page(&sim, items, &query, |s| session_json(&sim, s, now, *rev))).into_response()
 }
 
 async fn session(
@@ -791,30 +804,27 @@ async fn repositories(
 ) -> Response {
     let sim = lock(&shared);
     let days = (sim.now() - sim.started_sim).num_seconds() as f64 / 86_400.0;
-    let items = sim
-        .repos
-        .iter()
-        .map(|r| {
-            let used = (r.used_at_start_gb + r.growth_gb_per_day * days).clamp(0.0, r.capacity_gb);
-            let mut body = json!({
-                "id": r.id,
-                "name": r.name,
-                "type": r.kind,
-                "description": format!("{} ({})", r.name, r.kind),
-                "hostName": "vbr-sim.local",
-                "path": r.path,
-                "capacityGB": (r.capacity_gb * 10.0).round() / 10.0,
-                "freeGB": ((r.capacity_gb - used) * 10.0).round() / 10.0,
-                "usedSpaceGB": (used * 10.0).round() / 10.0,
-                "isOnline": true,
-            });
-            if rev.v13 {
-                body["isOutOfDate"] = json!(false);
-            }
-            body
-        })
-        .collect();
-    Json(page(&sim, items, &query)).into_response()
+    let items: Vec<&SimRepo> = sim.repos.iter().collect();
+    let body = page(&sim, items, &query, |r| {
+        let used = (r.used_at_start_gb + r.growth_gb_per_day * days).clamp(0.0, r.capacity_gb);
+        let mut body = json!({
+            "id": r.id,
+            "name": r.name,
+            "type": r.kind,
+            "description": format!("{} ({})", r.name, r.kind),
+            "hostName": "vbr-sim.local",
+            "path": r.path,
+            "capacityGB": (r.capacity_gb * 10.0).round() / 10.0,
+            "freeGB": ((r.capacity_gb - used) * 10.0).round() / 10.0,
+            "usedSpaceGB": (used * 10.0).round() / 10.0,
+            "isOnline": true,
+        });
+        if rev.v13 {
+            body["isOutOfDate"] = json!(false);
+        }
+        body
+    });
+    Json(body).into_response()
 }
 
 async fn job_action(
