@@ -3,25 +3,12 @@
 // password, printed once on the console, is handed to the tests.
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { E2E_ADMIN, E2E_ADMIN_PASSWORD } from "./tests/helpers";
+import { E2E_ADMIN, E2E_ADMIN_PASSWORD, freePort } from "./tests/helpers";
 
 const root = path.resolve(__dirname, "..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 async function waitForHealth(url: string, child: ChildProcess, log: string): Promise<void> {
   const deadline = Date.now() + 60_000;

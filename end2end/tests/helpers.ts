@@ -1,5 +1,6 @@
 // Shared helpers for the browser tests.
 import { Browser, Page, TestInfo, expect } from "@playwright/test";
+import * as net from "node:net";
 import * as path from "node:path";
 
 /** Whether this project runs with JavaScript (and so hydrates). */
@@ -50,4 +51,17 @@ export async function signIn(page: Page, testInfo: TestInfo, username: string, p
     await expect(page).not.toHaveURL(/\/change-password/);
   }
   await expect(page.getByTestId("user-menu")).toContainText(username);
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
 }

@@ -6,22 +6,10 @@ import { spawn, ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 import { Page, TestInfo, expect, test } from "@playwright/test";
-import { hydrated, screenshot, waitForHydration } from "./helpers";
+import { freePort, hydrated, screenshot, waitForHydration } from "./helpers";
 
 const root = path.resolve(__dirname, "..", "..");
 const binary = process.env.BMS_E2E_BINARY ?? path.join(root, "target", "release", "backup-mgmt");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 async function listening(port: number): Promise<void> {
   const deadline = Date.now() + 20_000;

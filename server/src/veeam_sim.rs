@@ -405,6 +405,14 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Sim> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The simulator, with the sessions its schedules started up to now created.
+fn current(shared: &Shared) -> (std::sync::MutexGuard<'_, Sim>, DateTime<Utc>) {
+    let mut sim = lock(shared);
+    let now = sim.now();
+    sim.materialise(now);
+    (sim, now)
+}
+
 fn error(status: StatusCode, code: &str, message: &str, resource: Option<&str>) -> Response {
     let mut body =
         json!({"errorCode": code, "message": message, "title": message, "status": status.as_u16()});
@@ -740,9 +748,7 @@ async fn job_states(
     rev: axum::Extension<Rev>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let mut sim = lock(&shared);
-    let now = sim.now();
-    sim.materialise(now);
+    let (sim, now) = current(&shared);
     let items: Vec<usize> = (0..sim.jobs.len()).collect();
     Json(page(&sim, items, &query, |i| job_state(&sim, i, now, *rev))).into_response()
 }
@@ -752,9 +758,7 @@ async fn sessions(
     rev: axum::Extension<Rev>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let mut sim = lock(&shared);
-    let now = sim.now();
-    sim.materialise(now);
+    let (sim, now) = current(&shared);
     let after = match query.created_after_filter.as_deref().map(app::ssr::veeam::wire::parse_time) {
         Some(None) => {
             return error(
@@ -788,9 +792,7 @@ async fn session(
     rev: axum::Extension<Rev>,
     Path(id): Path<String>,
 ) -> Response {
-    let mut sim = lock(&shared);
-    let now = sim.now();
-    sim.materialise(now);
+    let (sim, now) = current(&shared);
     match sim.by_id.get(&id.to_ascii_lowercase()).map(|i| &sim.sessions[*i]) {
         Some(s) if s.created <= now => Json(session_json(&sim, s, now, *rev)).into_response(),
         _ => error(StatusCode::NOT_FOUND, "NotFound", "Resource does not exist", Some(&id)),
@@ -833,9 +835,7 @@ async fn job_action(
     Path((id, action)): Path<(String, String)>,
     body: Option<Json<Value>>,
 ) -> Response {
-    let mut sim = lock(&shared);
-    let now = sim.now();
-    sim.materialise(now);
+    let (mut sim, now) = current(&shared);
     let Some(job) = sim.jobs.iter().position(|j| j.id.eq_ignore_ascii_case(&id)) else {
         return error(StatusCode::NOT_FOUND, "NotFound", "Resource does not exist", Some(&id));
     };
@@ -926,9 +926,7 @@ async fn advance(State(shared): State<Shared>, Json(by): Json<Advance>) -> Respo
 }
 
 async fn stats(State(shared): State<Shared>) -> Response {
-    let mut sim = lock(&shared);
-    let now = sim.now();
-    sim.materialise(now);
+    let (sim, now) = current(&shared);
     let visible: Vec<&SimSession> = sim.sessions.iter().filter(|s| s.created <= now).collect();
     let running = visible.iter().filter(|s| sim.is_running(s, now)).count();
     Json(json!({

@@ -58,17 +58,33 @@ impl Keys {
 }
 
 fn development_secret(data_dir: &Path) -> anyhow::Result<SecretString> {
+    development_file(data_dir, "jwt-secret", "BMS_JWT_SECRET", 32, || {
+        let mut bytes = [0u8; 48];
+        rand::rng().fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    })
+}
+
+/// A development-only secret kept in `<data_dir>/secrets/<name>` (mode
+/// 0600): read when present (and at least `min_len` long), else made with
+/// `generate` and written once. Production never gets here: it requires
+/// the `env` variable.
+pub(crate) fn development_file(
+    data_dir: &Path,
+    name: &str,
+    env: &str,
+    min_len: usize,
+    generate: impl FnOnce() -> String,
+) -> anyhow::Result<SecretString> {
     let dir = data_dir.join("secrets");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join("jwt-secret");
+    let path = dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        if existing.trim().len() >= 32 {
+        if existing.trim().len() >= min_len {
             return Ok(SecretString::from(existing.trim().to_owned()));
         }
     }
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -76,10 +92,10 @@ fn development_secret(data_dir: &Path) -> anyhow::Result<SecretString> {
     match options.open(&path) {
         Ok(mut file) => {
             file.write_all(secret.as_bytes())?;
-            tracing::warn!(path = %path.display(), "no BMS_JWT_SECRET configured: generated a development secret");
+            tracing::warn!(path = %path.display(), "no {env} configured: generated a development value");
             Ok(SecretString::from(secret))
         }
-        // Another process won the race: use its secret.
+        // Another process won the race: use its value.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Ok(SecretString::from(std::fs::read_to_string(&path)?.trim().to_owned()))
         }

@@ -7,7 +7,7 @@
 //! refuses to start without one; development generates one on first use in
 //! `<data_dir>/secrets/encryption-key`.
 
-use std::{io::Write, path::Path, sync::Arc};
+use std::{path::Path, sync::Arc};
 
 use aes_gcm::{
     Aes256Gcm, Key, KeyInit, Nonce,
@@ -76,31 +76,9 @@ impl Cipher {
 }
 
 fn development_key(data_dir: &Path) -> anyhow::Result<SecretString> {
-    let dir = data_dir.join("secrets");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("encryption-key");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        if !existing.trim().is_empty() {
-            return Ok(SecretString::from(existing.trim().to_owned()));
-        }
-    }
-    let key = STANDARD.encode(Aes256Gcm::generate_key(&mut OsRng));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(key.as_bytes())?;
-            tracing::warn!(path = %path.display(), "no BMS_ENCRYPTION_KEY configured: generated a development key");
-            Ok(SecretString::from(key))
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok(SecretString::from(std::fs::read_to_string(&path)?.trim().to_owned()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    super::keys::development_file(data_dir, "encryption-key", "BMS_ENCRYPTION_KEY", 32, || {
+        STANDARD.encode(Aes256Gcm::generate_key(&mut OsRng))
+    })
 }
 
 #[cfg(test)]
