@@ -16,6 +16,7 @@ pub mod limits;
 pub mod locale;
 pub mod manifest;
 pub mod monitor;
+pub mod notify;
 pub mod password;
 pub mod schedule;
 pub mod secrets;

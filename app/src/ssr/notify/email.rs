@@ -1,0 +1,202 @@
+//! E-mail through SMTP with lettre: plain text and HTML alternatives from
+//! one typed template, STARTTLS or implicit TLS (optionally trusting a
+//! given certificate), optional authentication.
+
+use std::time::Duration;
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Certificate, Tls, TlsParameters},
+    },
+};
+use serde::{Deserialize, Serialize};
+
+use super::{SendError, message::Rendered};
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain (only for a relay on a trusted network).
+    None,
+    /// STARTTLS, required (port 587).
+    #[default]
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+/// An e-mail channel's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailConfig {
+    /// SMTP server.
+    pub host: String,
+    /// Port (587 for STARTTLS, 465 for TLS, 25 plain).
+    pub port: u16,
+    /// Security.
+    pub tls: SmtpTls,
+    /// Account, when the server wants one.
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<String>,
+    /// Sender, e.g. `Backup Console <backup@example.co.jp>`.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// A certificate (PEM) to trust besides the system's roots.
+    pub trust_cert_pem: Option<String>,
+}
+
+/// The typed template of every e-mail.
+pub struct EmailBody<'a> {
+    /// The rendered notice.
+    pub message: &'a Rendered,
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl EmailBody<'_> {
+    /// The plain-text part.
+    pub fn text(&self) -> String {
+        let m = self.message;
+        let mut out = format!("{}\n\n", m.title);
+        for (label, value) in &m.facts {
+            out.push_str(&format!("{label}: {value}\n"));
+        }
+        if let Some(excerpt) = &m.excerpt {
+            out.push_str(&format!("\n{excerpt}\n"));
+        }
+        out.push_str(&format!("\n{}: {}\n\n-- \n{}\n", m.link_text, m.link, m.footer));
+        out
+    }
+
+    /// The HTML part (inline styles only: mail clients drop style sheets).
+    pub fn html(&self) -> String {
+        let m = self.message;
+        let colour = format!("#{:06x}", m.severity.rgb());
+        let rows: String = m
+            .facts
+            .iter()
+            .map(|(label, value)| {
+                format!(
+                    "<tr><th align=\"left\" style=\"padding:4px 12px 4px 0;color:#4f5d75;font-weight:normal\">{}</th>\
+                     <td style=\"padding:4px 0\">{}</td></tr>",
+                    escape(label),
+                    escape(value)
+                )
+            })
+            .collect();
+        let excerpt = m
+            .excerpt
+            .as_deref()
+            .map(|e| {
+                format!(
+                    "<pre style=\"white-space:pre-wrap;background:#eef2f8;padding:8px;border-radius:6px\">{}</pre>",
+                    escape(e)
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body style=\"font-family:system-ui,'Hiragino Sans','Meiryo',sans-serif;color:#152033\">\
+             <h1 style=\"font-size:18px;color:{colour}\">{title}</h1>\
+             <table role=\"presentation\">{rows}</table>{excerpt}\
+             <p><a href=\"{link}\" style=\"color:#1d4ed8\">{link_text}</a></p>\
+             <p style=\"color:#4f5d75;font-size:12px\">{footer}</p></body></html>",
+            title = escape(&m.title),
+            link = escape(&m.link),
+            link_text = escape(&m.link_text),
+            footer = escape(&m.footer),
+        )
+    }
+}
+
+fn mailbox(field: &str, value: &str) -> Result<Mailbox, SendError> {
+    value.trim().parse().map_err(|e| SendError::Permanent(format!("{field}: not an e-mail address ({e})")))
+}
+
+/// Builds the message (`Subject` encoded as RFC 2047 where it is not ASCII).
+pub fn build(config: &EmailConfig, message: &Rendered) -> Result<Message, SendError> {
+    let from = mailbox("from", &config.from)?;
+    let domain = from.email.domain().to_owned();
+    let id: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let mut builder = Message::builder()
+        .from(from)
+        .subject(message.title.clone())
+        .date_now()
+        .message_id(Some(format!("<{id}@{domain}>")));
+    if config.to.is_empty() {
+        return Err(SendError::Permanent("to: no recipient".into()));
+    }
+    for to in &config.to {
+        builder = builder.to(mailbox("to", to)?);
+    }
+    let body = EmailBody { message };
+    builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body.text()))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body.html())),
+        )
+        .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
+}
+
+/// Sends `message`; the SMTP server's answer on success.
+pub async fn send(config: &EmailConfig, message: &Rendered, timeout: Duration) -> Result<String, SendError> {
+    let email = build(config, message)?;
+    let tls = match config.tls {
+        SmtpTls::None => Tls::None,
+        mode => {
+            let mut parameters = TlsParameters::builder(config.host.clone());
+            if let Some(pem) = config.trust_cert_pem.as_deref().filter(|p| !p.trim().is_empty()) {
+                let certificate = Certificate::from_pem(pem.as_bytes())
+                    .map_err(|e| SendError::Permanent(format!("trust_cert_pem: {e}")))?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            let parameters =
+                parameters.build().map_err(|e| SendError::Permanent(format!("TLS settings: {e}")))?;
+            if mode == SmtpTls::Tls { Tls::Wrapper(parameters) } else { Tls::Required(parameters) }
+        }
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+        .port(config.port)
+        .tls(tls)
+        .timeout(Some(timeout));
+    if let (Some(user), Some(password)) = (config.username.as_ref(), config.password.as_ref()) {
+        transport = transport.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    match transport.build().send(email).await {
+        Ok(response) => {
+            Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")))
+        }
+        Err(e) if e.is_permanent() => Err(SendError::Permanent(describe(&e))),
+        Err(e) => Err(SendError::Temporary(describe(&e))),
+    }
+}
+
+fn describe(error: &lettre::transport::smtp::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

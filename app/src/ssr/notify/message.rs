@@ -1,0 +1,224 @@
+//! What a notification says, independent of the channel: a [`Notice`]
+//! (the facts) rendered into a [`Rendered`] message in one language.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::status::{format_duration, result_name},
+    i18n::{Locale, td_string},
+    model::job::RunResult,
+};
+
+/// The events rules can match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A run failed.
+    RunFailed,
+    /// A run ended with a warning.
+    RunWarning,
+    /// An expected run did not happen.
+    RunMissed,
+    /// A job is past its expected time.
+    JobLate,
+    /// A run is taking longer than allowed.
+    JobOverdue,
+    /// A job is fine again after an announced problem.
+    JobRecovered,
+    /// A Veeam server cannot be reached.
+    VeeamUnreachable,
+    /// A Veeam server answers again.
+    VeeamRecovered,
+    /// A repository went below its free-space threshold.
+    RepositoryLowSpace,
+}
+
+impl EventKind {
+    /// Every kind, in the order the UI lists them.
+    pub const ALL: [EventKind; 9] = [
+        EventKind::RunFailed,
+        EventKind::RunWarning,
+        EventKind::RunMissed,
+        EventKind::JobLate,
+        EventKind::JobOverdue,
+        EventKind::JobRecovered,
+        EventKind::VeeamUnreachable,
+        EventKind::VeeamRecovered,
+        EventKind::RepositoryLowSpace,
+    ];
+
+    /// The API name (`run_failed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::RunFailed => "run_failed",
+            EventKind::RunWarning => "run_warning",
+            EventKind::RunMissed => "run_missed",
+            EventKind::JobLate => "job_late",
+            EventKind::JobOverdue => "job_overdue",
+            EventKind::JobRecovered => "job_recovered",
+            EventKind::VeeamUnreachable => "veeam_unreachable",
+            EventKind::VeeamRecovered => "veeam_recovered",
+            EventKind::RepositoryLowSpace => "repository_low_space",
+        }
+    }
+
+    /// How bad it is.
+    pub fn severity(self) -> Severity {
+        match self {
+            EventKind::RunFailed | EventKind::RunMissed | EventKind::VeeamUnreachable => Severity::Critical,
+            EventKind::RunWarning
+            | EventKind::JobLate
+            | EventKind::JobOverdue
+            | EventKind::RepositoryLowSpace => Severity::Warning,
+            EventKind::JobRecovered | EventKind::VeeamRecovered => Severity::Good,
+        }
+    }
+}
+
+/// Colour of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Red.
+    Critical,
+    /// Amber.
+    Warning,
+    /// Green.
+    Good,
+}
+
+impl Severity {
+    /// As `0xRRGGBB` (Discord's `color`).
+    pub fn rgb(self) -> u32 {
+        match self {
+            Severity::Critical => 0xC0262D,
+            Severity::Warning => 0x9A5B00,
+            Severity::Good => 0x16794C,
+        }
+    }
+
+    /// Adaptive Card text colour.
+    pub fn card_color(self) -> &'static str {
+        match self {
+            Severity::Critical => "Attention",
+            Severity::Warning => "Warning",
+            Severity::Good => "Good",
+        }
+    }
+}
+
+/// The facts of one notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// What happened.
+    pub kind: EventKind,
+    /// The job (or server, or repository) it is about.
+    pub subject_name: String,
+    /// The job's id, when about a job.
+    pub job_id: Option<i64>,
+    /// The run's result.
+    pub result: Option<RunResult>,
+    /// When it happened (the run's start, or the event's time).
+    pub at: DateTime<Utc>,
+    /// How long the run took.
+    pub duration_seconds: Option<i64>,
+    /// The run's message or the server's error.
+    pub excerpt: Option<String>,
+    /// Missed runs folded into this one (correlation while a server is down).
+    pub related: Vec<String>,
+}
+
+/// A notice in one language, ready for any channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// One line: the e-mail subject, the chat title and preview.
+    pub title: String,
+    /// Label and value pairs.
+    pub facts: Vec<(String, String)>,
+    /// The excerpt, at most 500 characters.
+    pub excerpt: Option<String>,
+    /// Link to the job page (or the console).
+    pub link: String,
+    /// The link's text.
+    pub link_text: String,
+    /// Colour.
+    pub severity: Severity,
+    /// Footer.
+    pub footer: String,
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Renders `notice` in `locale`, times in `tz`, links under `base_url`.
+pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> Rendered {
+    let name = notice.subject_name.clone();
+    let title = match notice.kind {
+        EventKind::RunFailed => td_string!(locale, notify.event.run_failed, name = name.clone()).to_string(),
+        EventKind::RunWarning => {
+            td_string!(locale, notify.event.run_warning, name = name.clone()).to_string()
+        }
+        EventKind::RunMissed => td_string!(locale, notify.event.run_missed, name = name.clone()).to_string(),
+        EventKind::JobLate => td_string!(locale, notify.event.job_late, name = name.clone()).to_string(),
+        EventKind::JobOverdue => {
+            td_string!(locale, notify.event.job_overdue, name = name.clone()).to_string()
+        }
+        EventKind::JobRecovered => {
+            td_string!(locale, notify.event.job_recovered, name = name.clone()).to_string()
+        }
+        EventKind::VeeamUnreachable => {
+            td_string!(locale, notify.event.veeam_unreachable, name = name.clone()).to_string()
+        }
+        EventKind::VeeamRecovered => {
+            td_string!(locale, notify.event.veeam_recovered, name = name.clone()).to_string()
+        }
+        EventKind::RepositoryLowSpace => {
+            td_string!(locale, notify.event.repository_low_space, name = name.clone()).to_string()
+        }
+    };
+    let mut facts = Vec::new();
+    if notice.job_id.is_some() {
+        facts.push((td_string!(locale, notify.label.job).to_string(), name.clone()));
+    }
+    if let Some(result) = notice.result {
+        facts.push((td_string!(locale, notify.label.result).to_string(), result_name(locale, result)));
+    }
+    let local = notice.at.with_timezone(&tz);
+    facts.push((
+        td_string!(locale, notify.label.time).to_string(),
+        format!("{} ({})", local.format("%Y-%m-%d %H:%M"), local.format("%Z")),
+    ));
+    if let Some(seconds) = notice.duration_seconds {
+        facts.push((td_string!(locale, notify.label.duration).to_string(), format_duration(seconds)));
+    }
+    if !notice.related.is_empty() {
+        facts.push((
+            td_string!(locale, notify.label.related).to_string(),
+            cut(&notice.related.join(", "), 300),
+        ));
+    }
+    let link = match notice.job_id {
+        Some(id) => base_url.join(&format!("jobs/{id}")).map(|u| u.to_string()).unwrap_or_default(),
+        None => base_url.to_string(),
+    };
+    Rendered {
+        title,
+        facts,
+        excerpt: notice.excerpt.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(|e| cut(e, 500)),
+        link,
+        link_text: if notice.job_id.is_some() {
+            td_string!(locale, notify.open_job).to_string()
+        } else {
+            td_string!(locale, notify.open_console).to_string()
+        },
+        severity: notice.kind.severity(),
+        footer: td_string!(locale, notify.footer).to_string(),
+    }
+}
