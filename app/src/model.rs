@@ -7,6 +7,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod flash;
 pub mod job;
+pub mod notify;
 pub mod schedule;
 pub mod token;
 pub mod user;

@@ -10,6 +10,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod jobs;
+pub mod notify;
 pub mod runs;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

@@ -3,6 +3,7 @@
 //! TLS) or to Microsoft Teams (Workflows, Adaptive Card 1.4), Slack
 //! (Block Kit), Discord (embeds) and generic webhooks (HMAC-SHA256 signed).
 
+pub mod channels;
 pub mod chat;
 pub mod email;
 pub mod message;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod events;
 pub mod jobs;
+pub mod notifications;
 pub mod tokens;
 pub mod users;
 pub mod veeam;
@@ -79,7 +80,8 @@ impl Modify for BearerAuth {
         (name = "audit", description = "The audit log (administrators)"),
         (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
-        (name = "veeam", description = "Veeam servers, job actions and repositories")
+        (name = "veeam", description = "Veeam servers, job actions and repositories"),
+        (name = "notifications", description = "Notification channels (administrators)")
     )
 )]
 struct ApiDoc;
@@ -111,6 +113,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(veeam::sync))
         .routes(routes!(veeam::action))
         .routes(routes!(veeam::repositories))
+        .routes(routes!(notifications::list, notifications::create))
+        .routes(routes!(notifications::get, notifications::update, notifications::delete))
+        .routes(routes!(notifications::test))
 }
 
 /// The design's original paths, served by the same handlers (and checked

@@ -483,3 +483,136 @@ async fn rate_limits_and_errors_are_told_apart() {
         matches!(chat::post(&http, &url, &chat::slack(&m), None, Duration::from_secs(5)).await, Err(SendError::Permanent(e)) if e.contains("invalid_blocks"))
     );
 }
+
+// ---------------------------------------------------------------- channels through the API
+
+async fn channels_keep_their_secrets_and_test_sends_report_the_outcome(app: crate::helpers::TestApp) {
+    use app::model::user::Role;
+    use reqwest::{Method, StatusCode};
+    let admin = app.bearer(&app.add_user(Role::Admin).await).await;
+    let smtp = SmtpReceiver::start(true).await;
+
+    // Validation names the field.
+    for (body, field) in [
+        (json!({"name": "", "kind": "slack", "config": {"url": "https://hooks.slack.com/x"}}), "name"),
+        (json!({"name": "s", "kind": "slack", "config": {"url": "not a url"}}), "config.url"),
+        (
+            json!({"name": "m", "kind": "email", "config": {"host": "smtp", "from": "nope", "to": ["a@example.co.jp"]}}),
+            "config.from",
+        ),
+        (
+            json!({"name": "m", "kind": "email", "config": {"host": "smtp", "from": "a@example.co.jp", "to": []}}),
+            "config.to",
+        ),
+        (
+            json!({"name": "m", "kind": "email", "config": {"host": "smtp", "from": "a@example.co.jp", "to": ["b@example.co.jp"], "tls": "ssl3"}}),
+            "config.tls",
+        ),
+        (
+            json!({"name": "x", "kind": "slack", "locale": "fr", "config": {"url": "https://hooks.slack.com/x"}}),
+            "locale",
+        ),
+    ] {
+        let response =
+            app.api(Method::POST, "/api/v1/notifications/channels", Some(&admin), Some(body)).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["field"], field);
+    }
+    let unknown = json!({"name": "x", "kind": "pager", "config": {}});
+    assert_eq!(
+        app.api(Method::POST, "/api/v1/notifications/channels", Some(&admin), Some(unknown)).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // An e-mail channel over STARTTLS, trusting the receiver's certificate.
+    let body = json!({
+        "name": "運用チーム", "kind": "email", "locale": "ja",
+        "config": {"host": "127.0.0.1", "port": smtp.port, "tls": "starttls", "username": "alerts",
+                   "password": "smtp secret", "from": "backup@example.co.jp", "to": ["ops@example.co.jp"],
+                   "trust_cert_pem": smtp.certificate_pem},
+    });
+    let response = app.api(Method::POST, "/api/v1/notifications/channels", Some(&admin), Some(body)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let channel: Value = response.json().await.unwrap();
+    let text = channel.to_string();
+    assert!(!text.contains("smtp secret"), "{text}");
+    assert_eq!(channel["config"]["password_set"], true);
+    let id = channel["id"].as_i64().unwrap();
+    let stored: String = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar("select config_encrypted from notification_channels where id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    assert!(stored.starts_with("v1:") && !stored.contains("smtp secret") && !stored.contains("127.0.0.1"));
+
+    let outcome: Value = app
+        .api(Method::POST, &format!("/api/v1/notifications/channels/{id}/test"), Some(&admin), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert!(outcome["message"].as_str().unwrap().contains("250"), "{outcome}");
+    let mail = smtp.received();
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].secured);
+    assert_eq!(mail[0].auth.as_deref(), Some("\0alerts\0smtp secret"), "the stored password was used");
+    assert_eq!(decoded_header(&mail[0].data, "Subject"), "バックアップ管理システムからのテスト通知");
+
+    // A change that leaves the password out keeps it.
+    let response = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/notifications/channels/{id}"),
+            Some(&admin),
+            Some(json!({"config": {"to": ["team@example.co.jp"]}})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.api(Method::POST, &format!("/api/v1/notifications/channels/{id}/test"), Some(&admin), None).await;
+    let mail = smtp.received();
+    assert_eq!(mail[1].to, vec!["<team@example.co.jp>"]);
+    assert_eq!(mail[1].auth.as_deref(), Some("\0alerts\0smtp secret"));
+
+    // A webhook whose receiver is down: the test says so.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let body = json!({"name": "down", "kind": "webhook", "locale": "en", "config": {"url": format!("http://127.0.0.1:{port}/hook"), "secret": "s3cret"}});
+    let hook: Value = app
+        .api(Method::POST, "/api/v1/notifications/channels", Some(&admin), Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hook["config"]["secret_set"], true);
+    assert_eq!(hook["config"]["url_host"], "127.0.0.1");
+    assert!(hook.to_string().find("s3cret").is_none());
+    let outcome: Value = app
+        .api(Method::POST, &format!("/api/v1/notifications/channels/{}/test", hook["id"]), Some(&admin), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outcome["ok"], false);
+    assert!(outcome["message"].as_str().unwrap().contains("Not sent"), "{outcome}");
+
+    let list: Value = app
+        .api(Method::GET, "/api/v1/notifications/channels", Some(&admin), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.api(Method::DELETE, &format!("/api/v1/notifications/channels/{id}"), Some(&admin), None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+crate::both_backends!(channels_api, channels_keep_their_secrets_and_test_sends_report_the_outcome);

@@ -58,6 +58,12 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/veeam/servers/{id}/sync", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/jobs/{id}/actions/{action}", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/repositories", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/notifications/channels", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/notifications/channels", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
+    ("PATCH", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/notifications/channels/{id}/test", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each server function needs.
@@ -226,7 +232,9 @@ async fn api_call(
     } else {
         (None, None)
     };
-    let concrete = if let Some((server_id, veeam_job)) = veeam {
+    let concrete = if path.starts_with("/api/v1/notifications/channels/") {
+        path.replace("{id}", &channel(app).await.to_string())
+    } else if let Some((server_id, veeam_job)) = veeam {
         path.replace("{action}", "enable")
             .replace("/jobs/{id}", &format!("/jobs/{}", veeam_job.unwrap_or_default()))
             .replace("{id}", &server_id.to_string())
@@ -258,6 +266,12 @@ async fn api_call(
             Some(json!({ "name": format!("vbr-{}", target.id), "base_url": "https://127.0.0.1:9",
                          "username": "u", "password": "p", "enabled": false })),
         ),
+        ("POST", "/api/v1/notifications/channels") => (
+            concrete,
+            Some(json!({ "name": format!("channel-{}", target.id), "kind": "slack",
+                         "config": { "url": "http://127.0.0.1:9/hook" } })),
+        ),
+        ("PATCH", "/api/v1/notifications/channels/{id}") => (concrete, Some(json!({ "locale": "en" }))),
         ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
         ("POST", "/api/v1/tokens") => (concrete, Some(json!({ "name": "rbac", "scope": "read" }))),
         ("POST", "/api/v1/jobs") => (concrete, Some(json!({ "name": format!("api-job-{}", target.id) }))),
@@ -280,6 +294,14 @@ async fn api_call(
         eprintln!("{method} {concrete}: {}", response.text().await.unwrap_or_default());
     }
     status
+}
+
+/// A Slack channel pointing at a closed port (its test answers 200 with `ok: false`).
+async fn channel(app: &TestApp) -> i64 {
+    let config = serde_json::json!({"url": "http://127.0.0.1:9/hook"});
+    let encrypted = app.state.cipher.encrypt(&config.to_string());
+    let name = format!("rbac-channel-{}", uuid::Uuid::new_v4());
+    app::ssr::db::notify::insert(&app.state.db, &name, "slack", "en", true, &encrypted).await.unwrap()
 }
 
 /// A Veeam server on a fresh simulator (and, with `synced`, one of its jobs).

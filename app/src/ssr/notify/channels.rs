@@ -1,0 +1,357 @@
+//! Notification channels (administrators): validation, secrets encrypted
+//! at rest and never read back, sending, and the "send test" button.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    SendError, chat,
+    email::{self, EmailConfig, SmtpTls},
+    message::{EventKind, Notice, render},
+};
+use crate::{
+    error::AppError,
+    i18n::{Locale, td_string},
+    model::{
+        job::RunResult,
+        notify::{
+            Channel, ChannelConfigInput, ChannelConfigView, ChannelKind, ChannelPatch, NewChannel,
+            SendOutcome,
+        },
+        user::Role,
+    },
+    ssr::{
+        audit_trail::{self, Event, Target},
+        auth::{Access, RequestInfo},
+        db::notify::{self as db, ChannelRow, WriteChannelError},
+        state::AppState,
+    },
+};
+
+/// How long one delivery may take.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What is stored (encrypted) for a channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StoredConfig {
+    /// E-mail settings.
+    pub email: Option<EmailConfig>,
+    /// Webhook URL.
+    pub url: Option<String>,
+    /// Signing secret (generic webhooks).
+    pub secret: Option<String>,
+}
+
+fn invalid(field: &str, message: impl ToString) -> AppError {
+    AppError::validation(field, message.to_string())
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn view(kind: ChannelKind, stored: &StoredConfig) -> ChannelConfigView {
+    match (kind, &stored.email) {
+        (ChannelKind::Email, Some(e)) => ChannelConfigView {
+            host: Some(e.host.clone()),
+            port: Some(e.port),
+            tls: Some(match e.tls {
+                SmtpTls::None => "none".into(),
+                SmtpTls::Starttls => "starttls".into(),
+                SmtpTls::Tls => "tls".into(),
+            }),
+            username: e.username.clone(),
+            password_set: e.password.is_some(),
+            from: Some(e.from.clone()),
+            to: Some(e.to.clone()),
+            trust_cert_pem: e.trust_cert_pem.clone(),
+            url_host: None,
+            secret_set: false,
+        },
+        _ => ChannelConfigView {
+            url_host: stored
+                .url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_owned)),
+            secret_set: stored.secret.is_some(),
+            ..ChannelConfigView::default()
+        },
+    }
+}
+
+fn to_model(state: &AppState, row: &ChannelRow) -> Result<Channel, AppError> {
+    let kind = ChannelKind::parse(&row.kind).ok_or(AppError::Internal)?;
+    let stored = decrypt(state, row).unwrap_or_default();
+    Ok(Channel {
+        id: row.id,
+        name: row.name.clone(),
+        kind,
+        locale: row.locale.clone(),
+        enabled: row.enabled,
+        config: view(kind, &stored),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// The stored settings of a channel.
+pub fn decrypt(state: &AppState, row: &ChannelRow) -> Result<StoredConfig, AppError> {
+    let plain = state.cipher.decrypt(&row.config_encrypted).map_err(AppError::internal)?;
+    serde_json::from_str(secrecy::ExposeSecret::expose_secret(&plain)).map_err(AppError::internal)
+}
+
+/// Merges `input` into `current` and checks the result for `kind`.
+fn merge(
+    locale: Locale,
+    kind: ChannelKind,
+    current: StoredConfig,
+    input: ChannelConfigInput,
+) -> Result<StoredConfig, AppError> {
+    match kind {
+        ChannelKind::Email => {
+            let old = current.email;
+            let host = non_empty(input.host).or(old.as_ref().map(|e| e.host.clone()));
+            let host = host.ok_or_else(|| invalid("config.host", td_string!(locale, notify.errors.host)))?;
+            let port = input.port.or(old.as_ref().map(|e| e.port)).unwrap_or(587);
+            if port == 0 {
+                return Err(invalid("config.port", td_string!(locale, notify.errors.port)));
+            }
+            let tls = match non_empty(input.tls).as_deref() {
+                None => old.as_ref().map(|e| e.tls).unwrap_or_default(),
+                Some("none") => SmtpTls::None,
+                Some("starttls") => SmtpTls::Starttls,
+                Some("tls") => SmtpTls::Tls,
+                Some(_) => return Err(invalid("config.tls", td_string!(locale, notify.errors.tls))),
+            };
+            let username = match input.username {
+                Some(u) => non_empty(Some(u)),
+                None => old.as_ref().and_then(|e| e.username.clone()),
+            };
+            let password = non_empty(input.password).or(old.as_ref().and_then(|e| e.password.clone()));
+            let from = non_empty(input.from).or(old.as_ref().map(|e| e.from.clone())).unwrap_or_default();
+            if from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(invalid("config.from", td_string!(locale, notify.errors.from)));
+            }
+            let to: Vec<String> = match input.to {
+                Some(to) => to.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+                None => old.as_ref().map(|e| e.to.clone()).unwrap_or_default(),
+            };
+            if to.is_empty()
+                || to.len() > 50
+                || to.iter().any(|t| t.parse::<lettre::message::Mailbox>().is_err())
+            {
+                return Err(invalid("config.to", td_string!(locale, notify.errors.to)));
+            }
+            let trust_cert_pem = match input.trust_cert_pem {
+                Some(pem) => non_empty(Some(pem)),
+                None => old.as_ref().and_then(|e| e.trust_cert_pem.clone()),
+            };
+            if let Some(pem) = &trust_cert_pem {
+                if lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes()).is_err() {
+                    return Err(invalid("config.trust_cert_pem", td_string!(locale, notify.errors.pem)));
+                }
+            }
+            Ok(StoredConfig {
+                email: Some(EmailConfig { host, port, tls, username, password, from, to, trust_cert_pem }),
+                url: None,
+                secret: None,
+            })
+        }
+        _ => {
+            let url = non_empty(input.url).or(current.url);
+            let valid = url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some());
+            if !valid {
+                return Err(invalid("config.url", td_string!(locale, notify.errors.url)));
+            }
+            let secret = match kind {
+                ChannelKind::Webhook => non_empty(input.secret).or(current.secret),
+                _ => None,
+            };
+            Ok(StoredConfig { email: None, url, secret })
+        }
+    }
+}
+
+fn check_common(locale: Locale, name: &str, channel_locale: &str) -> Result<(), AppError> {
+    if name.trim().is_empty() || name.trim().chars().count() > 200 {
+        return Err(invalid("name", td_string!(locale, notify.errors.name)));
+    }
+    if !matches!(channel_locale, "ja" | "en") {
+        return Err(invalid("locale", td_string!(locale, notify.errors.locale)));
+    }
+    Ok(())
+}
+
+fn write_error(locale: Locale, e: WriteChannelError) -> AppError {
+    match e {
+        WriteChannelError::NameTaken => invalid("name", td_string!(locale, notify.errors.name_taken)),
+        WriteChannelError::Db(e) => e.into(),
+    }
+}
+
+/// Every channel (administrators).
+pub async fn list(state: &AppState, info: &RequestInfo) -> Result<Vec<Channel>, AppError> {
+    info.require(Role::Admin, Access::Read)?;
+    db::list(&state.db).await?.iter().map(|r| to_model(state, r)).collect()
+}
+
+/// One channel (administrators).
+pub async fn get(state: &AppState, info: &RequestInfo, id: i64) -> Result<Channel, AppError> {
+    info.require(Role::Admin, Access::Read)?;
+    let row = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    to_model(state, &row)
+}
+
+/// Adds a channel (administrators).
+pub async fn create(state: &AppState, info: &RequestInfo, input: NewChannel) -> Result<Channel, AppError> {
+    let principal = info.require(Role::Admin, Access::Write)?;
+    let locale = info.locale;
+    let channel_locale = input.locale.unwrap_or_else(|| "ja".into());
+    check_common(locale, &input.name, &channel_locale)?;
+    let stored = merge(locale, input.kind, StoredConfig::default(), input.config)?;
+    let encrypted = state.cipher.encrypt(&serde_json::to_string(&stored).map_err(AppError::internal)?);
+    let name = input.name.trim().to_owned();
+    let id = db::insert(
+        &state.db,
+        &name,
+        input.kind.as_str(),
+        &channel_locale,
+        input.enabled.unwrap_or(true),
+        &encrypted,
+    )
+    .await
+    .map_err(|e| write_error(locale, e))?;
+    let event = Event::ok("channel.create", Target::new("channel", id, name)).details(input.kind.as_str());
+    audit_trail::record(state, info, Some(principal), event).await;
+    get(state, info, id).await
+}
+
+/// Changes a channel (administrators); secrets left out are kept.
+pub async fn update(
+    state: &AppState,
+    info: &RequestInfo,
+    id: i64,
+    patch: ChannelPatch,
+) -> Result<Channel, AppError> {
+    let principal = info.require(Role::Admin, Access::Write)?;
+    let locale = info.locale;
+    let row = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let kind = ChannelKind::parse(&row.kind).ok_or(AppError::Internal)?;
+    let name = patch.name.map(|n| n.trim().to_owned()).unwrap_or(row.name.clone());
+    let channel_locale = patch.locale.unwrap_or(row.locale.clone());
+    check_common(locale, &name, &channel_locale)?;
+    let current = decrypt(state, &row).unwrap_or_default();
+    let stored = merge(locale, kind, current, patch.config.unwrap_or_default())?;
+    let encrypted = state.cipher.encrypt(&serde_json::to_string(&stored).map_err(AppError::internal)?);
+    if !db::update(&state.db, id, &name, &channel_locale, patch.enabled.unwrap_or(row.enabled), &encrypted)
+        .await
+        .map_err(|e| write_error(locale, e))?
+    {
+        return Err(AppError::NotFound);
+    }
+    audit_trail::record(
+        state,
+        info,
+        Some(principal),
+        Event::ok("channel.update", Target::new("channel", id, name)),
+    )
+    .await;
+    get(state, info, id).await
+}
+
+/// Removes a channel (administrators).
+pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(), AppError> {
+    let principal = info.require(Role::Admin, Access::Write)?;
+    let row = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    db::delete(&state.db, id).await?;
+    audit_trail::record(
+        state,
+        info,
+        Some(principal),
+        Event::ok("channel.delete", Target::new("channel", id, row.name)),
+    )
+    .await;
+    Ok(())
+}
+
+/// Sends `notice` through a channel; the receiver's answer.
+pub async fn deliver(
+    state: &AppState,
+    row: &ChannelRow,
+    notice: &Notice,
+    title: Option<String>,
+) -> Result<String, SendError> {
+    let kind =
+        ChannelKind::parse(&row.kind).ok_or_else(|| SendError::Permanent("unknown channel kind".into()))?;
+    let stored = decrypt(state, row)
+        .map_err(|_| SendError::Permanent("the channel's settings cannot be decrypted".into()))?;
+    let locale = if row.locale == "en" { Locale::en } else { Locale::ja };
+    let mut message = render(notice, locale, state.settings.timezone, &state.settings.base_url);
+    if let Some(title) = title {
+        message.title = title;
+    }
+    let http = || reqwest::Client::builder().build().map_err(|e| SendError::Permanent(e.to_string()));
+    let url = || stored.url.clone().ok_or_else(|| SendError::Permanent("no URL".into()));
+    match kind {
+        ChannelKind::Email => {
+            let config =
+                stored.email.as_ref().ok_or_else(|| SendError::Permanent("no e-mail settings".into()))?;
+            email::send(config, &message, SEND_TIMEOUT).await
+        }
+        ChannelKind::Teams => chat::post(&http()?, &url()?, &chat::teams(&message), None, SEND_TIMEOUT).await,
+        ChannelKind::Slack => chat::post(&http()?, &url()?, &chat::slack(&message), None, SEND_TIMEOUT).await,
+        ChannelKind::Discord => {
+            chat::post(&http()?, &url()?, &chat::discord(&message), None, SEND_TIMEOUT).await
+        }
+        ChannelKind::Webhook => {
+            chat::post(
+                &http()?,
+                &url()?,
+                &chat::webhook(notice, &message, None),
+                stored.secret.as_deref(),
+                SEND_TIMEOUT,
+            )
+            .await
+        }
+    }
+}
+
+/// Sends a test message now and reports the real outcome (administrators).
+pub async fn test(state: &AppState, info: &RequestInfo, id: i64) -> Result<SendOutcome, AppError> {
+    let principal = info.require(Role::Admin, Access::Write)?;
+    let row = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let locale = if row.locale == "en" { Locale::en } else { Locale::ja };
+    let notice = Notice {
+        kind: EventKind::RunFailed,
+        subject_name: td_string!(locale, notify.test_job).to_string(),
+        job_id: None,
+        result: Some(RunResult::Failed),
+        at: chrono::Utc::now(),
+        duration_seconds: Some(0),
+        excerpt: Some(td_string!(locale, notify.test_excerpt).to_string()),
+        related: vec![],
+    };
+    let title = td_string!(locale, notify.test_title).to_string();
+    let outcome = match deliver(state, &row, &notice, Some(title)).await {
+        Ok(answer) => SendOutcome {
+            ok: true,
+            message: td_string!(info.locale, notify.test_ok, answer = answer).to_string(),
+        },
+        Err(e) => SendOutcome {
+            ok: false,
+            message: td_string!(info.locale, notify.test_failed, error = e.to_string()).to_string(),
+        },
+    };
+    let event = Event::ok("channel.test", Target::new("channel", id, row.name)).details(if outcome.ok {
+        "sent".to_owned()
+    } else {
+        outcome.message.clone()
+    });
+    audit_trail::record(state, info, Some(principal), event).await;
+    Ok(outcome)
+}
