@@ -116,5 +116,14 @@ test.describe("Veeam", () => {
     if (hydrated(testInfo)) await waitForHydration(page);
     await expect(page.locator('[data-testid="repository"][data-name="NAS Archive"]').first()).toContainText("Low free space");
     await screenshot(page, testInfo, "repositories");
+
+    // Both pages fit a 375 px phone.
+    await page.setViewportSize({ width: 375, height: 740 });
+    for (const path of ["/settings", "/repositories"]) {
+      await page.goto(path);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${path} is wider than the phone`).toBeLessThanOrEqual(0);
+    }
+    await screenshot(page, testInfo, "repositories-phone");
   });
 });
