@@ -95,7 +95,8 @@ test.describe("Veeam", () => {
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(jobName);
     if (hydrated(testInfo)) await waitForHydration(page);
     const actions = page.getByTestId("veeam-actions");
-    await expect(actions.getByTestId("veeam-status")).toHaveText("inactive");
+    await expect(actions.getByTestId("veeam-status")).toHaveAttribute("data-status", "inactive");
+    await expect(actions.getByTestId("veeam-status")).toHaveText("Idle");
     const before = await page.getByTestId("run-row").count();
 
     await actions.getByTestId("veeam-start").click();

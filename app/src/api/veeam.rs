@@ -167,3 +167,10 @@ pub async fn list_repositories() -> Result<Vec<Repository>, AppError> {
     let (state, info) = server::ctx()?;
     crate::ssr::veeam::servers::repositories(&state, &info).await
 }
+
+/// Sets a repository's low-space threshold in percent free (operators).
+#[server(prefix = "/api/fn", endpoint = "veeam/repository-threshold")]
+pub async fn set_repository_threshold(id: i64, warning_free_percent: i64) -> Result<Repository, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::veeam::servers::set_repository_threshold(&state, &info, id, warning_free_percent).await
+}

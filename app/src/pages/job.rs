@@ -203,6 +203,7 @@ fn VeeamActions(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let error = last_error(action.value());
+    let status_text = info.status.clone();
     let disabled = info.status == "disabled";
     let running = info.status == "running" || info.status == "starting";
     let mut verbs: Vec<&'static str> = Vec::new();
@@ -216,7 +217,7 @@ fn VeeamActions(
     view! {
         <section class="card veeam-actions" data-testid="veeam-actions">
             <h2>{t!(i18n, veeam.actions.title)}</h2>
-            <p>{t!(i18n, veeam.actions.status)} ": " <span class="badge" data-testid="veeam-status">{info.status.clone()}</span></p>
+            <p>{t!(i18n, veeam.actions.status)} ": " <span class="badge" data-testid="veeam-status" data-status=info.status.clone()>{move || veeam_status_text(i18n.get_locale(), &status_text)}</span></p>
             {move || match action.value().get() {
                 Some(Ok(outcome)) => Some(view! { <p class="alert alert-ok" role="status" data-testid="action-outcome">{outcome.message}</p> }),
                 _ => None,
@@ -245,6 +246,20 @@ fn VeeamActions(
                 </div>
             })}
         </section>
+    }
+}
+
+/// Veeam's state of a job in words.
+fn veeam_status_text(locale: Locale, status: &str) -> String {
+    match status {
+        "running" => td_string!(locale, veeam.status.running).to_string(),
+        "inactive" => td_string!(locale, veeam.status.inactive).to_string(),
+        "disabled" => td_string!(locale, veeam.status.disabled).to_string(),
+        "enabled" => td_string!(locale, veeam.status.enabled).to_string(),
+        "starting" => td_string!(locale, veeam.status.starting).to_string(),
+        "stopping" => td_string!(locale, veeam.status.stopping).to_string(),
+        "stopped" => td_string!(locale, veeam.status.stopped).to_string(),
+        other => other.to_owned(),
     }
 }
 

@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::veeam::list_repositories,
+    api::veeam::{SetRepositoryThreshold, list_repositories},
     components::{
-        auth::{LoadError, Protected},
+        auth::{LoadError, Protected, use_current_user},
+        form::{FormAlert, last_error},
         live::use_live_refresh,
         page::{EmptyState, PageHeader},
         time::DateTime,
@@ -24,10 +25,18 @@ use crate::{
 pub fn RepositoriesPage() -> impl IntoView {
     let i18n = use_i18n();
     let refresh = use_live_refresh();
-    let repositories = Resource::new(move || refresh.get(), |_| list_repositories());
+    let threshold = ServerAction::<SetRepositoryThreshold>::new();
+    let repositories =
+        Resource::new(move || (refresh.get(), threshold.version().get()), |_| list_repositories());
+    let me = use_current_user().0;
+    let can_operate = Signal::derive(move || {
+        me.get().and_then(|r| r.ok().flatten()).is_some_and(|m| m.user.role >= Role::Operator)
+    });
+    let error = last_error(threshold.value());
     view! {
         <Protected min=Role::Viewer>
             <PageHeader title=Signal::derive(move || t_string!(i18n, veeam.repositories.title).to_string()) />
+            <FormAlert error=error />
             <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match repositories.await {
@@ -37,7 +46,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <div class="repository-grid" data-testid="repositories">
-                                {list.into_iter().map(|r| view! { <RepositoryCard r=r /> }).collect_view()}
+                                {list.into_iter().map(|r| view! { <RepositoryCard r=r can_operate=can_operate action=threshold /> }).collect_view()}
                             </div>
                         }.into_any(),
                     }
@@ -53,7 +62,12 @@ pub fn format_gb(gb: f64) -> String {
 }
 
 #[component]
-fn RepositoryCard(r: Repository) -> impl IntoView {
+fn RepositoryCard(
+    r: Repository,
+    can_operate: Signal<bool>,
+    action: ServerAction<SetRepositoryThreshold>,
+) -> impl IntoView {
+    let id = r.id;
     let i18n = use_i18n();
     let used_share =
         if r.capacity_gb > 0.0 { (r.used_gb / r.capacity_gb * 100.0).clamp(0.0, 100.0) } else { 0.0 };
@@ -86,6 +100,16 @@ fn RepositoryCard(r: Repository) -> impl IntoView {
             <h3>{t!(i18n, veeam.repositories.history)}</h3>
             <FreeSpaceChart samples=r.history.clone() threshold=threshold />
             <p class="hint"><DateTime at=r.updated_at /></p>
+            {move || can_operate.get().then(|| view! {
+                <ActionForm action=action attr:class="form inline-form threshold-form">
+                    <input type="hidden" name="id" value=id />
+                    <label>
+                        <span>{t!(i18n, veeam.repositories.threshold_label)}</span>
+                        <input type="number" name="warning_free_percent" min="1" max="90" value=threshold required />
+                    </label>
+                    <button type="submit" class="button button-secondary">{t!(i18n, veeam.repositories.threshold_save)}</button>
+                </ActionForm>
+            })}
         </section>
     }
 }

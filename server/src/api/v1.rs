@@ -113,6 +113,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(veeam::sync))
         .routes(routes!(veeam::action))
         .routes(routes!(veeam::repositories))
+        .routes(routes!(veeam::update_repository))
         .routes(routes!(notifications::list, notifications::create))
         .routes(routes!(notifications::get, notifications::update, notifications::delete))
         .routes(routes!(notifications::test))

@@ -58,6 +58,7 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/veeam/servers/{id}/sync", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/jobs/{id}/actions/{action}", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/repositories", Who::AtLeast(Role::Viewer)),
+    ("PATCH", "/api/v1/repositories/{id}", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/notifications/channels", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/notifications/channels", Who::AtLeast(Role::Admin)),
     ("GET", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
@@ -103,6 +104,7 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/veeam/sync", Who::AtLeast(Role::Admin)),
     ("/api/fn/veeam/action", Who::AtLeast(Role::Operator)),
     ("/api/fn/veeam/repositories", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/veeam/repository-threshold", Who::AtLeast(Role::Operator)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -232,7 +234,9 @@ async fn api_call(
     } else {
         (None, None)
     };
-    let concrete = if path.starts_with("/api/v1/notifications/channels/") {
+    let concrete = if path.starts_with("/api/v1/repositories/") {
+        path.replace("{id}", &repository(app).await.to_string())
+    } else if path.starts_with("/api/v1/notifications/channels/") {
         path.replace("{id}", &channel(app).await.to_string())
     } else if let Some((server_id, veeam_job)) = veeam {
         path.replace("{action}", "enable")
@@ -271,6 +275,7 @@ async fn api_call(
             Some(json!({ "name": format!("channel-{}", target.id), "kind": "slack",
                          "config": { "url": "http://127.0.0.1:9/hook" } })),
         ),
+        ("PATCH", "/api/v1/repositories/{id}") => (concrete, Some(json!({ "warning_free_percent": 20 }))),
         ("PATCH", "/api/v1/notifications/channels/{id}") => (concrete, Some(json!({ "locale": "en" }))),
         ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
         ("POST", "/api/v1/tokens") => (concrete, Some(json!({ "name": "rbac", "scope": "read" }))),
@@ -294,6 +299,36 @@ async fn api_call(
         eprintln!("{method} {concrete}: {}", response.text().await.unwrap_or_default());
     }
     status
+}
+
+/// A repository of a (never synced) Veeam server.
+async fn repository(app: &TestApp) -> i64 {
+    let encrypted = app.state.cipher.encrypt("x");
+    let name = format!("rbac-repo-server-{}", uuid::Uuid::new_v4());
+    let fields = app::ssr::db::veeam::ServerFields {
+        name: &name,
+        base_url: "https://127.0.0.1:9/",
+        username: "u",
+        password_encrypted: &encrypted,
+        api_version: None,
+        tls_mode: "verify",
+        ca_pem: None,
+        sync_interval_seconds: 300,
+        enabled: false,
+    };
+    let server = app::ssr::db::veeam::insert_server(&app.state.db, &fields).await.unwrap();
+    let repository = app::ssr::db::veeam::RepositoryFields {
+        external_id: "r1",
+        name: "Repo",
+        kind: "WinLocal",
+        host_name: None,
+        path: None,
+        capacity_gb: 100.0,
+        free_gb: 50.0,
+        used_gb: 50.0,
+        online: true,
+    };
+    app::ssr::db::veeam::upsert_repository(&app.state.db, server, "2026-11-22", &repository).await.unwrap()
 }
 
 /// A Slack channel pointing at a closed port (its test answers 200 with `ok: false`).
@@ -458,11 +493,18 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                     _ => {}
                 }
             }
+            if *path == "/api/fn/veeam/repository-threshold" {
+                form.push(("id".into(), repository(&app).await.to_string()));
+                form.push(("warning_free_percent".into(), "20".into()));
+            }
             let mut _simulator = None;
             if path.starts_with("/api/fn/veeam/")
                 && !matches!(
                     *path,
-                    "/api/fn/veeam/servers" | "/api/fn/veeam/create" | "/api/fn/veeam/repositories"
+                    "/api/fn/veeam/servers"
+                        | "/api/fn/veeam/create"
+                        | "/api/fn/veeam/repositories"
+                        | "/api/fn/veeam/repository-threshold"
                 )
             {
                 let (sim, server_id, job) = veeam_server(&app, *path == "/api/fn/veeam/action").await;

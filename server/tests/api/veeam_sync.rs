@@ -231,6 +231,29 @@ async fn servers_are_admin_only_validated_and_never_show_their_password(app: Tes
         assert_eq!(r["warning_free_percent"], 15);
     }
 
+    // Operators set a repository's threshold; it decides the low-space flag.
+    let repo = &repositories[0];
+    let path = format!("/api/v1/repositories/{}", repo["id"]);
+    let response =
+        app.api(Method::PATCH, &path, Some(&operator), Some(json!({"warning_free_percent": 95}))).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.api(Method::PATCH, &path, Some(&viewer), Some(json!({"warning_free_percent": 20})))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let free = repo["free_percent"].as_f64().unwrap();
+    let above = (free.ceil() as i64 + 1).min(90);
+    let changed: Value = app
+        .api(Method::PATCH, &path, Some(&operator), Some(json!({"warning_free_percent": above})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["warning_free_percent"], above);
+    assert_eq!(changed["low_space"], true, "{changed}");
+
     // Removing the server keeps its jobs, marked removed.
     assert_eq!(
         app.api(Method::DELETE, &format!("/api/v1/veeam/servers/{id}"), Some(&admin), None).await.status(),

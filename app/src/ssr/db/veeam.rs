@@ -556,3 +556,23 @@ pub async fn samples_since(db: &Db, since_day: &str) -> Result<Vec<(i64, String,
         .await
     })
 }
+
+/// Sets a repository's warning threshold; false when it does not exist.
+pub async fn set_threshold(db: &Db, id: i64, percent: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update repositories set warning_free_percent = $2 where id = $1")
+            .bind(id)
+            .bind(percent)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// A repository's name.
+pub async fn repository_name(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_scalar("select name from repositories where id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
+}

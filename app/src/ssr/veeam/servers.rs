@@ -538,6 +538,26 @@ pub async fn repositories(state: &AppState, info: &RequestInfo) -> Result<Vec<Re
         .collect())
 }
 
+/// Sets the free-space percentage below which a repository is flagged
+/// (operators; 1–90).
+pub async fn set_repository_threshold(
+    state: &AppState,
+    info: &RequestInfo,
+    id: i64,
+    percent: i64,
+) -> Result<Repository, AppError> {
+    let principal = info.require(Role::Operator, Access::Write)?;
+    if !(1..=90).contains(&percent) {
+        return Err(invalid("warning_free_percent", td_string!(info.locale, veeam.errors.threshold)));
+    }
+    let name = db::repository_name(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    db::set_threshold(&state.db, id, percent).await?;
+    let event = Event::ok("repository.threshold", Target::new("repository", id, name))
+        .details(format!("{percent} % free"));
+    audit_trail::record(state, info, Some(principal), event).await;
+    repositories(state, info).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound)
+}
+
 /// Whether a job is a Veeam job with a live server, its Veeam status, and
 /// whether retry is available (for the job page).
 pub async fn job_controls(state: &AppState, job_id: i64) -> Result<Option<(String, bool)>, AppError> {

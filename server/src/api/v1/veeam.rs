@@ -8,6 +8,7 @@ use app::{
     ssr::{auth::RequestInfo, state::AppState, veeam::servers},
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
+use serde::Deserialize;
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
@@ -137,4 +138,28 @@ pub async fn repositories(
     Extension(info): Extension<RequestInfo>,
 ) -> Result<Json<Vec<Repository>>, AppError> {
     Ok(Json(servers::repositories(&state, &info).await?))
+}
+
+/// A repository's low-space threshold.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryPatch {
+    /// Warn below this share of free space, 1–90 (default 15).
+    pub warning_free_percent: i64,
+}
+
+/// Changes a repository's low-space threshold (operators).
+#[utoipa::path(
+    patch, path = "/api/v1/repositories/{id}", tag = "veeam", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Repository id")),
+    request_body = RepositoryPatch,
+    responses((status = 200, body = Repository), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update_repository(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RepositoryPatch>,
+) -> Result<Json<Repository>, AppError> {
+    Ok(Json(servers::set_repository_threshold(&state, &info, id, body.warning_free_percent).await?))
 }
