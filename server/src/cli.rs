@@ -177,6 +177,9 @@ pub enum Command {
         /// Minutes a job started from the API runs.
         #[arg(long, default_value_t = 2)]
         run_minutes: i64,
+        /// Jobs do not start on their schedules after the history (only when started through the API).
+        #[arg(long)]
+        no_schedules: bool,
         /// Write the self-signed certificate (PEM) here, to trust it in the console.
         #[arg(long, value_name = "PATH")]
         cert_out: Option<PathBuf>,
@@ -196,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         plain_http,
         speed,
         run_minutes,
+        no_schedules,
         cert_out,
     }) = cli.command
     {
@@ -208,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
             speed: speed.max(0.0),
             run_minutes,
+            schedules: !no_schedules,
             ..SimConfig::default()
         };
         let listener = tokio::net::TcpListener::bind(listen)

@@ -85,3 +85,33 @@ pub async fn sync_veeam(state: AppState, mut stopped: watch::Receiver<bool>) {
         }
     }
 }
+
+/// The notification outbox: every two seconds, queues deliveries for new
+/// job state changes and sends what is due. Safe on several instances:
+/// the producer moves its cursor in the same transaction as the rows it
+/// adds (and a dedup key stops doubles), the worker leases each row.
+pub async fn notify(state: AppState, mut stopped: watch::Receiver<bool>) {
+    use app::ssr::notify::outbox;
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = outbox::produce(&state).await {
+                    tracing::error!(error = %e, "queuing notifications failed");
+                    continue;
+                }
+                match outbox::work_once(&state, chrono::Utc::now()).await {
+                    Ok(outcome) => {
+                        if outcome != outbox::WorkOutcome::default() {
+                            tracing::info!(?outcome, "notifications sent");
+                        }
+                        *state.notifier_heartbeat.write().unwrap_or_else(|e| e.into_inner()) = Some(chrono::Utc::now());
+                    }
+                    Err(e) => tracing::error!(error = %e, "sending notifications failed"),
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}

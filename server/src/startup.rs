@@ -84,6 +84,7 @@ impl Application {
             events: Default::default(),
             cipher,
             veeam: Default::default(),
+            notifier_heartbeat: Default::default(),
             stopping,
         };
         let router = router(state.clone());
@@ -125,6 +126,7 @@ impl Application {
         let monitor =
             tokio::spawn(crate::scheduler::watch_expectations(state.clone(), state.stopping.clone()));
         let veeam = tokio::spawn(crate::scheduler::sync_veeam(state.clone(), state.stopping.clone()));
+        let notifier = tokio::spawn(crate::scheduler::notify(state.clone(), state.stopping.clone()));
         // Background tasks and event streams end as soon as shutdown starts;
         // ordinary requests in flight are allowed to finish.
         let signal = async move {
@@ -138,6 +140,7 @@ impl Application {
         let _ = pruning.await;
         let _ = monitor.await;
         let _ = veeam.await;
+        let _ = notifier.await;
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())

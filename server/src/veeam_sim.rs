@@ -61,6 +61,8 @@ pub struct SimConfig {
     pub token_lifetime: i64,
     /// Minutes a session started from the API takes.
     pub run_minutes: i64,
+    /// Whether jobs keep running on their schedules after start (history is made either way).
+    pub schedules: bool,
     /// Faults from the start.
     pub faults: Faults,
 }
@@ -77,6 +79,7 @@ impl Default for SimConfig {
             speed: 1.0,
             token_lifetime: 900,
             run_minutes: 2,
+            schedules: true,
             faults: Faults::default(),
         }
     }
@@ -320,6 +323,9 @@ impl Sim {
 
     /// Creates the sessions schedules started up to `now`.
     fn materialise(&mut self, now: DateTime<Utc>) {
+        if !self.config.schedules && now > self.started_sim {
+            return;
+        }
         let mut added = false;
         for job in 0..self.jobs.len() {
             while self.jobs[job].next_run <= now {
@@ -941,6 +947,14 @@ async fn stats(State(shared): State<Shared>) -> Response {
     .into_response()
 }
 
+async fn jobs(State(shared): State<Shared>) -> Response {
+    let (sim, now) = current(&shared);
+    let jobs: Vec<Value> = (0..sim.jobs.len())
+        .map(|i| json!({"id": sim.jobs[i].id, "name": sim.jobs[i].name, "running": sim.running_session(i, now).is_some()}))
+        .collect();
+    Json(json!(jobs)).into_response()
+}
+
 /// The simulator's routes on `state`.
 fn router(shared: Shared) -> Router {
     Router::new()
@@ -956,6 +970,7 @@ fn router(shared: Shared) -> Router {
         .route("/sim/faults", post(set_faults))
         .route("/sim/advance", post(advance))
         .route("/sim/stats", get(stats))
+        .route("/sim/jobs", get(jobs))
         .fallback(|| async {
             error(StatusCode::NOT_FOUND, "NotFound", "The requested resource does not exist.", None)
         })
@@ -1080,6 +1095,14 @@ impl Simulator {
     pub fn grants(&self) -> (u64, u64) {
         let sim = lock(&self.shared);
         (sim.password_grants, sim.refresh_grants)
+    }
+
+    /// A job with no session running now: (id, name).
+    pub fn idle_job(&self) -> Option<(String, String)> {
+        let (sim, now) = current(&self.shared);
+        (0..sim.jobs.len())
+            .find(|&i| sim.running_session(i, now).is_none() && !sim.jobs[i].disabled)
+            .map(|i| (sim.jobs[i].id.clone(), sim.jobs[i].name.clone()))
     }
 
     /// Job ids and names.

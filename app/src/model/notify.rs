@@ -172,3 +172,93 @@ pub struct SendOutcome {
     /// The receiver's status and message, or the SMTP server's answer or error.
     pub message: String,
 }
+
+/// Which jobs a rule covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobFilter {
+    /// `all`, `tags` or `jobs`.
+    pub kind: String,
+    /// For `tags`: any of these.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// For `jobs`: these jobs.
+    #[serde(default)]
+    pub job_ids: Vec<i64>,
+}
+
+/// A notification rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Rule {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// `run_failed`, `run_warning`, `run_missed`, `job_late`, `job_overdue`, `job_recovered`,
+    /// `veeam_unreachable`, `veeam_recovered`, `repository_low_space`.
+    pub events: Vec<String>,
+    /// Channels to send to.
+    pub channel_ids: Vec<i64>,
+    /// Jobs covered.
+    pub job_filter: JobFilter,
+    /// Alert a failure only from this many failed runs in a row (default 1).
+    pub min_consecutive_failures: i64,
+    /// Repeat while still failing every N hours (off when absent).
+    pub repeat_every_hours: Option<i64>,
+    /// Active.
+    pub enabled: bool,
+}
+
+/// A new rule, or every field of a changed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// Name (1–200 characters, unique).
+    pub name: String,
+    /// Events.
+    pub events: Vec<String>,
+    /// Channels.
+    pub channel_ids: Vec<i64>,
+    /// Jobs covered (default all).
+    #[serde(default)]
+    pub job_filter: Option<JobFilter>,
+    /// Default 1.
+    #[serde(default)]
+    pub min_consecutive_failures: Option<i64>,
+    /// Off by default.
+    #[serde(default)]
+    pub repeat_every_hours: Option<i64>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// One message to one channel, and how its sending went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// The event kind.
+    pub event: String,
+    /// The job, if about one.
+    pub job_id: Option<i64>,
+    /// What the message is about (job name, server name).
+    pub subject: String,
+    /// `pending`, `sent` or `dead`.
+    pub status: String,
+    /// Tries so far.
+    pub attempts: i64,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Next try, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}

@@ -7,6 +7,8 @@ pub mod channels;
 pub mod chat;
 pub mod email;
 pub mod message;
+pub mod outbox;
+pub mod rules;
 
 /// Why a delivery failed, and whether and when to try again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

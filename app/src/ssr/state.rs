@@ -31,6 +31,8 @@ pub struct AppState {
     pub cipher: Cipher,
     /// Veeam clients, one per server.
     pub veeam: Arc<VeeamHub>,
+    /// When the notification worker last finished a pass.
+    pub notifier_heartbeat: Arc<std::sync::RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
     /// Becomes `true` when the server starts shutting down (long-lived
     /// responses such as event streams end then).
     pub stopping: tokio::sync::watch::Receiver<bool>,

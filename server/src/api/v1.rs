@@ -81,7 +81,7 @@ impl Modify for BearerAuth {
         (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
-        (name = "notifications", description = "Notification channels (administrators)")
+        (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)")
     )
 )]
 struct ApiDoc;
@@ -117,6 +117,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::list, notifications::create))
         .routes(routes!(notifications::get, notifications::update, notifications::delete))
         .routes(routes!(notifications::test))
+        .routes(routes!(notifications::list_rules, notifications::create_rule))
+        .routes(routes!(notifications::get_rule, notifications::update_rule, notifications::delete_rule))
+        .routes(routes!(notifications::deliveries))
+        .routes(routes!(notifications::resend))
 }
 
 /// The design's original paths, served by the same handlers (and checked

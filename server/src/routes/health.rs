@@ -15,6 +15,17 @@ pub struct Health {
     pub database: DatabaseHealth,
     /// Seconds since this process started.
     pub uptime_seconds: u64,
+    /// The notification worker of this instance.
+    pub notifications: NotificationHealth,
+}
+
+/// The notification part of [`Health`].
+#[derive(Debug, Serialize)]
+pub struct NotificationHealth {
+    /// Deliveries waiting to be sent (all instances).
+    pub queue: Option<i64>,
+    /// When this instance's worker last finished a pass.
+    pub last_loop_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The database part of [`Health`].
@@ -34,6 +45,10 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         version: app::VERSION,
         database: DatabaseHealth { backend: state.db.backend().as_str(), ok: db_ok },
         uptime_seconds: state.started_at.elapsed().as_secs(),
+        notifications: NotificationHealth {
+            queue: if db_ok { app::ssr::notify::outbox::queue_length(&state).await.ok() } else { None },
+            last_loop_at: *state.notifier_heartbeat.read().unwrap_or_else(|e| e.into_inner()),
+        },
     };
     let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))

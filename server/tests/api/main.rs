@@ -8,6 +8,7 @@ mod cli;
 mod helpers;
 mod jobs;
 mod logs;
+mod notify_outbox;
 mod notify_send;
 mod rbac;
 mod shell;

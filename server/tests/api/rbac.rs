@@ -65,6 +65,13 @@ const API: &[(&str, &str, Who)] = &[
     ("PATCH", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/notifications/channels/{id}", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/notifications/channels/{id}/test", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/notifications/rules", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/notifications/rules", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/notifications/rules/{id}", Who::AtLeast(Role::Admin)),
+    ("PATCH", "/api/v1/notifications/rules/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/notifications/rules/{id}", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/notifications/deliveries", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/notifications/deliveries/{id}/resend", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each server function needs.
@@ -234,7 +241,11 @@ async fn api_call(
     } else {
         (None, None)
     };
-    let concrete = if path.starts_with("/api/v1/repositories/") {
+    let concrete = if path.starts_with("/api/v1/notifications/rules/") {
+        path.replace("{id}", &rule(app).await.to_string())
+    } else if path.starts_with("/api/v1/notifications/deliveries/") {
+        path.replace("{id}", &delivery(app).await.to_string())
+    } else if path.starts_with("/api/v1/repositories/") {
         path.replace("{id}", &repository(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/channels/") {
         path.replace("{id}", &channel(app).await.to_string())
@@ -275,6 +286,11 @@ async fn api_call(
             Some(json!({ "name": format!("channel-{}", target.id), "kind": "slack",
                          "config": { "url": "http://127.0.0.1:9/hook" } })),
         ),
+        ("POST", "/api/v1/notifications/rules") | ("PATCH", "/api/v1/notifications/rules/{id}") => (
+            concrete,
+            Some(json!({ "name": format!("rule-{}", uuid::Uuid::new_v4()), "events": ["run_failed"],
+                         "channel_ids": [channel(app).await] })),
+        ),
         ("PATCH", "/api/v1/repositories/{id}") => (concrete, Some(json!({ "warning_free_percent": 20 }))),
         ("PATCH", "/api/v1/notifications/channels/{id}") => (concrete, Some(json!({ "locale": "en" }))),
         ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
@@ -299,6 +315,41 @@ async fn api_call(
         eprintln!("{method} {concrete}: {}", response.text().await.unwrap_or_default());
     }
     status
+}
+
+/// A rule sending failures to a fresh channel.
+async fn rule(app: &TestApp) -> i64 {
+    let channel = channel(app).await;
+    let name = format!("rbac-rule-{}", uuid::Uuid::new_v4());
+    app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "insert into notification_rules (name, events, channel_ids, created_at, updated_at) \
+             values ($1, 'run_failed', $2, $3, $3) returning id",
+        )
+        .bind(&name)
+        .bind(channel.to_string())
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
+}
+
+/// A dead delivery (so it can be resent).
+async fn delivery(app: &TestApp) -> i64 {
+    let channel = channel(app).await;
+    app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "insert into notification_deliveries (dedup_key, channel_id, event, notice, status, attempts, \
+             next_attempt_at, created_at) values ($1, $2, 'run_failed', '{}', 'dead', 12, $3, $3) returning id",
+        )
+        .bind(format!("rbac:{}", uuid::Uuid::new_v4()))
+        .bind(channel)
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
 }
 
 /// A repository of a (never synced) Veeam server.
@@ -362,7 +413,7 @@ async fn veeam_server(app: &TestApp, synced: bool) -> (server::veeam_sim::Simula
         return (sim, id, None);
     }
     app::ssr::veeam::sync::sync_server(&app.state, id).await.unwrap();
-    let veeam_id = sim.jobs()[1].0.clone();
+    let veeam_id = sim.jobs()[1].0.clone(); // enable works on any job
     let job: i64 = app::on_db!(&app.state.db, |pool| {
         sqlx::query_scalar("select id from jobs where veeam_server_id = $1 and veeam_job_id = $2")
             .bind(id)

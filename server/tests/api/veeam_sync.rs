@@ -280,8 +280,8 @@ async fn operators_start_veeam_jobs_and_the_run_follows_the_session(app: TestApp
     let server = add_server(&app, &admin, &sim, json!({})).await;
     let server_id = server["id"].as_i64().unwrap();
     sync::sync_server(&app.state, server_id).await.unwrap();
-    // An idle job (jobs 1-3 are not busy at start).
-    let (veeam_id, name) = sim.jobs()[1].clone();
+    // A job with no session running (which depends on the time of day).
+    let (veeam_id, name) = sim.idle_job().unwrap();
     let job_id: i64 = app::on_db!(&app.state.db, |pool| {
         sqlx::query_scalar("select id from jobs where veeam_job_id = $1")
             .bind(&veeam_id)

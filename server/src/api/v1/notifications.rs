@@ -1,14 +1,20 @@
-//! `/api/v1/notifications/channels`: where notifications go (administrators).
+//! `/api/v1/notifications`: channels, rules and the delivery log (administrators).
 
 use app::{
     error::AppError,
-    model::notify::{Channel, ChannelPatch, NewChannel, SendOutcome},
-    ssr::{auth::RequestInfo, notify::channels, state::AppState},
+    model::notify::{Channel, ChannelPatch, Delivery, NewChannel, Rule, RuleInput, SendOutcome},
+    ssr::{
+        auth::RequestInfo,
+        notify::{channels, outbox, rules},
+        state::AppState,
+    },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::api::{
-    extract::{ApiJson, ApiPath},
+    extract::{ApiJson, ApiPath, ApiQuery},
     v1::ErrorBody,
 };
 
@@ -96,4 +102,120 @@ pub async fn test(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<SendOutcome>, AppError> {
     Ok(Json(channels::test(&state, &info, id).await?))
+}
+
+/// Every rule.
+#[utoipa::path(
+    get, path = "/api/v1/notifications/rules", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Rule>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn list_rules(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+) -> Result<Json<Vec<Rule>>, AppError> {
+    Ok(Json(rules::list(&state, &info).await?))
+}
+
+/// Adds a rule: `{name, events, channel_ids, job_filter: {kind: all|tags|jobs, tags, job_ids},
+/// min_consecutive_failures, repeat_every_hours, enabled}`.
+#[utoipa::path(
+    post, path = "/api/v1/notifications/rules", tag = "notifications", security(("bearer" = [])),
+    request_body = RuleInput,
+    responses((status = 201, body = Rule), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn create_rule(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiJson(body): ApiJson<RuleInput>,
+) -> Result<(StatusCode, Json<Rule>), AppError> {
+    Ok((StatusCode::CREATED, Json(rules::save(&state, &info, None, body).await?)))
+}
+
+/// One rule.
+#[utoipa::path(
+    get, path = "/api/v1/notifications/rules/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses((status = 200, body = Rule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn get_rule(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Rule>, AppError> {
+    Ok(Json(rules::get(&state, &info, id).await?))
+}
+
+/// Replaces a rule (send every field).
+#[utoipa::path(
+    patch, path = "/api/v1/notifications/rules/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    request_body = RuleInput,
+    responses((status = 200, body = Rule), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update_rule(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RuleInput>,
+) -> Result<Json<Rule>, AppError> {
+    Ok(Json(rules::save(&state, &info, Some(id), body).await?))
+}
+
+/// Removes a rule.
+#[utoipa::path(
+    delete, path = "/api/v1/notifications/rules/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    rules::delete(&state, &info, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Filters of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeliveryParams {
+    /// `pending`, `sent` or `dead`.
+    pub status: Option<String>,
+    /// Only this channel.
+    pub channel_id: Option<i64>,
+    /// Only this job.
+    pub job_id: Option<i64>,
+    /// At most this many, newest first (default 100, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// The delivery log, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/notifications/deliveries", tag = "notifications", security(("bearer" = [])),
+    params(DeliveryParams),
+    responses((status = 200, body = Vec<Delivery>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiQuery(params): ApiQuery<DeliveryParams>,
+) -> Result<Json<Vec<Delivery>>, AppError> {
+    Ok(Json(
+        outbox::list(&state, &info, params.status, params.channel_id, params.job_id, params.limit).await?,
+    ))
+}
+
+/// Queues a sent or dead delivery again.
+#[utoipa::path(
+    post, path = "/api/v1/notifications/deliveries/{id}/resend", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses((status = 202, description = "Queued"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn resend(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    outbox::resend(&state, &info, id).await?;
+    Ok(StatusCode::ACCEPTED)
 }
