@@ -279,12 +279,14 @@ pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(),
     Ok(())
 }
 
-/// Sends `notice` through a channel; the receiver's answer.
+/// Sends `notice` through a channel; the receiver's answer. Webhooks get
+/// `delivery_id`, so receivers can drop a repeat (delivery is at least once).
 pub async fn deliver(
     state: &AppState,
     row: &ChannelRow,
     notice: &Notice,
     title: Option<String>,
+    delivery_id: Option<i64>,
 ) -> Result<String, SendError> {
     let kind =
         ChannelKind::parse(&row.kind).ok_or_else(|| SendError::Permanent("unknown channel kind".into()))?;
@@ -312,7 +314,7 @@ pub async fn deliver(
             chat::post(
                 &http()?,
                 &url()?,
-                &chat::webhook(notice, &message, None),
+                &chat::webhook(notice, &message, delivery_id),
                 stored.secret.as_deref(),
                 SEND_TIMEOUT,
             )
@@ -337,7 +339,7 @@ pub async fn test(state: &AppState, info: &RequestInfo, id: i64) -> Result<SendO
         related: vec![],
     };
     let title = td_string!(locale, notify.test_title).to_string();
-    let outcome = match deliver(state, &row, &notice, Some(title)).await {
+    let outcome = match deliver(state, &row, &notice, Some(title), None).await {
         Ok(answer) => SendOutcome {
             ok: true,
             message: td_string!(info.locale, notify.test_ok, answer = answer).to_string(),

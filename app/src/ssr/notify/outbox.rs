@@ -281,7 +281,7 @@ pub async fn work_once(state: &AppState, now: DateTime<Utc>) -> Result<WorkOutco
             channels_db::find(&state.db, delivery.channel_id).await?,
             serde_json::from_str::<Notice>(&delivery.notice),
         ) {
-            (Some(channel), Ok(notice)) => deliver(state, &channel, &notice, None).await,
+            (Some(channel), Ok(notice)) => deliver(state, &channel, &notice, None, Some(delivery.id)).await,
             (None, _) => Err(SendError::Permanent("the channel was removed".into())),
             (_, Err(e)) => Err(SendError::Permanent(format!("unreadable notice: {e}"))),
         };
