@@ -35,6 +35,7 @@ use crate::pages::{
     audit::AuditPage,
     change_password::ChangePasswordPage,
     dashboard::DashboardPage,
+    deliveries::DeliveriesPage,
     history::HistoryPage,
     job::JobPage,
     job_form::{EditJobPage, NewJobPage},
@@ -106,6 +107,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                        <Route path=path!("/notifications") view=DeliveriesPage ssr=SsrMode::Async />
                         <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                         <Route path=path!("/change-password") view=ChangePasswordPage ssr=SsrMode::Async />

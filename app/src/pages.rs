@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod change_password;
 pub mod dashboard;
+pub mod deliveries;
 pub mod history;
 pub mod job;
 pub mod job_form;

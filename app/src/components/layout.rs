@@ -65,6 +65,7 @@ fn MainNav() -> impl IntoView {
                             {admin.then(|| view! {
                                 <li><A href="/settings">{t!(i18n, nav.settings)}</A></li>
                                 <li><A href="/users">{t!(i18n, nav.users)}</A></li>
+                                <li><A href="/notifications">{t!(i18n, nav.notifications)}</A></li>
                                 <li><A href="/audit">{t!(i18n, nav.audit)}</A></li>
                             })}
                         </ul>

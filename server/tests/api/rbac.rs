@@ -112,6 +112,8 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/veeam/action", Who::AtLeast(Role::Operator)),
     ("/api/fn/veeam/repositories", Who::AtLeast(Role::Viewer)),
     ("/api/fn/veeam/repository-threshold", Who::AtLeast(Role::Operator)),
+    ("/api/fn/notify/log", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/resend", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -132,6 +134,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/jobs/{id}/edit", Who::AtLeast(Role::Operator)),
     ("/history", Who::AtLeast(Role::Viewer)),
     ("/repositories", Who::AtLeast(Role::Viewer)),
+    ("/notifications", Who::AtLeast(Role::Admin)),
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
 ];
 
@@ -543,6 +546,9 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                     "/api/fn/runs/get" => form.push(("id".into(), run_id.to_string())),
                     _ => {}
                 }
+            }
+            if *path == "/api/fn/notify/resend" {
+                form.push(("id".into(), delivery(&app).await.to_string()));
             }
             if *path == "/api/fn/veeam/repository-threshold" {
                 form.push(("id".into(), repository(&app).await.to_string()));
