@@ -58,7 +58,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                                     <tr data-testid="delivery-row" data-status=d.status.clone()>
                                         <td><DateTime at=d.created_at /></td>
                                         <td>{name_of(d.channel_id)}</td>
-                                        <td>{d.event.clone()}</td>
+                                        <td>{let e = d.event.clone(); move || event_text(i18n.get_locale(), &e)}</td>
                                         <td>{match d.job_id {
                                             Some(job) => view! { <a href=format!("/jobs/{job}")>{d.subject.clone()}</a> }.into_any(),
                                             None => view! { <span>{d.subject.clone()}</span> }.into_any(),
@@ -112,6 +112,21 @@ pub fn DeliveriesPage() -> impl IntoView {
                 })}
             </Transition>
         </Protected>
+    }
+}
+
+fn event_text(locale: Locale, event: &str) -> String {
+    match event {
+        "run_failed" => td_string!(locale, deliveries.events.run_failed).to_string(),
+        "run_warning" => td_string!(locale, deliveries.events.run_warning).to_string(),
+        "run_missed" => td_string!(locale, deliveries.events.run_missed).to_string(),
+        "job_late" => td_string!(locale, deliveries.events.job_late).to_string(),
+        "job_overdue" => td_string!(locale, deliveries.events.job_overdue).to_string(),
+        "job_recovered" => td_string!(locale, deliveries.events.job_recovered).to_string(),
+        "veeam_unreachable" => td_string!(locale, deliveries.events.veeam_unreachable).to_string(),
+        "veeam_recovered" => td_string!(locale, deliveries.events.veeam_recovered).to_string(),
+        "repository_low_space" => td_string!(locale, deliveries.events.repository_low_space).to_string(),
+        other => other.to_owned(),
     }
 }
 
