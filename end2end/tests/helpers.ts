@@ -1,5 +1,5 @@
 // Shared helpers for the browser tests.
-import { Browser, Page, TestInfo, expect } from "@playwright/test";
+import { APIRequestContext, Browser, Page, TestInfo, expect, request } from "@playwright/test";
 import * as net from "node:net";
 import * as path from "node:path";
 
@@ -64,4 +64,18 @@ export function freePort(): Promise<number> {
     });
     server.on("error", reject);
   });
+}
+
+/** An API client signed in as the test administrator (Bearer token). */
+export async function adminApi(testInfo: TestInfo): Promise<APIRequestContext> {
+  const baseURL = testInfo.project.use.baseURL!;
+  // Inside a test, new request contexts take the project's stored session;
+  // a script has none.
+  const noSession = { cookies: [], origins: [] };
+  const anonymous = await request.newContext({ baseURL, storageState: noSession });
+  const login = await anonymous.post("/api/v1/auth/login", { data: { username: E2E_ADMIN, password: E2E_ADMIN_PASSWORD } });
+  expect(login.status(), await login.text()).toBe(200);
+  const { token } = await login.json();
+  await anonymous.dispose();
+  return request.newContext({ baseURL, storageState: noSession, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
 }

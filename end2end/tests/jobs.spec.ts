@@ -1,24 +1,10 @@
 // Jobs and the live dashboard: an operator creates a job in the UI, a run
 // arrives through the job's ping URL, and the dashboard shows it without a
 // reload (hydrated) or on the next page load (no JavaScript).
-import { APIRequestContext, Page, TestInfo, expect, request, test } from "@playwright/test";
-import { E2E_ADMIN, E2E_ADMIN_PASSWORD, anonymousPage, hydrated, screenshot, signIn, waitForHydration } from "./helpers";
+import { Page, TestInfo, expect, test } from "@playwright/test";
+import { adminApi, anonymousPage, hydrated, screenshot, signIn, waitForHydration } from "./helpers";
 
 const OPERATOR_PASSWORD = "operator passphrase 2026";
-
-/** An API client signed in as the test administrator (Bearer token). */
-async function adminApi(testInfo: TestInfo): Promise<APIRequestContext> {
-  const baseURL = testInfo.project.use.baseURL!;
-  // Inside a test, new request contexts take the project's stored session;
-  // a script has none.
-  const noSession = { cookies: [], origins: [] };
-  const anonymous = await request.newContext({ baseURL, storageState: noSession });
-  const login = await anonymous.post("/api/v1/auth/login", { data: { username: E2E_ADMIN, password: E2E_ADMIN_PASSWORD } });
-  expect(login.status(), await login.text()).toBe(200);
-  const { token } = await login.json();
-  await anonymous.dispose();
-  return request.newContext({ baseURL, storageState: noSession, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
-}
 
 /** Creates an operator with a known password through the API. */
 async function createOperator(testInfo: TestInfo): Promise<string> {

@@ -1,19 +1,8 @@
 // The delivery log: an administrator's rule sends a job's failure to a
 // webhook receiver; the delivery shows as sent, with the worker's health.
 import * as http from "node:http";
-import { APIRequestContext, TestInfo, expect, request, test } from "@playwright/test";
-import { E2E_ADMIN, E2E_ADMIN_PASSWORD, hydrated, screenshot, waitForHydration } from "./helpers";
-
-async function adminApi(testInfo: TestInfo): Promise<APIRequestContext> {
-  const baseURL = testInfo.project.use.baseURL!;
-  const noSession = { cookies: [], origins: [] };
-  const anonymous = await request.newContext({ baseURL, storageState: noSession });
-  const login = await anonymous.post("/api/v1/auth/login", { data: { username: E2E_ADMIN, password: E2E_ADMIN_PASSWORD } });
-  expect(login.status(), await login.text()).toBe(200);
-  const { token } = await login.json();
-  await anonymous.dispose();
-  return request.newContext({ baseURL, storageState: noSession, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
-}
+import { expect, test } from "@playwright/test";
+import { adminApi, hydrated, screenshot, waitForHydration } from "./helpers";
 
 test("a failure reaches a webhook and the delivery log shows it sent", async ({ page }, testInfo) => {
   const received: unknown[] = [];
