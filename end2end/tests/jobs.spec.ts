@@ -1,7 +1,7 @@
 // Jobs and the live dashboard: an operator creates a job in the UI, a run
 // arrives through the job's ping URL, and the dashboard shows it without a
 // reload (hydrated) or on the next page load (no JavaScript).
-import { Page, TestInfo, expect, test } from "@playwright/test";
+import { Page, TestInfo, expect, request, test } from "@playwright/test";
 import { adminApi, anonymousPage, hydrated, screenshot, signIn, waitForHydration } from "./helpers";
 
 const OPERATOR_PASSWORD = "operator passphrase 2026";
