@@ -10,6 +10,7 @@ pub mod job_form;
 pub mod jobs;
 pub mod login;
 pub mod not_found;
+pub mod notify_settings;
 pub mod offline;
 pub mod profile;
 pub mod reports;

@@ -53,6 +53,11 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
   monitor_interval_seconds  BMS_MONITOR_INTERVAL_SECONDS
                                       how often late/missed/overdue jobs are
                                       looked for, default 15
+  notify_max_attempts  BMS_NOTIFY_MAX_ATTEMPTS
+                                      tries of a notification before it is dead,
+                                      default 12 (about 2.7 hours of retries)
+  notify_timeout_seconds  BMS_NOTIFY_TIMEOUT_SECONDS
+                                      time allowed for one send, default 20
 
 An unknown key or BMS_ variable is an error that names it.";
 

@@ -56,6 +56,8 @@ struct RawSettings {
     trust_proxy: bool,
     timezone: String,
     monitor_interval_seconds: u64,
+    notify_max_attempts: u32,
+    notify_timeout_seconds: u64,
 }
 
 impl Default for RawSettings {
@@ -77,6 +79,8 @@ impl Default for RawSettings {
             trust_proxy: false,
             timezone: "Asia/Tokyo".into(),
             monitor_interval_seconds: 15,
+            notify_max_attempts: 12,
+            notify_timeout_seconds: 20,
         }
     }
 }
@@ -99,6 +103,8 @@ const KEYS: &[&str] = &[
     "trust_proxy",
     "timezone",
     "monitor_interval_seconds",
+    "notify_max_attempts",
+    "notify_timeout_seconds",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -296,6 +302,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     if !(1..=3600).contains(&raw.monitor_interval_seconds) {
         return Err(invalid("monitor_interval_seconds", "expected 1 to 3600 seconds"));
     }
+    if !(1..=100).contains(&raw.notify_max_attempts) {
+        return Err(invalid("notify_max_attempts", "expected 1 to 100 tries"));
+    }
+    if !(1..=300).contains(&raw.notify_timeout_seconds) {
+        return Err(invalid("notify_timeout_seconds", "expected 1 to 300 seconds"));
+    }
 
     Ok(Settings {
         environment: if production { Environment::Production } else { Environment::Development },
@@ -314,6 +326,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         trust_proxy: raw.trust_proxy,
         timezone,
         monitor_interval_seconds: raw.monitor_interval_seconds,
+        notify_max_attempts: raw.notify_max_attempts,
+        notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
     })
 }
 

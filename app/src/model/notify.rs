@@ -262,3 +262,96 @@ pub struct Delivery {
     /// Next try, while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
+
+/// A maintenance window: events of the jobs it covers are recorded, not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MaintenanceWindow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// `once` (from `starts_at` to `ends_at`) or `weekly` (on `weekdays`, `start_time`–`end_time`).
+    pub kind: String,
+    /// `once`: the start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// `once`: the end.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// `weekly`: `mon` … `sun`.
+    pub weekdays: Vec<String>,
+    /// `weekly`: local start, `HH:MM`.
+    pub start_time: Option<String>,
+    /// `weekly`: local end, `HH:MM`; at or before the start it ends the next day.
+    pub end_time: Option<String>,
+    /// IANA time zone of the times.
+    pub time_zone: String,
+    /// Jobs covered; server and repository events only by `all`.
+    pub job_filter: JobFilter,
+    /// Active.
+    pub enabled: bool,
+    /// Whether it is in force now.
+    pub active_now: bool,
+    /// `once`: the start in `time_zone`, `YYYY-MM-DDTHH:MM`.
+    pub starts_local: Option<String>,
+    /// `once`: the end in `time_zone`, `YYYY-MM-DDTHH:MM`.
+    pub ends_local: Option<String>,
+}
+
+/// A new maintenance window, or every field of a changed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindowInput {
+    /// Name (1–200 characters, unique).
+    pub name: String,
+    /// `once` or `weekly`.
+    pub kind: String,
+    /// `once`: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in `time_zone`.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// `once`: as `starts_at`, later than it.
+    #[serde(default)]
+    pub ends_at: Option<String>,
+    /// `weekly`: one or more of `mon` … `sun`.
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// `weekly`: `HH:MM`.
+    #[serde(default)]
+    pub start_time: Option<String>,
+    /// `weekly`: `HH:MM`.
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// IANA zone (default: the console's `timezone`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Jobs covered (default all).
+    #[serde(default)]
+    pub job_filter: Option<JobFilter>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// An event a rule matched that was recorded but not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Suppression {
+    /// Id.
+    pub id: i64,
+    /// The rule that matched.
+    pub rule_id: Option<i64>,
+    /// The event kind.
+    pub event: String,
+    /// The job, if about one.
+    pub job_id: Option<i64>,
+    /// Job (or server) name.
+    pub subject: String,
+    /// `maintenance` or `correlated` (a missed or late job of a Veeam server that was down).
+    pub reason: String,
+    /// The window, for `maintenance`.
+    pub maintenance_window_id: Option<i64>,
+    /// The server, for `correlated`.
+    pub veeam_server_id: Option<i64>,
+    /// When the event happened.
+    pub occurred_at: DateTime<Utc>,
+}

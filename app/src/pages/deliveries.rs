@@ -15,6 +15,7 @@ use crate::{
     },
     i18n::*,
     model::user::Role,
+    pages::notify_settings::event_name,
 };
 
 /// The delivery log page.
@@ -58,7 +59,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                                     <tr data-testid="delivery-row" data-status=d.status.clone()>
                                         <td><DateTime at=d.created_at /></td>
                                         <td>{name_of(d.channel_id)}</td>
-                                        <td>{let e = d.event.clone(); move || event_text(i18n.get_locale(), &e)}</td>
+                                        <td>{let e = d.event.clone(); move || event_name(i18n.get_locale(), &e)}</td>
                                         <td>{match d.job_id {
                                             Some(job) => view! { <a href=format!("/jobs/{job}")>{d.subject.clone()}</a> }.into_any(),
                                             None => view! { <span>{d.subject.clone()}</span> }.into_any(),
@@ -106,27 +107,34 @@ pub fn DeliveriesPage() -> impl IntoView {
                                         </div>
                                     }.into_any()
                                 }}
+                                {(!log.suppressed.is_empty()).then(|| {
+                                    let count = log.suppressed.len();
+                                    view! {
+                                        <details class="card" data-testid="suppressed">
+                                            <summary>{t!(i18n, deliveries.held_back, count = count)}</summary>
+                                            <p class="hint">{t!(i18n, deliveries.held_back_intro)}</p>
+                                            <ul>
+                                                {log.suppressed.iter().map(|h| {
+                                                    let event = h.event.clone();
+                                                    let reason = h.reason.clone();
+                                                    view! {
+                                                        <li>
+                                                            <DateTime at=h.occurred_at /> " · " {move || event_name(i18n.get_locale(), &event)} " · "
+                                                            {h.subject.clone()} " · "
+                                                            {move || if reason == "maintenance" { t_string!(i18n, deliveries.reason_maintenance).to_string() } else { t_string!(i18n, deliveries.reason_correlated).to_string() }}
+                                                        </li>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        </details>
+                                    }
+                                })}
                             }.into_any()
                         }
                     }
                 })}
             </Transition>
         </Protected>
-    }
-}
-
-fn event_text(locale: Locale, event: &str) -> String {
-    match event {
-        "run_failed" => td_string!(locale, deliveries.events.run_failed).to_string(),
-        "run_warning" => td_string!(locale, deliveries.events.run_warning).to_string(),
-        "run_missed" => td_string!(locale, deliveries.events.run_missed).to_string(),
-        "job_late" => td_string!(locale, deliveries.events.job_late).to_string(),
-        "job_overdue" => td_string!(locale, deliveries.events.job_overdue).to_string(),
-        "job_recovered" => td_string!(locale, deliveries.events.job_recovered).to_string(),
-        "veeam_unreachable" => td_string!(locale, deliveries.events.veeam_unreachable).to_string(),
-        "veeam_recovered" => td_string!(locale, deliveries.events.veeam_recovered).to_string(),
-        "repository_low_space" => td_string!(locale, deliveries.events.repository_low_space).to_string(),
-        other => other.to_owned(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `/settings`: administrators' settings: Veeam servers (add, edit, test,
-//! sync now, remove) with each server's status and sync progress.
+//! sync now, remove) with each server's status and sync progress, and
+//! notifications (channels, rules, maintenance windows).
 
 use leptos::prelude::*;
 
@@ -30,6 +31,7 @@ pub fn SettingsPage() -> impl IntoView {
                 intro=Signal::derive(move || t_string!(i18n, pages.settings.intro).to_string())
             />
             <VeeamServers />
+            <super::notify_settings::NotificationSettings />
         </Protected>
     }
 }

@@ -118,6 +118,12 @@ pub enum IngestError {
     Db(#[from] sqlx::Error),
 }
 
+/// Whether a run that leaves its job in `state` is worth an event even
+/// without a change (a failure after a failure).
+fn repeats_problem(state: JobState) -> bool {
+    matches!(state, JobState::Failed | JobState::Missed | JobState::Warning)
+}
+
 /// The state a finished run puts its job in.
 pub fn state_after(result: RunResult) -> JobState {
     match result {
@@ -347,7 +353,9 @@ pub async fn record(db: &Db, tz: Tz, job_id: i64, incoming: Incoming) -> Result<
             .await?;
         }
 
-        let change = if state != current {
+        // A problem run that keeps the state (failed after failed) is an event
+        // too: rules count problems in a row from these.
+        let change = if state != current || (newest && repeats_problem(state)) {
             let event_id: i64 = sqlx::query_scalar(
                 "insert into job_events (job_id, occurred_at, from_state, to_state, run_id, details) \
                  values ($1, $2, $3, $4, $5, $6) returning id",
@@ -430,7 +438,7 @@ pub async fn record_missed(
         .bind(day_of(occurrence, tz))
         .execute(&mut *tx)
         .await?;
-        let change = if state != current {
+        let change = if state != current || repeats_problem(state) {
             let event_id: i64 = sqlx::query_scalar(
                 "insert into job_events (job_id, occurred_at, from_state, to_state, run_id, details) \
                  values ($1, $2, $3, $4, $5, $6) returning id",

@@ -9,6 +9,7 @@ pub mod email;
 pub mod message;
 pub mod outbox;
 pub mod rules;
+pub mod windows;
 
 /// Why a delivery failed, and whether and when to try again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

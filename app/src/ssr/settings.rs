@@ -109,6 +109,10 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// How often the scheduler looks for late, missed and overdue jobs.
     pub monitor_interval_seconds: u64,
+    /// Tries of a notification before it is dead (12: about 2.7 hours of retries).
+    pub notify_max_attempts: u32,
+    /// How long one notification send may take.
+    pub notify_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -145,6 +149,8 @@ impl Settings {
             trust_proxy: false,
             timezone: chrono_tz::Asia::Tokyo,
             monitor_interval_seconds: 15,
+            notify_max_attempts: 12,
+            notify_timeout: std::time::Duration::from_secs(20),
         }
     }
 }

@@ -121,6 +121,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::get_rule, notifications::update_rule, notifications::delete_rule))
         .routes(routes!(notifications::deliveries))
         .routes(routes!(notifications::resend))
+        .routes(routes!(notifications::suppressed))
+        .routes(routes!(notifications::list_windows, notifications::create_window))
+        .routes(routes!(
+            notifications::get_window,
+            notifications::update_window,
+            notifications::delete_window
+        ))
 }
 
 /// The design's original paths, served by the same handlers (and checked

@@ -9,6 +9,7 @@ mod helpers;
 mod jobs;
 mod logs;
 mod notify_outbox;
+mod notify_restart;
 mod notify_send;
 mod rbac;
 mod shell;

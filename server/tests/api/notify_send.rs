@@ -38,6 +38,8 @@ fn notice() -> Notice {
         duration_seconds: Some(3725),
         excerpt: Some("robocopy exited with 16: <access denied> & more".into()),
         related: vec![],
+        reminder: false,
+        link_path: None,
     }
 }
 
@@ -449,7 +451,7 @@ async fn webhooks_carry_the_documented_body_and_an_hmac_signature() {
         json!({
             "event": "run_failed", "delivery_id": 7, "subject": "東京ファイルサーバー nightly", "job_id": 42,
             "result": "failed", "at": "2026-11-22T17:05:00+00:00", "duration_seconds": 3725,
-            "message": "robocopy exited with 16: <access denied> & more", "related": [],
+            "message": "robocopy exited with 16: <access denied> & more", "related": [], "reminder": false,
             "title": "Backup failed: 東京ファイルサーバー nightly", "url": "https://backup.example.co.jp/jobs/42",
         })
     );

@@ -72,6 +72,12 @@ const API: &[(&str, &str, Who)] = &[
     ("DELETE", "/api/v1/notifications/rules/{id}", Who::AtLeast(Role::Admin)),
     ("GET", "/api/v1/notifications/deliveries", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/notifications/deliveries/{id}/resend", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/notifications/suppressed", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/maintenance-windows", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/maintenance-windows", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
+    ("PATCH", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each server function needs.
@@ -114,6 +120,14 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/veeam/repository-threshold", Who::AtLeast(Role::Operator)),
     ("/api/fn/notify/log", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/resend", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/settings", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/channel-save", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/channel-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/channel-test", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/rule-save", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/rule-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/window-save", Who::AtLeast(Role::Admin)),
+    ("/api/fn/notify/window-delete", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -248,6 +262,8 @@ async fn api_call(
         path.replace("{id}", &rule(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/deliveries/") {
         path.replace("{id}", &delivery(app).await.to_string())
+    } else if path.starts_with("/api/v1/maintenance-windows/") {
+        path.replace("{id}", &window(app).await.to_string())
     } else if path.starts_with("/api/v1/repositories/") {
         path.replace("{id}", &repository(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/channels/") {
@@ -294,6 +310,11 @@ async fn api_call(
             Some(json!({ "name": format!("rule-{}", uuid::Uuid::new_v4()), "events": ["run_failed"],
                          "channel_ids": [channel(app).await] })),
         ),
+        ("POST", "/api/v1/maintenance-windows") | ("PATCH", "/api/v1/maintenance-windows/{id}") => (
+            concrete,
+            Some(json!({ "name": format!("window-{}", uuid::Uuid::new_v4()), "kind": "weekly",
+                         "weekdays": ["sun"], "start_time": "22:00", "end_time": "02:00" })),
+        ),
         ("PATCH", "/api/v1/repositories/{id}") => (concrete, Some(json!({ "warning_free_percent": 20 }))),
         ("PATCH", "/api/v1/notifications/channels/{id}") => (concrete, Some(json!({ "locale": "en" }))),
         ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
@@ -331,6 +352,21 @@ async fn rule(app: &TestApp) -> i64 {
         )
         .bind(&name)
         .bind(channel.to_string())
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
+}
+
+async fn window(app: &TestApp) -> i64 {
+    let name = format!("rbac-window-{}", uuid::Uuid::new_v4());
+    app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "insert into maintenance_windows (name, kind, weekdays, start_time, end_time, time_zone, created_at, \
+             updated_at) values ($1, 'weekly', 'sat', '01:00', '02:00', 'Asia/Tokyo', $2, $2) returning id",
+        )
+        .bind(&name)
         .bind(chrono::Utc::now())
         .fetch_one(pool)
         .await
@@ -498,6 +534,19 @@ fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> V
         "/api/fn/users/reset-password" | "/api/fn/users/delete" => vec![("id", id)],
         "/api/fn/tokens/create" => vec![("name", "rbac".into()), ("scope", "read".into())],
         "/api/fn/jobs/create" => vec![("form[name]", format!("fn-job-{id}"))],
+        "/api/fn/notify/channel-save" => vec![
+            ("form[name]", format!("fn-channel-{id}")),
+            ("form[kind]", "webhook".into()),
+            ("form[url]", "http://127.0.0.1:9/hook".into()),
+            ("form[enabled]", "true".into()),
+        ],
+        "/api/fn/notify/window-save" => vec![
+            ("form[name]", format!("fn-window-{id}")),
+            ("form[kind]", "weekly".into()),
+            ("form[day_sun]", "on".into()),
+            ("form[start_time]", "22:00".into()),
+            ("form[end_time]", "02:00".into()),
+        ],
         "/api/fn/veeam/create" => vec![
             ("name", format!("fn-vbr-{id}")),
             ("base_url", "https://127.0.0.1:9".into()),
@@ -549,6 +598,20 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
             }
             if *path == "/api/fn/notify/resend" {
                 form.push(("id".into(), delivery(&app).await.to_string()));
+            }
+            if matches!(*path, "/api/fn/notify/channel-delete" | "/api/fn/notify/channel-test") {
+                form.push(("id".into(), channel(&app).await.to_string()));
+            }
+            if *path == "/api/fn/notify/rule-delete" {
+                form.push(("id".into(), rule(&app).await.to_string()));
+            }
+            if *path == "/api/fn/notify/window-delete" {
+                form.push(("id".into(), window(&app).await.to_string()));
+            }
+            if *path == "/api/fn/notify/rule-save" {
+                form.push(("form[name]".into(), format!("fn-rule-{}", uuid::Uuid::new_v4())));
+                form.push(("form[event_run_failed]".into(), "on".into()));
+                form.push((format!("form[channel_{}]", channel(&app).await), "on".into()));
             }
             if *path == "/api/fn/veeam/repository-threshold" {
                 form.push(("id".into(), repository(&app).await.to_string()));

@@ -416,7 +416,7 @@ pub async fn running_with_limit(db: &Db) -> Result<Vec<JobRow>, sqlx::Error> {
 #[tracing::instrument(skip_all, fields(job_id))]
 pub async fn events_of(db: &Db, job_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as("select from_state, to_state from job_events where job_id = $1 order by id")
+        sqlx::query_as("select from_state, to_state from job_events where job_id = $1 and from_state <> to_state order by id")
             .bind(job_id)
             .fetch_all(pool)
             .await

@@ -258,42 +258,69 @@ pub async fn set_detected_version(db: &Db, id: i64, version: &str) -> Result<(),
     .map(|_| ())
 }
 
-/// Ends a sync: success moves the session cursor on.
+/// Ends a sync: success moves the session cursor on. A server that stops
+/// answering (or answers again) records a `veeam_unreachable` (or
+/// `veeam_recovered`) event in the same transaction, for notifications.
 pub async fn finish_sync(
     db: &Db,
     id: i64,
     now: DateTime<Utc>,
     outcome: Result<Option<DateTime<Utc>>, (&str, &str, &str)>,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, |pool| match outcome {
-        Ok(until) => {
+    on_tx!(db, |tx, lock| {
+        let before: Option<(String, String)> = sqlx::query_as(if lock {
+            "select status, name from veeam_servers where id = $1 for update"
+        } else {
+            "select status, name from veeam_servers where id = $1"
+        })
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((before, name)) = before else { return Ok(()) };
+        let was_down = matches!(before.as_str(), "unreachable" | "error");
+        let event = match &outcome {
+            Ok(until) => {
+                sqlx::query(
+                    "update veeam_servers set status = 'ok', last_sync_at = $2, last_error = null, \
+                     last_error_code = null, sessions_synced_until = coalesce($3, sessions_synced_until), \
+                     sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(*until)
+                .execute(&mut *tx)
+                .await?;
+                was_down.then_some(("veeam_recovered", None))
+            }
+            Err((status, code, message)) => {
+                sqlx::query(
+                    "update veeam_servers set status = $2, last_error = $3, last_error_code = $4, \
+                     sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
+                )
+                .bind(id)
+                .bind(*status)
+                .bind(*message)
+                .bind(*code)
+                .execute(&mut *tx)
+                .await?;
+                (!was_down).then_some(("veeam_unreachable", Some((*message).to_owned())))
+            }
+        };
+        if let Some((kind, details)) = event {
             sqlx::query(
-                "update veeam_servers set status = 'ok', last_sync_at = $2, last_error = null, \
-                 last_error_code = null, sessions_synced_until = coalesce($3, sessions_synced_until), \
-                 sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
+                "insert into system_events (kind, veeam_server_id, subject_name, details, occurred_at) \
+                 values ($1, $2, $3, $4, $5)",
             )
+            .bind(kind)
             .bind(id)
+            .bind(&name)
+            .bind(details)
             .bind(now)
-            .bind(until)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+            .execute(&mut *tx)
+            .await?;
         }
-        Err((status, code, message)) => {
-            sqlx::query(
-                "update veeam_servers set status = $2, last_error = $3, last_error_code = $4, \
-                 sync_phase = null, sync_done = null, sync_total = null, sync_started_at = null where id = $1",
-            )
-            .bind(id)
-            .bind(status)
-            .bind(message)
-            .bind(code)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        }
+        Ok::<_, sqlx::Error>(())
     })
-    .map(|_| ())
 }
 
 /// The Veeam jobs known for a server, and webhook-created Veeam jobs not
@@ -440,6 +467,20 @@ pub async fn upsert_repository(
 ) -> Result<i64, sqlx::Error> {
     let now = Utc::now();
     on_tx!(db, |tx, _lock| {
+        let before: Option<(f64, f64, i64)> = sqlx::query_as(
+            "select capacity_gb, free_gb, warning_free_percent from repositories \
+             where veeam_server_id = $1 and external_id = $2",
+        )
+        .bind(server_id)
+        .bind(r.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let low = |capacity: f64, free: f64, threshold: i64| {
+            capacity > 0.0 && free * 100.0 / capacity < threshold as f64
+        };
+        let threshold = before.map_or(15, |(_, _, t)| t);
+        let went_low = low(r.capacity_gb, r.free_gb, threshold)
+            && !before.is_some_and(|(capacity, free, t)| low(capacity, free, t));
         let id: i64 = sqlx::query_scalar(
             "insert into repositories (veeam_server_id, external_id, name, kind, host_name, path, capacity_gb, \
              free_gb, used_gb, online, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -473,6 +514,25 @@ pub async fn upsert_repository(
         .bind(r.used_gb)
         .execute(&mut *tx)
         .await?;
+        if went_low {
+            // For notifications (`repository_low_space`).
+            sqlx::query(
+                "insert into system_events (kind, veeam_server_id, repository_id, subject_name, details, occurred_at) \
+                 values ('repository_low_space', $1, $2, $3, $4, $5)",
+            )
+            .bind(server_id)
+            .bind(id)
+            .bind(r.name)
+            .bind(format!(
+                "{:.1} % free ({:.0} GB of {:.0} GB); threshold {threshold} %",
+                r.free_gb * 100.0 / r.capacity_gb,
+                r.free_gb,
+                r.capacity_gb
+            ))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         Ok::<_, sqlx::Error>(id)
     })
 }

@@ -1,8 +1,6 @@
 //! Notification channels (administrators): validation, secrets encrypted
 //! at rest and never read back, sending, and the "send test" button.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -28,9 +26,6 @@ use crate::{
         state::AppState,
     },
 };
-
-/// How long one delivery may take.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What is stored (encrypted) for a channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -297,26 +292,25 @@ pub async fn deliver(
     if let Some(title) = title {
         message.title = title;
     }
+    let timeout = state.settings.notify_timeout;
     let http = || reqwest::Client::builder().build().map_err(|e| SendError::Permanent(e.to_string()));
     let url = || stored.url.clone().ok_or_else(|| SendError::Permanent("no URL".into()));
     match kind {
         ChannelKind::Email => {
             let config =
                 stored.email.as_ref().ok_or_else(|| SendError::Permanent("no e-mail settings".into()))?;
-            email::send(config, &message, SEND_TIMEOUT).await
+            email::send(config, &message, timeout).await
         }
-        ChannelKind::Teams => chat::post(&http()?, &url()?, &chat::teams(&message), None, SEND_TIMEOUT).await,
-        ChannelKind::Slack => chat::post(&http()?, &url()?, &chat::slack(&message), None, SEND_TIMEOUT).await,
-        ChannelKind::Discord => {
-            chat::post(&http()?, &url()?, &chat::discord(&message), None, SEND_TIMEOUT).await
-        }
+        ChannelKind::Teams => chat::post(&http()?, &url()?, &chat::teams(&message), None, timeout).await,
+        ChannelKind::Slack => chat::post(&http()?, &url()?, &chat::slack(&message), None, timeout).await,
+        ChannelKind::Discord => chat::post(&http()?, &url()?, &chat::discord(&message), None, timeout).await,
         ChannelKind::Webhook => {
             chat::post(
                 &http()?,
                 &url()?,
                 &chat::webhook(notice, &message, delivery_id),
                 stored.secret.as_deref(),
-                SEND_TIMEOUT,
+                timeout,
             )
             .await
         }
@@ -337,6 +331,8 @@ pub async fn test(state: &AppState, info: &RequestInfo, id: i64) -> Result<SendO
         duration_seconds: Some(0),
         excerpt: Some(td_string!(locale, notify.test_excerpt).to_string()),
         related: vec![],
+        reminder: false,
+        link_path: None,
     };
     let title = td_string!(locale, notify.test_title).to_string();
     let outcome = match deliver(state, &row, &notice, Some(title), None).await {

@@ -105,6 +105,7 @@ pub fn webhook(notice: &Notice, m: &Rendered, delivery_id: Option<i64>) -> Value
         "duration_seconds": notice.duration_seconds,
         "message": notice.excerpt,
         "related": notice.related,
+        "reminder": notice.reminder,
         "title": m.title,
         "url": m.link,
     })

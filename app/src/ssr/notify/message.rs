@@ -125,8 +125,15 @@ pub struct Notice {
     pub duration_seconds: Option<i64>,
     /// The run's message or the server's error.
     pub excerpt: Option<String>,
-    /// Missed runs folded into this one (correlation while a server is down).
+    /// Jobs of a server that is down, or the runs missed while it was
+    /// (correlation: told once in the server's messages).
     pub related: Vec<String>,
+    /// A reminder: the problem is still there (rules with `repeat_every_hours`).
+    #[serde(default)]
+    pub reminder: bool,
+    /// The console page to link when not about a job (`repositories`, `settings/veeam`).
+    #[serde(default)]
+    pub link_path: Option<String>,
 }
 
 /// A notice in one language, ready for any channel.
@@ -183,6 +190,8 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
             td_string!(locale, notify.event.repository_low_space, name = name.clone()).to_string()
         }
     };
+    let title =
+        if notice.reminder { td_string!(locale, notify.reminder, title = title).to_string() } else { title };
     let mut facts = Vec::new();
     if notice.job_id.is_some() {
         facts.push((td_string!(locale, notify.label.job).to_string(), name.clone()));
@@ -199,14 +208,17 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         facts.push((td_string!(locale, notify.label.duration).to_string(), format_duration(seconds)));
     }
     if !notice.related.is_empty() {
-        facts.push((
-            td_string!(locale, notify.label.related).to_string(),
-            cut(&notice.related.join(", "), 300),
-        ));
+        let label = match notice.kind {
+            EventKind::VeeamUnreachable => td_string!(locale, notify.label.jobs_affected).to_string(),
+            EventKind::VeeamRecovered => td_string!(locale, notify.label.missed_during).to_string(),
+            _ => td_string!(locale, notify.label.related).to_string(),
+        };
+        facts.push((label, cut(&notice.related.join(", "), 600)));
     }
-    let link = match notice.job_id {
-        Some(id) => base_url.join(&format!("jobs/{id}")).map(|u| u.to_string()).unwrap_or_default(),
-        None => base_url.to_string(),
+    let link = match (notice.job_id, &notice.link_path) {
+        (Some(id), _) => base_url.join(&format!("jobs/{id}")).map(|u| u.to_string()).unwrap_or_default(),
+        (None, Some(path)) => base_url.join(path).map(|u| u.to_string()).unwrap_or_default(),
+        (None, None) => base_url.to_string(),
     };
     Rendered {
         title,

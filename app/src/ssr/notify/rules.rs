@@ -37,11 +37,11 @@ struct RuleRow {
 const COLUMNS: &str = "id, name, events, channel_ids, job_filter_kind, job_filter_tags, job_filter_job_ids, \
      min_consecutive_failures, repeat_every_hours, enabled";
 
-fn split<T: std::str::FromStr>(text: &str) -> Vec<T> {
+pub(crate) fn split<T: std::str::FromStr>(text: &str) -> Vec<T> {
     text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
 }
 
-fn join<T: ToString>(items: &[T]) -> String {
+pub(crate) fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
@@ -131,6 +131,10 @@ pub async fn save(
 ) -> Result<Rule, AppError> {
     let principal = info.require(Role::Admin, Access::Write)?;
     let filter = check(state, info, &input).await?;
+    // Events in the order the UI lists them, once each.
+    let mut input = input;
+    input.events.sort_by_key(|e| EventKind::ALL.iter().position(|k| k.as_str() == e));
+    input.events.dedup();
     let now: DateTime<Utc> = Utc::now();
     let name = input.name.trim().to_owned();
     let tags: Vec<String> = filter.tags.iter().map(|t| t.trim().to_lowercase()).collect();
@@ -205,4 +209,11 @@ pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(),
     )
     .await;
     Ok(())
+}
+
+/// (id, name) of up to `limit` jobs by name, for the rule and window forms.
+pub async fn job_choices(state: &AppState, limit: i64) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(on_db!(&state.db, |pool| {
+        sqlx::query_as("select id, name from jobs order by name limit $1").bind(limit).fetch_all(pool).await
+    })?)
 }

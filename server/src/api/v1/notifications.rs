@@ -1,11 +1,15 @@
-//! `/api/v1/notifications`: channels, rules and the delivery log (administrators).
+//! `/api/v1/notifications`: channels, rules, the delivery log and held-back
+//! events; `/api/v1/maintenance-windows` (administrators).
 
 use app::{
     error::AppError,
-    model::notify::{Channel, ChannelPatch, Delivery, NewChannel, Rule, RuleInput, SendOutcome},
+    model::notify::{
+        Channel, ChannelPatch, Delivery, MaintenanceWindow, MaintenanceWindowInput, NewChannel, Rule,
+        RuleInput, SendOutcome, Suppression,
+    },
     ssr::{
         auth::RequestInfo,
-        notify::{channels, outbox, rules},
+        notify::{channels, outbox, rules, windows},
         state::AppState,
     },
 };
@@ -218,4 +222,102 @@ pub async fn resend(
 ) -> Result<StatusCode, AppError> {
     outbox::resend(&state, &info, id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Filters of the held-back events.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SuppressedParams {
+    /// Only this job.
+    pub job_id: Option<i64>,
+    /// At most this many, newest first (default 100, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// Events a rule matched but that were recorded instead of sent: in a
+/// maintenance window (`maintenance`), or missed/late runs of a Veeam server
+/// that was down (`correlated`; listed in the server's recovery message).
+#[utoipa::path(
+    get, path = "/api/v1/notifications/suppressed", tag = "notifications", security(("bearer" = [])),
+    params(SuppressedParams),
+    responses((status = 200, body = Vec<Suppression>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn suppressed(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiQuery(params): ApiQuery<SuppressedParams>,
+) -> Result<Json<Vec<Suppression>>, AppError> {
+    Ok(Json(outbox::suppressed(&state, &info, params.job_id, params.limit).await?))
+}
+
+/// Every maintenance window.
+#[utoipa::path(
+    get, path = "/api/v1/maintenance-windows", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MaintenanceWindow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn list_windows(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+) -> Result<Json<Vec<MaintenanceWindow>>, AppError> {
+    Ok(Json(windows::list(&state, &info).await?))
+}
+
+/// Adds a maintenance window: `{name, kind: "once", starts_at, ends_at}` or
+/// `{name, kind: "weekly", weekdays: ["sat", "sun"], start_time: "22:00", end_time: "06:00"}`,
+/// with optional `time_zone` (default the console's), `job_filter` and `enabled`.
+#[utoipa::path(
+    post, path = "/api/v1/maintenance-windows", tag = "notifications", security(("bearer" = [])),
+    request_body = MaintenanceWindowInput,
+    responses((status = 201, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn create_window(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiJson(body): ApiJson<MaintenanceWindowInput>,
+) -> Result<(StatusCode, Json<MaintenanceWindow>), AppError> {
+    Ok((StatusCode::CREATED, Json(windows::save(&state, &info, None, body).await?)))
+}
+
+/// One maintenance window.
+#[utoipa::path(
+    get, path = "/api/v1/maintenance-windows/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Window id")),
+    responses((status = 200, body = MaintenanceWindow), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn get_window(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<MaintenanceWindow>, AppError> {
+    Ok(Json(windows::get(&state, &info, id).await?))
+}
+
+/// Replaces a maintenance window (send every field).
+#[utoipa::path(
+    patch, path = "/api/v1/maintenance-windows/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Window id")),
+    request_body = MaintenanceWindowInput,
+    responses((status = 200, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update_window(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<MaintenanceWindowInput>,
+) -> Result<Json<MaintenanceWindow>, AppError> {
+    Ok(Json(windows::save(&state, &info, Some(id), body).await?))
+}
+
+/// Removes a maintenance window.
+#[utoipa::path(
+    delete, path = "/api/v1/maintenance-windows/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Window id")),
+    responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn delete_window(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    windows::delete(&state, &info, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
