@@ -81,6 +81,19 @@ impl RuleRow {
     }
 }
 
+/// Queues one delivery ($1 dedup key, $2 channel, $3 rule, $4 event, $5 job,
+/// $6 subject, $7 notice, $8 now), unless the channel is off or the key is known.
+const QUEUE_SQL: &str = "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
+     subject, notice, status, attempts, next_attempt_at, created_at) \
+     select $1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8 \
+     where exists (select 1 from notification_channels where id = $2 and enabled) \
+     on conflict (dedup_key) do nothing";
+
+/// The newest problem ($3 is the recovery event) and recovery a rule ($1)
+/// sent about a subject ($2).
+const ANNOUNCED_SQL: &str = "select max(case when event <> $3 then id end), max(case when event = $3 then id end) \
+     from notification_deliveries where rule_id = $1 and subject = $2";
+
 const RULES_SQL: &str = "select id, events, channel_ids, job_filter_kind, job_filter_tags, job_filter_job_ids, \
      min_consecutive_failures, repeat_every_hours from notification_rules where enabled";
 
@@ -256,15 +269,12 @@ async fn produce_job_events(state: &AppState, now: DateTime<Utc>) -> Result<usiz
                     continue;
                 }
                 if kind == EventKind::JobRecovered {
-                    let (announced, recovered): (Option<i64>, Option<i64>) = sqlx::query_as(
-                        "select max(case when event <> 'job_recovered' then id end), \
-                         max(case when event = 'job_recovered' then id end) \
-                         from notification_deliveries where rule_id = $1 and subject = $2",
-                    )
-                    .bind(rule.id)
-                    .bind(&subject)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let (announced, recovered): (Option<i64>, Option<i64>) = sqlx::query_as(ANNOUNCED_SQL)
+                        .bind(rule.id)
+                        .bind(&subject)
+                        .bind("job_recovered")
+                        .fetch_one(&mut *tx)
+                        .await?;
                     if announced.is_none_or(|a| recovered.is_some_and(|r| r > a)) {
                         continue;
                     }
@@ -279,23 +289,17 @@ async fn produce_job_events(state: &AppState, now: DateTime<Utc>) -> Result<usiz
                 match decision {
                     Decision::Send => {
                         for channel_id in split_ids(&rule.channel_ids) {
-                            let inserted = sqlx::query(
-                                "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
-                                 subject, notice, status, attempts, next_attempt_at, created_at) \
-                                 select $1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8 \
-                                 where exists (select 1 from notification_channels where id = $2 and enabled) \
-                                 on conflict (dedup_key) do nothing",
-                            )
-                            .bind(format!("job_event:{}:{channel_id}", event.id))
-                            .bind(channel_id)
-                            .bind(rule.id)
-                            .bind(kind.as_str())
-                            .bind(event.job_id)
-                            .bind(&subject)
-                            .bind(&notice_json)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                            let inserted = sqlx::query(QUEUE_SQL)
+                                .bind(format!("job_event:{}:{channel_id}", event.id))
+                                .bind(channel_id)
+                                .bind(rule.id)
+                                .bind(kind.as_str())
+                                .bind(event.job_id)
+                                .bind(&subject)
+                                .bind(&notice_json)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
                             queued += inserted.rows_affected() as usize;
                         }
                     }
@@ -444,15 +448,12 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
                     continue;
                 }
                 if kind == EventKind::VeeamRecovered {
-                    let (announced, recovered): (Option<i64>, Option<i64>) = sqlx::query_as(
-                        "select max(case when event <> 'veeam_recovered' then id end), \
-                         max(case when event = 'veeam_recovered' then id end) \
-                         from notification_deliveries where rule_id = $1 and subject = $2",
-                    )
-                    .bind(rule.id)
-                    .bind(&subject)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let (announced, recovered): (Option<i64>, Option<i64>) = sqlx::query_as(ANNOUNCED_SQL)
+                        .bind(rule.id)
+                        .bind(&subject)
+                        .bind("veeam_recovered")
+                        .fetch_one(&mut *tx)
+                        .await?;
                     if announced.is_none_or(|a| recovered.is_some_and(|r| r > a)) {
                         continue;
                     }
@@ -475,22 +476,17 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
                     continue;
                 }
                 for channel_id in split_ids(&rule.channel_ids) {
-                    let inserted = sqlx::query(
-                        "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
-                         subject, notice, status, attempts, next_attempt_at, created_at) \
-                         select $1, $2, $3, $4, null, $5, $6, 'pending', 0, $7, $7 \
-                         where exists (select 1 from notification_channels where id = $2 and enabled) \
-                         on conflict (dedup_key) do nothing",
-                    )
-                    .bind(format!("system_event:{}:{channel_id}", event.id))
-                    .bind(channel_id)
-                    .bind(rule.id)
-                    .bind(kind.as_str())
-                    .bind(&subject)
-                    .bind(&notice_json)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let inserted = sqlx::query(QUEUE_SQL)
+                        .bind(format!("system_event:{}:{channel_id}", event.id))
+                        .bind(channel_id)
+                        .bind(rule.id)
+                        .bind(kind.as_str())
+                        .bind(None::<i64>)
+                        .bind(&subject)
+                        .bind(&notice_json)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                     queued += inserted.rows_affected() as usize;
                 }
             }
@@ -560,26 +556,20 @@ async fn produce_reminders(state: &AppState, now: DateTime<Utc>) -> Result<usize
                 }
                 let notice_json = serde_json::to_string(&notice).unwrap_or_default();
                 for channel_id in split_ids(&rule.channel_ids) {
-                    let inserted = sqlx::query(
-                        "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
-                         subject, notice, status, attempts, next_attempt_at, created_at) \
-                         select $1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8 \
-                         where exists (select 1 from notification_channels where id = $2 and enabled) \
-                         on conflict (dedup_key) do nothing",
-                    )
-                    .bind(format!(
-                        "reminder:{}:{}:{}:{channel_id}",
-                        rule.id, candidate.job_id, candidate.last_id
-                    ))
-                    .bind(channel_id)
-                    .bind(rule.id)
-                    .bind(notice.kind.as_str())
-                    .bind(candidate.job_id)
-                    .bind(format!("job:{}", candidate.job_id))
-                    .bind(&notice_json)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let inserted = sqlx::query(QUEUE_SQL)
+                        .bind(format!(
+                            "reminder:{}:{}:{}:{channel_id}",
+                            rule.id, candidate.job_id, candidate.last_id
+                        ))
+                        .bind(channel_id)
+                        .bind(rule.id)
+                        .bind(notice.kind.as_str())
+                        .bind(candidate.job_id)
+                        .bind(format!("job:{}", candidate.job_id))
+                        .bind(&notice_json)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                     queued += inserted.rows_affected() as usize;
                 }
             }

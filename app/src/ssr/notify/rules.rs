@@ -66,6 +66,26 @@ fn invalid(field: &str, message: impl ToString) -> AppError {
     AppError::validation(field, message.to_string())
 }
 
+/// A job filter (`all` when absent), checked; tags trimmed and lowercase.
+pub(crate) fn checked_filter(
+    locale: crate::i18n::Locale,
+    filter: Option<JobFilter>,
+) -> Result<JobFilter, AppError> {
+    let filter = filter.unwrap_or(JobFilter { kind: "all".into(), ..JobFilter::default() });
+    let ok = match filter.kind.as_str() {
+        "all" => true,
+        "tags" => {
+            !filter.tags.is_empty() && filter.tags.iter().all(|t| !t.contains(',') && !t.trim().is_empty())
+        }
+        "jobs" => !filter.job_ids.is_empty(),
+        _ => false,
+    };
+    if !ok {
+        return Err(invalid("job_filter", td_string!(locale, notify.errors.job_filter)));
+    }
+    Ok(JobFilter { tags: filter.tags.iter().map(|t| t.trim().to_lowercase()).collect(), ..filter })
+}
+
 async fn check(state: &AppState, info: &RequestInfo, input: &RuleInput) -> Result<JobFilter, AppError> {
     let locale = info.locale;
     if input.name.trim().is_empty() || input.name.trim().chars().count() > 200 {
@@ -84,18 +104,7 @@ async fn check(state: &AppState, info: &RequestInfo, input: &RuleInput) -> Resul
             return Err(invalid("channel_ids", td_string!(locale, notify.errors.channels)));
         }
     }
-    let filter = input.job_filter.clone().unwrap_or(JobFilter { kind: "all".into(), ..JobFilter::default() });
-    let ok = match filter.kind.as_str() {
-        "all" => true,
-        "tags" => {
-            !filter.tags.is_empty() && filter.tags.iter().all(|t| !t.contains(',') && !t.trim().is_empty())
-        }
-        "jobs" => !filter.job_ids.is_empty(),
-        _ => false,
-    };
-    if !ok {
-        return Err(invalid("job_filter", td_string!(locale, notify.errors.job_filter)));
-    }
+    let filter = checked_filter(locale, input.job_filter.clone())?;
     if !(1..=100).contains(&input.min_consecutive_failures.unwrap_or(1)) {
         return Err(invalid("min_consecutive_failures", td_string!(locale, notify.errors.consecutive)));
     }
@@ -137,7 +146,7 @@ pub async fn save(
     input.events.dedup();
     let now: DateTime<Utc> = Utc::now();
     let name = input.name.trim().to_owned();
-    let tags: Vec<String> = filter.tags.iter().map(|t| t.trim().to_lowercase()).collect();
+    let tags = filter.tags.clone();
     let result: Result<i64, sqlx::Error> = match id {
         None => on_db!(&state.db, |pool| {
             sqlx::query_scalar(

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::rules::{join, split};
+use super::rules::{checked_filter, join, split};
 use crate::{
     error::AppError,
     i18n::td_string,
@@ -191,19 +191,7 @@ fn check(state: &AppState, info: &RequestInfo, input: &MaintenanceWindowInput) -
         .trim()
         .parse()
         .map_err(|_| invalid("time_zone", td_string!(locale, maintenance.errors.time_zone)))?;
-    let filter = input.job_filter.clone().unwrap_or(JobFilter { kind: "all".into(), ..JobFilter::default() });
-    let filter_ok = match filter.kind.as_str() {
-        "all" => true,
-        "tags" => {
-            !filter.tags.is_empty() && filter.tags.iter().all(|t| !t.contains(',') && !t.trim().is_empty())
-        }
-        "jobs" => !filter.job_ids.is_empty(),
-        _ => false,
-    };
-    if !filter_ok {
-        return Err(invalid("job_filter", td_string!(locale, notify.errors.job_filter)));
-    }
-    let filter = JobFilter { tags: filter.tags.iter().map(|t| t.trim().to_lowercase()).collect(), ..filter };
+    let filter = checked_filter(locale, input.job_filter.clone())?;
     let mut checked = Checked {
         name,
         starts_at: None,
