@@ -415,6 +415,9 @@ mod tests {
             ("BMS_SESSION_HOURS", "twelve", "session_hours"),
             ("BMS_TRUST_PROXY", "maybe", "trust_proxy"),
             ("BMS_TIMEZONE", "Mars/Olympus", "timezone"),
+            ("BMS_NOTIFY_MAX_ATTEMPTS", "0", "notify_max_attempts"),
+            ("BMS_NOTIFY_MAX_ATTEMPTS", "many", "notify_max_attempts"),
+            ("BMS_NOTIFY_TIMEOUT_SECONDS", "0", "notify_timeout_seconds"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");
