@@ -11,11 +11,8 @@ pub mod tokens;
 pub mod users;
 pub mod veeam;
 
-/// Parses an optional text field: empty means absent.
 #[cfg(feature = "ssr")]
-pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
+pub(crate) use crate::ssr::infra::input::non_empty;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
@@ -28,7 +25,10 @@ pub(crate) mod server {
     use crate::{
         error::AppError,
         model::flash::Flash,
-        ssr::{auth::RequestInfo, flash, state::AppState},
+        ssr::{
+            accounts::RequestInfo,
+            infra::{state::AppState, web::flash},
+        },
     };
 
     /// The application state and what the auth middleware learned about

@@ -75,9 +75,10 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// A validation error about one field.
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { field: Some(field.into()), message: message.into() }
+    /// A validation error about one field; `message` is anything that
+    /// displays (a translated string, say).
+    pub fn validation(field: impl Into<String>, message: impl ToString) -> Self {
+        Self::Validation { field: Some(field.into()), message: message.to_string() }
     }
 
     /// The HTTP status this error maps to.

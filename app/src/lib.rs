@@ -149,7 +149,7 @@ fn set_content_security_policy() {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
-    let policy = format!("{}; {script}", ssr::security::PAGE_CSP_BASE);
+    let policy = format!("{}; {script}", ssr::infra::web::security::PAGE_CSP_BASE);
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }

@@ -1,27 +1,24 @@
-//! Server-only code: settings, database, auth, accounts, passwords, state.
-//! Compiled only with the `ssr` feature, so none of it reaches the WASM bundle.
+//! Server-only code, grouped by domain. Compiled only with the `ssr`
+//! feature, so none of it reaches the WASM bundle.
+//!
+//! - [`infra`]: the database, settings, secrets, keys, rate limits, live
+//!   events, the shared state and the supervisor of background work.
+//! - [`accounts`]: signing in, users, API tokens, passwords, the audit log.
+//! - [`jobs`]: jobs, runs, schedules, the report-in path and the monitor.
+//! - [`veeam`]: Veeam servers, the REST client, the sync and job actions.
+//! - [`notify`]: channels, rules, maintenance windows and the outbox.
+//!
+//! Dependencies run one way: `notify → veeam → jobs → accounts → infra`
+//! (a domain may skip levels, never go up), each domain's root module is
+//! its service API, its store owns its tables' SQL, and nothing here
+//! imports the UI (`pages`, `components`). `docs/ARCHITECTURE.md` has the
+//! map; the `layout` test below enforces it.
 
 pub mod accounts;
-pub mod audit_trail;
-pub mod auth;
-pub mod bootstrap;
-pub mod db;
-pub mod demo;
-pub mod events;
-pub mod flash;
-pub mod ingest;
+pub mod infra;
 pub mod jobs;
-pub mod keys;
-pub mod limits;
-pub mod locale;
-pub mod manifest;
-pub mod monitor;
 pub mod notify;
-pub mod password;
-pub mod schedule;
-pub mod secrets;
-pub mod security;
-pub mod settings;
-pub mod state;
-pub mod tokens;
 pub mod veeam;
+
+#[cfg(test)]
+mod layout;

@@ -8,9 +8,8 @@ use std::{
 
 use anyhow::{Context, bail};
 use app::ssr::{
-    bootstrap::{self, FirstAdmin, NewAdmin},
-    db::Db,
-    settings::Settings,
+    accounts::bootstrap::{self, FirstAdmin, NewAdmin},
+    infra::{db::Db, settings::Settings},
 };
 use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
@@ -261,8 +260,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let db = open_db(&settings).await?;
             let started = std::time::Instant::now();
-            let spec = app::ssr::demo::DemoSpec { jobs, days, seed };
-            let outcome = app::ssr::demo::generate(&db, settings.timezone, &spec).await?;
+            let spec = app::ssr::jobs::demo::DemoSpec { jobs, days, seed };
+            let outcome = app::ssr::jobs::demo::generate(&db, settings.timezone, &spec).await?;
             db.close().await;
             println!(
                 "added {} jobs and {} runs in {:.1} s",
@@ -306,7 +305,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Result<()> {
-    use app::ssr::db::veeam as veeam_db;
+    use app::ssr::veeam::store as veeam_db;
     telemetry::init(settings.log_format, &settings.log_level);
     let listener = tokio::net::TcpListener::bind(sim_listen)
         .await

@@ -10,7 +10,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use app::ssr::settings::{DatabaseUrl, Environment, LogFormat, Settings};
+use app::ssr::infra::settings::{DatabaseUrl, Environment, LogFormat, Settings};
 use figment::{
     Figment,
     providers::{Format, Serialized, Toml},
@@ -287,7 +287,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
 
     let admin_password = non_empty(raw.admin_password);
     if let Some(password) = &admin_password {
-        app::ssr::password::check_policy(password).map_err(|e| invalid("admin_password", e.to_string()))?;
+        app::ssr::accounts::password::check_policy(password)
+            .map_err(|e| invalid("admin_password", e.to_string()))?;
     }
 
     if !(1..=24 * 30).contains(&raw.session_hours) {

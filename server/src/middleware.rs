@@ -9,11 +9,15 @@ use app::{
     i18n::Locale,
     model::user::UiLocale,
     ssr::{
-        accounts,
-        auth::{self, AuthVia, Credentials, RequestInfo},
-        locale, security,
-        settings::Settings,
-        state::AppState,
+        accounts::{
+            self,
+            auth::{self, AuthVia, Credentials, RequestInfo},
+        },
+        infra::{
+            settings::Settings,
+            state::AppState,
+            web::{locale, security},
+        },
     },
 };
 use axum::{
@@ -184,7 +188,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 async fn renew_session(state: &AppState, user_id: i64, response: &mut Response) {
-    let Ok(Some(row)) = app::ssr::db::users::find_by_id(&state.db, user_id).await else { return };
+    let Ok(Some(row)) = app::ssr::accounts::store::users::find_by_id(&state.db, user_id).await else {
+        return;
+    };
     let ttl = accounts::token_ttl(state);
     if let Ok((token, _)) =
         auth::issue_jwt(&state.keys, row.id, row.session_version, auth::TokenKind::Session, ttl)

@@ -1,117 +1,128 @@
-//! Background tasks: the watch on expected runs and the Veeam sync.
+//! The background tasks, each a named pass that the supervisor
+//! (`app::ssr::infra::supervisor`) runs again and again: the watch on
+//! expected runs, the Veeam sync, the notifier, and pruning of rate-limit
+//! state. A pass that fails or panics is logged with the task's name and
+//! the task runs again after a back-off; each task's last good pass is in
+//! `/health`.
 
-use app::ssr::{monitor, state::AppState};
-use std::time::Duration;
-use tokio::sync::watch;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
-/// Runs [`monitor::run_once`] every `monitor_interval_seconds` until stopped.
+use app::ssr::{
+    infra::state::AppState,
+    jobs::monitor,
+    notify,
+    veeam::{self, hub::SyncError, sync},
+};
+use chrono::Utc;
+
+/// The watch on expected runs.
+pub const MONITOR_TASK: &str = "monitor";
+/// The look for Veeam servers due a sync.
+pub const VEEAM_TASK: &str = "veeam-sync";
+/// Forgetting quiet clients' rate-limit state.
+pub const PRUNE_TASK: &str = "prune-rate-limits";
+
+/// Starts every periodic task under the state's supervisor.
+pub fn start(state: &AppState) {
+    watch_expectations(state);
+    sync_veeam(state);
+    notifier(state);
+    let limits = state.limits.clone();
+    state.tasks.every(PRUNE_TASK, Duration::from_secs(60), move || {
+        limits.prune();
+        async { Ok(()) }
+    });
+}
+
+/// Runs [`monitor::run_once`] every `monitor_interval_seconds`.
 ///
 /// Safe on several instances at once: each missed run is recorded in a
 /// transaction that re-checks the job's expected time under a row lock, so
 /// two instances cannot record the same occurrence twice.
-pub async fn watch_expectations(state: AppState, mut stopped: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.monitor_interval_seconds));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                match monitor::run_once(&state, chrono::Utc::now()).await {
-                    Ok(outcome) if outcome != monitor::Outcome::default() => {
-                        tracing::info!(?outcome, "expectations checked");
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "the expectation check failed"),
-                }
+fn watch_expectations(state: &AppState) {
+    let every = Duration::from_secs(state.settings.monitor_interval_seconds);
+    let state = state.clone();
+    state.tasks.clone().every(MONITOR_TASK, every, move || {
+        let state = state.clone();
+        async move {
+            let outcome = monitor::run_once(&state, Utc::now()).await?;
+            if outcome != monitor::Outcome::default() {
+                tracing::info!(?outcome, "expectations checked");
             }
-            _ = stopped.changed() => return,
+            Ok(())
         }
-    }
+    });
 }
 
-/// Syncs each enabled Veeam server every `sync_interval_seconds`: checks
-/// every five seconds which servers are due and syncs those, one task per
-/// server. A server whose sync is running (here or on another instance)
-/// is skipped; a dead server fails fast behind its circuit breaker.
-pub async fn sync_veeam(state: AppState, mut stopped: watch::Receiver<bool>) {
-    use app::ssr::{db::veeam as veeam_db, veeam::sync};
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut running: std::collections::HashMap<i64, tokio::task::JoinHandle<()>> = Default::default();
-    let mut attempted: std::collections::HashMap<i64, std::time::Instant> = Default::default();
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                running.retain(|_, task| !task.is_finished());
-                let servers = match veeam_db::list_servers(&state.db).await {
-                    Ok(servers) => servers,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot list Veeam servers");
-                        continue;
-                    }
-                };
-                let now = chrono::Utc::now();
-                for server in servers {
-                    let interval = Duration::from_secs(server.sync_interval_seconds.max(1) as u64);
-                    let due = server.enabled
-                        && server.sync_phase.is_none()
-                        && !running.contains_key(&server.id)
-                        && match attempted.get(&server.id) {
-                            // Since this process's last attempt (failed or not).
-                            Some(at) => at.elapsed() >= interval,
-                            // First look after start: by the last success.
-                            None => server.last_sync_at.is_none_or(|last| {
-                                last + chrono::Duration::from_std(interval).unwrap_or_default() <= now
-                            }),
-                        };
-                    if due {
-                        attempted.insert(server.id, std::time::Instant::now());
-                        let state = state.clone();
-                        let id = server.id;
-                        running.insert(id, tokio::spawn(async move {
+/// Every five seconds, looks for enabled Veeam servers due a sync (every
+/// `sync_interval_seconds`) and syncs each in a follow-up task of its own.
+/// A server whose sync is running (here or on another instance) is
+/// skipped; a dead server fails fast behind its circuit breaker.
+fn sync_veeam(state: &AppState) {
+    let attempted: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    let state = state.clone();
+    state.tasks.clone().every(VEEAM_TASK, Duration::from_secs(5), move || {
+        let state = state.clone();
+        let attempted = attempted.clone();
+        async move {
+            let now = Utc::now();
+            for server in veeam::store::list_servers(&state.db).await? {
+                let name = format!("veeam-sync:{}", server.id);
+                let interval = Duration::from_secs(server.sync_interval_seconds.max(1) as u64);
+                let mut attempted = attempted.lock().unwrap_or_else(|e| e.into_inner());
+                let due = server.enabled
+                    && server.sync_phase.is_none()
+                    && state.tasks.task(&name).is_none()
+                    && match attempted.get(&server.id) {
+                        // Since this process's last attempt (failed or not).
+                        Some(at) => at.elapsed() >= interval,
+                        // First look after start: by the last success.
+                        None => server.last_sync_at.is_none_or(|last| {
+                            last + chrono::Duration::from_std(interval).unwrap_or_default() <= now
+                        }),
+                    };
+                if due {
+                    attempted.insert(server.id, Instant::now());
+                    let task_state = state.clone();
+                    let id = server.id;
+                    state.tasks.spawn(name, 1, move || {
+                        let state = task_state.clone();
+                        async move {
                             match sync::sync_server(&state, id).await {
-                                Ok(_) | Err(sync::SyncError::Busy) => {}
-                                Err(e) => tracing::debug!(server_id = id, error = %e, "scheduled Veeam sync failed"),
+                                Ok(_) | Err(SyncError::Busy) => {}
+                                Err(e) => {
+                                    tracing::debug!(server_id = id, error = %e, "scheduled Veeam sync failed")
+                                }
                             }
-                        }));
-                    }
+                            Ok(())
+                        }
+                    });
                 }
             }
-            _ = stopped.changed() => {
-                for task in running.values() {
-                    task.abort();
-                }
-                return;
-            }
+            Ok(())
         }
-    }
+    });
 }
 
 /// The notification outbox: every two seconds, queues deliveries for new
-/// job state changes and sends what is due. Safe on several instances:
-/// the producer moves its cursor in the same transaction as the rows it
-/// adds (and a dedup key stops doubles), the worker leases each row.
-pub async fn notify(state: AppState, mut stopped: watch::Receiver<bool>) {
-    use app::ssr::notify::outbox;
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                if let Err(e) = outbox::produce(&state).await {
-                    tracing::error!(error = %e, "queuing notifications failed");
-                    continue;
-                }
-                match outbox::work_once(&state, chrono::Utc::now()).await {
-                    Ok(outcome) => {
-                        if outcome != outbox::WorkOutcome::default() {
-                            tracing::info!(?outcome, "notifications sent");
-                        }
-                        *state.notifier_heartbeat.write().unwrap_or_else(|e| e.into_inner()) = Some(chrono::Utc::now());
-                    }
-                    Err(e) => tracing::error!(error = %e, "sending notifications failed"),
-                }
+/// events and sends what is due. Safe on several instances: the producer
+/// moves its cursor in the same transaction as the rows it adds (and a
+/// dedup key stops doubles), the worker leases each row.
+fn notifier(state: &AppState) {
+    let state = state.clone();
+    state.tasks.clone().every(notify::NOTIFIER_TASK, Duration::from_secs(2), move || {
+        let state = state.clone();
+        async move {
+            notify::produce(&state).await?;
+            let outcome = notify::work_once(&state, Utc::now()).await?;
+            if outcome != notify::WorkOutcome::default() {
+                tracing::info!(?outcome, "notifications sent");
             }
-            _ = stopped.changed() => return,
+            Ok(())
         }
-    }
+    });
 }

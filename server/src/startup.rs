@@ -11,12 +11,8 @@ use anyhow::Context;
 use app::{
     App, shell,
     ssr::{
-        bootstrap::{self, FirstAdmin},
-        db::Db,
-        keys::Keys,
-        limits::RateLimits,
-        settings::Settings,
-        state::AppState,
+        accounts::bootstrap::{self, FirstAdmin},
+        infra::{db::Db, keys::Keys, limits::RateLimits, settings::Settings, state::AppState},
     },
 };
 use axum::{
@@ -48,7 +44,6 @@ pub struct Application {
     router: Router,
     state: AppState,
     first_admin: FirstAdmin,
-    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -72,8 +67,8 @@ impl Application {
         let address = listener.local_addr().context("the listener has no local address")?;
         let keys = Keys::load(&settings).context("cannot load the signing keys")?;
         let limits = Arc::new(RateLimits::new(&settings));
-        let (stop, stopping) = tokio::sync::watch::channel(false);
-        let cipher = app::ssr::secrets::Cipher::load(&settings).context("cannot load the encryption key")?;
+        let cipher =
+            app::ssr::infra::secrets::Cipher::load(&settings).context("cannot load the encryption key")?;
         let state = AppState {
             leptos_options: leptos_options(address),
             db,
@@ -83,12 +78,11 @@ impl Application {
             limits,
             events: Default::default(),
             cipher,
-            veeam: Default::default(),
-            notifier_heartbeat: Default::default(),
-            stopping,
+            tasks: Default::default(),
+            slots: Default::default(),
         };
         let router = router(state.clone());
-        Ok(Self { listener, router, state, first_admin, stop })
+        Ok(Self { listener, router, state, first_admin })
     }
 
     /// The bound address.
@@ -121,40 +115,25 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, router, state, stop, .. } = self;
-        let pruning = tokio::spawn(prune_rate_limits(state.clone(), state.stopping.clone()));
-        let monitor =
-            tokio::spawn(crate::scheduler::watch_expectations(state.clone(), state.stopping.clone()));
-        let veeam = tokio::spawn(crate::scheduler::sync_veeam(state.clone(), state.stopping.clone()));
-        let notifier = tokio::spawn(crate::scheduler::notify(state.clone(), state.stopping.clone()));
+        let Self { listener, router, state, .. } = self;
+        crate::scheduler::start(&state);
         // Background tasks and event streams end as soon as shutdown starts;
         // ordinary requests in flight are allowed to finish.
+        let tasks = state.tasks.clone();
         let signal = async move {
             shutdown.await;
-            let _ = stop.send(true);
+            tasks.begin_shutdown();
         };
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(signal)
             .await
-            .context("the HTTP server failed")?;
-        let _ = pruning.await;
-        let _ = monitor.await;
-        let _ = veeam.await;
-        let _ = notifier.await;
+            .context("the HTTP server failed");
+        // Passes in flight finish (within a grace period) before the pool closes.
+        state.tasks.stopped().await;
+        served?;
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// Forgets rate-limit state of quiet clients every minute.
-async fn prune_rate_limits(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => state.limits.prune(),
-            _ = stopped.changed() => return,
-        }
     }
 }
 

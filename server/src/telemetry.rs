@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use app::ssr::settings::LogFormat;
+use app::ssr::infra::settings::LogFormat;
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over the

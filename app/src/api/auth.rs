@@ -22,7 +22,7 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 /// password was used).
 #[server(prefix = "/api/fn", endpoint = "auth/login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::ssr::{accounts, auth};
+    use crate::ssr::accounts::{self, auth};
     let (state, info) = server::ctx()?;
     let signed_in = accounts::sign_in(
         &state,
@@ -47,7 +47,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 }
 
 #[cfg(feature = "ssr")]
-fn locale_cookie(state: &crate::ssr::state::AppState, locale: &str) -> String {
+fn locale_cookie(state: &crate::ssr::infra::state::AppState, locale: &str) -> String {
     let secure = if state.settings.is_https() { "; Secure" } else { "" };
     format!(
         "{}={locale}; Path=/; Max-Age={}; SameSite=Lax{secure}",
@@ -61,7 +61,7 @@ fn locale_cookie(state: &crate::ssr::state::AppState, locale: &str) -> String {
 pub async fn logout() -> Result<(), AppError> {
     let (state, info) = server::ctx()?;
     crate::ssr::accounts::sign_out(&state, &info).await;
-    server::set_cookie(&crate::ssr::auth::clear_session_cookie(&state.settings));
+    server::set_cookie(&crate::ssr::accounts::auth::clear_session_cookie(&state.settings));
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -88,7 +88,11 @@ pub async fn change_password(
             .await?;
     if let Some(signed_in) = fresh {
         let ttl = accounts::token_ttl(&state);
-        server::set_cookie(&crate::ssr::auth::session_cookie(&state.settings, &signed_in.token, ttl));
+        server::set_cookie(&crate::ssr::accounts::auth::session_cookie(
+            &state.settings,
+            &signed_in.token,
+            ttl,
+        ));
     }
     leptos_axum::redirect(crate::prefs::safe_return_path(next.as_deref().unwrap_or("/")));
     Ok(())
@@ -112,9 +116,9 @@ pub async fn set_my_locale(locale: String) -> Result<(), AppError> {
 pub async fn take_flash() -> Result<Option<Flash>, AppError> {
     let (state, _) = server::ctx()?;
     let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
-    let flash = crate::ssr::flash::read(&state.keys, &parts.headers);
+    let flash = crate::ssr::infra::web::flash::read(&state.keys, &parts.headers);
     if flash.is_some() {
-        server::set_cookie(&crate::ssr::flash::clear_cookie());
+        server::set_cookie(&crate::ssr::infra::web::flash::clear_cookie());
     }
     Ok(flash)
 }

@@ -8,7 +8,7 @@ use crate::{
     model::{
         Page,
         dashboard::{Dashboard, JobPage},
-        job::{Job, Run},
+        job::{Job, JobQuery, Run, RunQuery},
     },
 };
 
@@ -39,22 +39,9 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 
 /// A page of jobs by name, filtered.
 #[server(prefix = "/api/fn", endpoint = "jobs/list")]
-pub async fn list_jobs(
-    job_state: Option<String>,
-    tag: Option<String>,
-    q: Option<String>,
-    cursor: Option<String>,
-) -> Result<Page<Job>, AppError> {
-    use super::non_empty;
+pub async fn list_jobs(#[server(flatten)] query: JobQuery) -> Result<Page<Job>, AppError> {
     let (state, info) = server::ctx()?;
-    let filter = crate::ssr::db::jobs::JobFilter {
-        state: non_empty(job_state),
-        tag: non_empty(tag).map(|t| t.to_lowercase()),
-        source: None,
-        search: non_empty(q),
-        after_name: None,
-    };
-    crate::ssr::jobs::list(&state, &info, filter, non_empty(cursor).as_deref(), Some(50)).await
+    crate::ssr::jobs::list(&state, &info, query).await
 }
 
 /// Every tag in use, with its number of jobs.
@@ -64,25 +51,20 @@ pub async fn list_tags() -> Result<Vec<(String, i64)>, AppError> {
     crate::ssr::jobs::tags(&state, &info).await
 }
 
-/// The job page's data.
+/// The job page's data: the job's, and for a Veeam job its Veeam part.
 #[server(prefix = "/api/fn", endpoint = "jobs/page")]
 pub async fn get_job_page(id: i64) -> Result<JobPage, AppError> {
     let (state, info) = server::ctx()?;
-    crate::ssr::jobs::job_page(&state, &info, id).await
+    let mut page = crate::ssr::jobs::job_page(&state, &info, id).await?;
+    page.veeam = crate::ssr::veeam::job_info(&state, id).await?;
+    Ok(page)
 }
 
 /// Owners and the default zone for the job form (operators and up).
 #[server(prefix = "/api/fn", endpoint = "jobs/form-choices")]
 pub async fn job_form_choices() -> Result<JobFormOptions, AppError> {
-    use crate::{model::user::Role, ssr::auth::Access};
     let (state, info) = server::ctx()?;
-    info.require(Role::Operator, Access::Read)?;
-    let owners = crate::ssr::db::users::list(&state.db)
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled)
-        .map(|u| (u.id, u.username))
-        .collect();
+    let owners = crate::ssr::accounts::user_choices(&state, &info).await?;
     Ok(JobFormOptions { owners, default_timezone: state.settings.timezone.name().to_owned() })
 }
 
@@ -227,23 +209,9 @@ pub async fn delete_job(id: i64, confirm_name: String) -> Result<(), AppError> {
 /// Pauses a job; `until` is a local date and time in the console's zone.
 #[server(prefix = "/api/fn", endpoint = "jobs/pause")]
 pub async fn pause_job(id: i64, until: Option<String>) -> Result<Job, AppError> {
-    use crate::i18n::td_string;
-    use chrono::TimeZone;
     let (state, info) = server::ctx()?;
-    let until = match super::non_empty(until) {
-        None => None,
-        Some(local) => {
-            let naive = chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M")
-                .or_else(|_| chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M:%S"))
-                .map_err(|_| {
-                    AppError::validation("until", td_string!(info.locale, errors.invalid_time).to_string())
-                })?;
-            let zoned = state.settings.timezone.from_local_datetime(&naive).earliest().ok_or_else(|| {
-                AppError::validation("until", td_string!(info.locale, errors.invalid_time).to_string())
-            })?;
-            Some(zoned.with_timezone(&chrono::Utc))
-        }
-    };
+    let until =
+        crate::ssr::infra::input::instant_field(info.locale, "until", until, state.settings.timezone)?;
     crate::ssr::jobs::pause(&state, &info, id, until).await
 }
 
@@ -256,38 +224,9 @@ pub async fn resume_job(id: i64) -> Result<Job, AppError> {
 
 /// Runs across jobs or of one job, filtered, newest first.
 #[server(prefix = "/api/fn", endpoint = "runs/list")]
-pub async fn list_runs(
-    job_id: Option<i64>,
-    result: Option<String>,
-    tag: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    cursor: Option<String>,
-) -> Result<RunsPage, AppError> {
-    use super::{audit::parse_time, non_empty};
-    use crate::{i18n::td_string, model::job::RunResult, ssr::db::runs::RunFilter};
+pub async fn list_runs(#[server(flatten)] query: RunQuery) -> Result<RunsPage, AppError> {
     let (state, info) = server::ctx()?;
-    let time =
-        |field: &str, value: Option<String>| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-            match non_empty(value) {
-                None => Ok(None),
-                Some(v) => parse_time(&v).map(Some).ok_or_else(|| {
-                    AppError::validation(field, td_string!(info.locale, errors.invalid_time).to_string())
-                }),
-            }
-        };
-    let result = non_empty(result).filter(|r| RunResult::parse(r).is_some());
-    let filter = RunFilter {
-        job_id,
-        result,
-        tag: non_empty(tag).map(|t| t.to_lowercase()),
-        since: time("since", since)?,
-        until: time("until", until)?,
-        before: None,
-    };
-    let (items, next_cursor) =
-        crate::ssr::jobs::list_runs_with_names(&state, &info, filter, non_empty(cursor).as_deref(), 50)
-            .await?;
+    let (items, next_cursor) = crate::ssr::jobs::list_runs_with_names(&state, &info, query).await?;
     Ok(RunsPage { items, next_cursor })
 }
 

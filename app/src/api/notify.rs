@@ -32,7 +32,8 @@ pub struct DeliveryLogPage {
 #[server(prefix = "/api/fn", endpoint = "notify/log")]
 pub async fn delivery_log(status: Option<String>) -> Result<DeliveryLogPage, AppError> {
     let (state, info) = server::ctx()?;
-    let status = super::non_empty(status).filter(|s| matches!(s.as_str(), "pending" | "sent" | "dead"));
+    let status = crate::ssr::infra::input::non_empty(status)
+        .filter(|s| matches!(s.as_str(), "pending" | "sent" | "dead"));
     let deliveries = crate::ssr::notify::outbox::list(&state, &info, status, None, None, Some(200)).await?;
     let channels = crate::ssr::notify::channels::list(&state, &info)
         .await?
@@ -40,7 +41,7 @@ pub async fn delivery_log(status: Option<String>) -> Result<DeliveryLogPage, App
         .map(|c| (c.id, c.name, c.kind.as_str().to_owned()))
         .collect();
     let queue = crate::ssr::notify::outbox::queue_length(&state).await?;
-    let last_loop_at = *state.notifier_heartbeat.read().unwrap_or_else(|e| e.into_inner());
+    let last_loop_at = state.tasks.task(crate::ssr::notify::NOTIFIER_TASK).and_then(|t| t.last_ok_at);
     let suppressed = crate::ssr::notify::outbox::suppressed(&state, &info, None, Some(50)).await?;
     Ok(DeliveryLogPage { deliveries, channels, queue, last_loop_at, suppressed })
 }
@@ -75,7 +76,7 @@ pub async fn notify_settings() -> Result<NotifySettingsPage, AppError> {
     let channels = channels::list(&state, &info).await?;
     let rules = rules::list(&state, &info).await?;
     let windows = windows::list(&state, &info).await?;
-    let jobs = crate::ssr::notify::rules::job_choices(&state, 1000).await?;
+    let jobs = crate::ssr::jobs::choices(&state, 1000).await?;
     Ok(NotifySettingsPage {
         channels,
         rules,

@@ -11,7 +11,7 @@ use crate::{
 #[server(prefix = "/api/fn", endpoint = "tokens/list")]
 pub async fn list_my_tokens() -> Result<Vec<ApiToken>, AppError> {
     let (state, info) = server::ctx()?;
-    crate::ssr::tokens::list(&state, &info, false).await
+    crate::ssr::accounts::tokens::list(&state, &info, false).await
 }
 
 /// Creates a token; its secret is returned this once.
@@ -44,7 +44,8 @@ pub async fn create_token(
             }
         },
     };
-    let created = crate::ssr::tokens::create(&state, &info, NewApiToken { name, scope, expires_at }).await?;
+    let created =
+        crate::ssr::accounts::tokens::create(&state, &info, NewApiToken { name, scope, expires_at }).await?;
     let flash = Flash::TokenSecret { name: created.token.name.clone(), secret: created.secret.clone() };
     server::flash_if_form_post(&state, &flash);
     Ok(created)
@@ -54,7 +55,7 @@ pub async fn create_token(
 #[server(prefix = "/api/fn", endpoint = "tokens/revoke")]
 pub async fn revoke_token(id: i64) -> Result<ApiToken, AppError> {
     let (state, info) = server::ctx()?;
-    crate::ssr::tokens::revoke(&state, &info, id).await
+    crate::ssr::accounts::tokens::revoke(&state, &info, id).await
 }
 
 #[cfg(feature = "ssr")]

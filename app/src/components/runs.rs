@@ -13,7 +13,7 @@ use crate::{
     },
     error::AppError,
     i18n::*,
-    model::job::RunResult,
+    model::job::{RunQuery, RunResult},
 };
 
 /// The runs the page's query asks for (`result`, `tag`, `since`, `until`,
@@ -38,7 +38,15 @@ pub fn use_runs(
             )
         },
         move |(job_id, result, tag, since, until, cursor, _)| {
-            list_runs(job_id, result, tag, since, until, cursor)
+            list_runs(RunQuery {
+                job_id: job_id.map(|id| id.to_string()),
+                result,
+                tag,
+                since,
+                until,
+                cursor,
+                limit: None,
+            })
         },
     )
 }

@@ -30,3 +30,36 @@ pub struct AuditEntry {
     /// More about it, in English, for auditors.
     pub details: Option<String>,
 }
+
+/// The audit log's filters, as the audit page and `GET /api/v1/audit` send
+/// them: text, read once on the server, the same mistakes getting the same
+/// field-named answer either way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    /// An action (`auth.login`) or a prefix ending in a dot (`auth.`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// The acting user's username.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// From this time: RFC 3339, or a date (its start in the console's time zone).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Until this time (exclusive): RFC 3339, or a date.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Only successes (`true`) or failures (`false`).
+    #[serde(default)]
+    pub success: Option<String>,
+    /// The page's spelling of `success`: `success` or `failure`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// At most this many records (1–200, default 50).
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}

@@ -18,6 +18,9 @@ pub enum JobSource {
 }
 
 impl JobSource {
+    /// Every source.
+    pub const ALL: [JobSource; 2] = [JobSource::Push, JobSource::Veeam];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -385,3 +388,65 @@ pub struct VeeamJobComplete {
     #[serde(default)]
     pub message: Option<String>,
 }
+
+/// The filters of the run list, as both the UI (`/history`, a job's page)
+/// and `GET /api/v1/runs` send them: text, read once on the server, so a
+/// mistake gets the same answer (422 naming the field) either way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct RunQuery {
+    /// One job (its id).
+    #[serde(default)]
+    pub job_id: Option<String>,
+    /// `running`, `success`, `warning`, `failed` or `missed`.
+    #[serde(default)]
+    pub result: Option<String>,
+    /// Runs of jobs with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Started at or after: RFC 3339, or a date (its start in the console's time zone).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Started before: RFC 3339, or a date (its start in the console's time zone).
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Page size (1–500, default 50).
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The filters of the job list, as the UI and `GET /api/v1/jobs` send them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct JobQuery {
+    /// Only jobs in this state (`ok`, `failed`, `missed`...).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Only jobs with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// `push` or `veeam`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Name contains this.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Page size (1–500, default 50).
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+super::text_enum!(JobSource, "job source");
+#[cfg(feature = "ssr")]
+super::text_enum!(JobState, "job state");
+#[cfg(feature = "ssr")]
+super::text_enum!(RunResult, "run result");

@@ -355,3 +355,6 @@ pub struct Suppression {
     /// When the event happened.
     pub occurred_at: DateTime<Utc>,
 }
+
+#[cfg(feature = "ssr")]
+super::text_enum!(ChannelKind, "channel kind");

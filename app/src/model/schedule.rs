@@ -55,3 +55,6 @@ pub struct Schedule {
     #[serde(default)]
     pub interval_seconds: Option<i64>,
 }
+
+#[cfg(feature = "ssr")]
+super::text_enum!(ScheduleKind, "schedule kind");

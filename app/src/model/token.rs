@@ -83,3 +83,6 @@ pub struct CreatedApiToken {
     /// The secret: send it as `Authorization: Bearer <secret>`.
     pub secret: String,
 }
+
+#[cfg(feature = "ssr")]
+super::text_enum!(TokenScope, "token scope");

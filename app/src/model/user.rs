@@ -185,3 +185,8 @@ pub struct PasswordChange {
     /// The new password, at least 12 characters.
     pub new_password: String,
 }
+
+#[cfg(feature = "ssr")]
+super::text_enum!(Role, "role");
+#[cfg(feature = "ssr")]
+super::text_enum!(UiLocale, "language");

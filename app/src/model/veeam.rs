@@ -161,6 +161,40 @@ pub struct VeeamServerInput {
     pub enabled: Option<bool>,
 }
 
+/// A server as the settings page's add and edit forms post it: text, as
+/// browsers send it (with or without JavaScript), read once on the server
+/// into a [`VeeamServerInput`] with the same checks as the JSON API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VeeamServerForm {
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Address.
+    #[serde(default)]
+    pub base_url: String,
+    /// Account.
+    #[serde(default)]
+    pub username: String,
+    /// Password; empty keeps the stored one when editing.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Revision; empty or `auto` to detect.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `verify`, `custom_ca` or `insecure`.
+    #[serde(default)]
+    pub tls_mode: Option<String>,
+    /// Trusted PEM.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    /// Seconds between syncs.
+    #[serde(default)]
+    pub sync_interval_seconds: Option<String>,
+    /// A checkbox: present (any value but `false`) when checked.
+    #[serde(default)]
+    pub enabled: Option<String>,
+}
+
 /// A partial update of a server (JSON API `PATCH`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -264,3 +298,8 @@ pub struct ActionOutcome {
     /// The console's run for that session, if recorded.
     pub run_id: Option<i64>,
 }
+
+#[cfg(feature = "ssr")]
+super::text_enum!(TlsMode, "TLS mode");
+#[cfg(feature = "ssr")]
+super::text_enum!(ServerStatus, "server status");

@@ -13,6 +13,7 @@ use crate::{
         time::DateTime,
     },
     i18n::*,
+    model::audit::AuditQuery,
     model::user::Role,
 };
 
@@ -34,7 +35,7 @@ pub fn AuditPage() -> impl IntoView {
             )
         },
         |(action, actor, since, until, outcome, cursor)| {
-            list_audit(action, actor, since, until, outcome, cursor)
+            list_audit(AuditQuery { action, actor, since, until, outcome, cursor, ..AuditQuery::default() })
         },
     );
     let next_link = move |cursor: String| {

@@ -12,6 +12,7 @@ use crate::{
         time::DateTime,
     },
     i18n::*,
+    model::job::JobQuery,
     model::{job::JobState, user::Role},
 };
 
@@ -23,7 +24,7 @@ pub fn JobsPage() -> impl IntoView {
     let param = move |name: &'static str| query.with(|q| q.get(name)).filter(|v| !v.is_empty());
     let jobs = Resource::new(
         move || (param("job_state"), param("tag"), param("q"), param("cursor")),
-        |(state, tag, q, cursor)| list_jobs(state, tag, q, cursor),
+        |(state, tag, q, cursor)| list_jobs(JobQuery { state, tag, q, cursor, ..JobQuery::default() }),
     );
     let tags = Resource::new(|| (), |_| list_tags());
     let user = use_current_user().0;

@@ -9,7 +9,7 @@ pub mod tokens;
 pub mod users;
 pub mod veeam;
 
-use app::ssr::state::AppState;
+use app::ssr::infra::state::AppState;
 use axum::{
     Json, Router,
     http::StatusCode,

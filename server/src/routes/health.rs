@@ -1,6 +1,6 @@
 //! `GET /health`: liveness and readiness for load balancers and monitors.
 
-use app::ssr::state::AppState;
+use app::ssr::infra::{state::AppState, supervisor::TaskStatus};
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Serialize;
 
@@ -17,6 +17,9 @@ pub struct Health {
     pub uptime_seconds: u64,
     /// The notification worker of this instance.
     pub notifications: NotificationHealth,
+    /// This instance's background tasks: each one's last good pass, and its
+    /// last failure (a task that fails or panics runs again after a back-off).
+    pub tasks: Vec<TaskStatus>,
 }
 
 /// The notification part of [`Health`].
@@ -47,8 +50,9 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         uptime_seconds: state.started_at.elapsed().as_secs(),
         notifications: NotificationHealth {
             queue: if db_ok { app::ssr::notify::outbox::queue_length(&state).await.ok() } else { None },
-            last_loop_at: *state.notifier_heartbeat.read().unwrap_or_else(|e| e.into_inner()),
+            last_loop_at: state.tasks.task(app::ssr::notify::NOTIFIER_TASK).and_then(|t| t.last_ok_at),
         },
+        tasks: state.tasks.status(),
     };
     let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))

@@ -1,6 +1,6 @@
 //! `GET /manifest.webmanifest`: the PWA manifest, in the visitor's language.
 
-use app::ssr::{locale, manifest};
+use app::ssr::infra::web::{locale, manifest};
 use axum::{
     Json,
     http::{HeaderMap, header},

@@ -8,9 +8,8 @@
 use app::{
     error::AppError,
     ssr::{
+        infra::{state::AppState, web::locale},
         jobs::{self, PingKind},
-        locale,
-        state::AppState,
     },
 };
 use axum::{

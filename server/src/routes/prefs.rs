@@ -5,7 +5,7 @@
 use app::{
     i18n::{I18nLocaleTrait, Locale},
     prefs::{LOCALE_COOKIE, PREF_MAX_AGE_SECONDS, THEME_COOKIE, Theme, safe_return_path},
-    ssr::state::AppState,
+    ssr::infra::state::AppState,
 };
 use axum::{
     Form,

@@ -3,7 +3,7 @@
 
 use app::{
     model::user::Role,
-    ssr::auth::{TokenKind, issue_jwt},
+    ssr::accounts::auth::{TokenKind, issue_jwt},
 };
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -107,14 +107,14 @@ async fn a_password_change_ends_the_other_sessions_and_tokens(app: TestApp) {
     let here = app.browser_as(&user).await;
     let elsewhere = app.browser_as(&user).await;
     let bearer = app.bearer(&user).await;
-    let api_token = app::ssr::auth::new_api_token_secret();
-    app::ssr::db::api_tokens::create(
+    let api_token = app::ssr::accounts::auth::new_api_token_secret();
+    app::ssr::accounts::store::api_tokens::create(
         &app.state.db,
-        &app::ssr::db::api_tokens::NewToken {
+        &app::ssr::accounts::store::api_tokens::NewToken {
             user_id: user.id,
             name: "script",
             scope: "read",
-            secret_hash: &app::ssr::auth::hash_api_token_secret(&api_token),
+            secret_hash: &app::ssr::accounts::auth::hash_api_token_secret(&api_token),
             prefix: "bms_",
             expires_at: None,
         },
@@ -249,7 +249,12 @@ async fn cross_origin_cookie_posts_are_refused(app: TestApp) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "csrf");
-    assert!(app::ssr::db::users::find_by_username(&app.state.db, "csrf-victim").await.unwrap().is_none());
+    assert!(
+        app::ssr::accounts::store::users::find_by_username(&app.state.db, "csrf-victim")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Same origin: fine.
     let response =
@@ -370,7 +375,8 @@ both_backends!(forced_password_change, a_one_time_password_forces_a_change_befor
 
 async fn the_last_admin_and_oneself_are_protected(app: TestApp) {
     // Only one active administrator besides the generated first admin: disable that one first.
-    let first = app::ssr::db::users::find_by_username(&app.state.db, "admin").await.unwrap().unwrap();
+    let first =
+        app::ssr::accounts::store::users::find_by_username(&app.state.db, "admin").await.unwrap().unwrap();
     let admin = app.add_user(Role::Admin).await;
     let jwt = app.bearer(&admin).await;
     let response = app
@@ -548,11 +554,12 @@ both_backends!(security_headers, security_headers_are_on_every_response);
 
 #[tokio::test]
 async fn https_consoles_send_hsts_and_secure_cookies() {
-    let app = crate::helpers::spawn_app_with(app::ssr::db::test_support::TestBackend::Sqlite, |settings| {
-        settings.base_url = "https://backup.example.co.jp/".parse().unwrap();
-    })
-    .await
-    .unwrap();
+    let app =
+        crate::helpers::spawn_app_with(app::ssr::infra::db::test_support::TestBackend::Sqlite, |settings| {
+            settings.base_url = "https://backup.example.co.jp/".parse().unwrap();
+        })
+        .await
+        .unwrap();
     let response = app.get("/health").await;
     assert_eq!(response.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000; includeSubDomains");
     let user = app.add_user(Role::Viewer).await;

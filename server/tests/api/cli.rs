@@ -164,7 +164,7 @@ async fn the_binary_serves_on_sqlite_by_default() {
 
 #[tokio::test]
 async fn the_same_binary_serves_on_postgresql() {
-    if let Some(db) = app::ssr::db::test_support::TestDb::postgres().await {
+    if let Some(db) = app::ssr::infra::db::test_support::TestDb::postgres().await {
         serve_answers_health_and_stops_on_sigterm(db.url.expose(), "postgres").await;
     }
 }

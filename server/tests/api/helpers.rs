@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use app::ssr::{
+use app::ssr::infra::{
     db::test_support::{TestBackend, TestDb},
     settings::Settings,
     state::AppState,
@@ -13,7 +13,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 /// `TEST_LOG=1` shows the server's logs.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        server::telemetry::init(app::ssr::settings::LogFormat::Text, "debug");
+        server::telemetry::init(app::ssr::infra::settings::LogFormat::Text, "debug");
     }
 });
 
@@ -81,7 +81,7 @@ pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Setti
     let application = Application::build_with_listener(settings, listener).await.unwrap();
     let state = application.state().clone();
     let admin_password = match application.first_admin() {
-        app::ssr::bootstrap::FirstAdmin::CreatedWithOneTimePassword(p) => {
+        app::ssr::accounts::bootstrap::FirstAdmin::CreatedWithOneTimePassword(p) => {
             Some(secrecy::ExposeSecret::expose_secret(p).to_owned())
         }
         _ => None,
@@ -117,7 +117,7 @@ macro_rules! both_backends {
 
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::spawn_app(app::ssr::db::test_support::TestBackend::Sqlite)
+                let app = $crate::helpers::spawn_app(app::ssr::infra::db::test_support::TestBackend::Sqlite)
                     .await
                     .expect("SQLite is always available");
                 $body(app).await;
@@ -126,7 +126,7 @@ macro_rules! both_backends {
             #[tokio::test]
             async fn postgres() {
                 if let Some(app) =
-                    $crate::helpers::spawn_app(app::ssr::db::test_support::TestBackend::Postgres).await
+                    $crate::helpers::spawn_app(app::ssr::infra::db::test_support::TestBackend::Postgres).await
                 {
                     $body(app).await;
                 }
@@ -155,10 +155,11 @@ impl TestApp {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let username = format!("{}{}", role.as_str(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let hash = app::ssr::password::hash(secrecy::SecretString::from(TEST_PASSWORD)).await.unwrap();
-        let id = app::ssr::db::users::create(
+        let hash =
+            app::ssr::accounts::password::hash(secrecy::SecretString::from(TEST_PASSWORD)).await.unwrap();
+        let id = app::ssr::accounts::store::users::create(
             &self.state.db,
-            &app::ssr::db::users::NewUser {
+            &app::ssr::accounts::store::users::NewUser {
                 username: &username,
                 email: "test@example.co.jp",
                 password_hash: &hash,

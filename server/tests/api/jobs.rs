@@ -2,7 +2,7 @@
 //! expected schedules with late/missed/overdue detection, and run history
 //! with keyset pagination, on both databases.
 
-use app::{model::user::Role, ssr::monitor};
+use app::{model::user::Role, ssr::jobs::monitor};
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -417,8 +417,10 @@ async fn missed_late_and_overdue_are_detected(app: TestApp) {
     )
     .await;
     let past_id = past["id"].as_i64().unwrap();
-    let three_hours_ago = app::ssr::ingest::now() - Duration::hours(3) - Duration::minutes(15);
-    app::ssr::db::jobs::set_next_expected(&app.state.db, past_id, Some(three_hours_ago)).await.unwrap();
+    let three_hours_ago = app::ssr::jobs::ingest::now() - Duration::hours(3) - Duration::minutes(15);
+    app::ssr::jobs::store::jobs::set_next_expected(&app.state.db, past_id, Some(three_hours_ago))
+        .await
+        .unwrap();
     let outcome = monitor::run_once(&app.state, Utc::now()).await.unwrap();
     assert_eq!(outcome.missed, 4, "-3h15, -2h15, -1h15 and -0h15 (its grace has passed)");
     let missed = get_json(&app, &format!("/api/v1/runs?job_id={past_id}&result=missed"), &token).await;
@@ -476,9 +478,10 @@ async fn missed_late_and_overdue_are_detected(app: TestApp) {
 
     // State changes were stored as events, in order.
     let events: Vec<(String, String)> =
-        app::ssr::db::jobs::events_of(&app.state.db, hourly["id"].as_i64().unwrap()).await.unwrap();
+        app::ssr::jobs::store::jobs::events_of(&app.state.db, hourly["id"].as_i64().unwrap()).await.unwrap();
     assert_eq!(events, [("new".to_owned(), "late".to_owned()), ("late".to_owned(), "missed".to_owned())]);
-    let events: Vec<(String, String)> = app::ssr::db::jobs::events_of(&app.state.db, past_id).await.unwrap();
+    let events: Vec<(String, String)> =
+        app::ssr::jobs::store::jobs::events_of(&app.state.db, past_id).await.unwrap();
     let to: Vec<&str> = events.iter().map(|(_, to)| to.as_str()).collect();
     assert_eq!(to, ["missed", "ok", "paused", "ok", "paused", "ok"]);
 }
@@ -607,7 +610,8 @@ async fn report_run(ping_url: &str, args: &[&str]) -> (i32, String, String) {
 
 #[tokio::test]
 async fn the_report_run_script_reports_starts_exit_codes_and_logs() {
-    let app = crate::helpers::spawn_app(app::ssr::db::test_support::TestBackend::Sqlite).await.unwrap();
+    let app =
+        crate::helpers::spawn_app(app::ssr::infra::db::test_support::TestBackend::Sqlite).await.unwrap();
     let token = operator(&app).await;
     let job = create_job(&app, &token, json!({"name": "rsync nightly"})).await;
     let id = job["id"].as_i64().unwrap();

@@ -529,11 +529,11 @@ async fn missed_runs_of_a_server_that_is_down_are_told_once_with_its_recovery(ap
     // Both jobs miss two hourly runs while it is down.
     let now = Utc::now();
     for id in [veeam_job.0, plain["id"].as_i64().unwrap()] {
-        app::ssr::db::jobs::set_next_expected(&app.state.db, id, Some(now - Duration::minutes(100)))
+        app::ssr::jobs::store::jobs::set_next_expected(&app.state.db, id, Some(now - Duration::minutes(100)))
             .await
             .unwrap();
     }
-    let outcome = app::ssr::monitor::run_once(&app.state, now).await.unwrap();
+    let outcome = app::ssr::jobs::monitor::run_once(&app.state, now).await.unwrap();
     assert_eq!(outcome.missed, 4);
     let response = app
         .api(

@@ -232,7 +232,7 @@ async fn a_kill_9_loses_nothing_on_sqlite() {
 
 #[tokio::test]
 async fn a_kill_9_loses_nothing_on_postgresql() {
-    if let Some(db) = app::ssr::db::test_support::TestDb::postgres().await {
+    if let Some(db) = app::ssr::infra::db::test_support::TestDb::postgres().await {
         nothing_is_lost_or_sent_twice_across_a_kill_9(db.url.expose()).await;
     }
 }

@@ -157,12 +157,12 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(1);
     let name = format!("rbac-job-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let id = app::ssr::db::jobs::create(
+    let id = app::ssr::jobs::store::jobs::create(
         &app.state.db,
-        &app::ssr::db::jobs::Definition {
+        &app::ssr::jobs::store::jobs::Definition {
             name: &name,
             description: "",
-            schedule_kind: "none",
+            schedule_kind: app::model::schedule::ScheduleKind::None,
             schedule_cron: None,
             schedule_timezone: None,
             schedule_interval_seconds: None,
@@ -170,7 +170,7 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
             max_duration_seconds: None,
             owner_id: None,
         },
-        "push",
+        app::model::job::JobSource::Push,
         &app::ssr::jobs::new_ping_token(),
         None,
         None,
@@ -179,7 +179,7 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
     )
     .await
     .unwrap();
-    let incoming = app::ssr::ingest::Incoming {
+    let incoming = app::ssr::jobs::ingest::Incoming {
         result: app::model::job::RunResult::Success,
         started_at: None,
         ended_at: None,
@@ -190,7 +190,7 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
         log: None,
         origin: "api",
     };
-    let recorded = app::ssr::ingest::record(&app.state.db, chrono_tz::UTC, id, incoming).await.unwrap();
+    let recorded = app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
     (id, recorded.run_id, name)
 }
 
@@ -395,7 +395,7 @@ async fn delivery(app: &TestApp) -> i64 {
 async fn repository(app: &TestApp) -> i64 {
     let encrypted = app.state.cipher.encrypt("x");
     let name = format!("rbac-repo-server-{}", uuid::Uuid::new_v4());
-    let fields = app::ssr::db::veeam::ServerFields {
+    let fields = app::ssr::veeam::store::ServerFields {
         name: &name,
         base_url: "https://127.0.0.1:9/",
         username: "u",
@@ -406,8 +406,8 @@ async fn repository(app: &TestApp) -> i64 {
         sync_interval_seconds: 300,
         enabled: false,
     };
-    let server = app::ssr::db::veeam::insert_server(&app.state.db, &fields).await.unwrap();
-    let repository = app::ssr::db::veeam::RepositoryFields {
+    let server = app::ssr::veeam::store::insert_server(&app.state.db, &fields).await.unwrap();
+    let repository = app::ssr::veeam::store::RepositoryFields {
         external_id: "r1",
         name: "Repo",
         kind: "WinLocal",
@@ -418,7 +418,7 @@ async fn repository(app: &TestApp) -> i64 {
         used_gb: 50.0,
         online: true,
     };
-    app::ssr::db::veeam::upsert_repository(&app.state.db, server, "2026-11-22", &repository).await.unwrap()
+    app::ssr::veeam::store::upsert_repository(&app.state.db, server, "2026-11-22", &repository).await.unwrap()
 }
 
 /// A Slack channel pointing at a closed port (its test answers 200 with `ok: false`).
@@ -426,7 +426,7 @@ async fn channel(app: &TestApp) -> i64 {
     let config = serde_json::json!({"url": "http://127.0.0.1:9/hook"});
     let encrypted = app.state.cipher.encrypt(&config.to_string());
     let name = format!("rbac-channel-{}", uuid::Uuid::new_v4());
-    app::ssr::db::notify::insert(&app.state.db, &name, "slack", "en", true, &encrypted).await.unwrap()
+    app::ssr::notify::store::insert(&app.state.db, &name, "slack", "en", true, &encrypted).await.unwrap()
 }
 
 /// A Veeam server on a fresh simulator (and, with `synced`, one of its jobs).
@@ -436,7 +436,7 @@ async fn veeam_server(app: &TestApp, synced: bool) -> (server::veeam_sim::Simula
     let sim = server::veeam_sim::Simulator::start(config, listener, true).await.unwrap();
     let encrypted = app.state.cipher.encrypt("simulator");
     let name = format!("rbac-{}", uuid::Uuid::new_v4());
-    let fields = app::ssr::db::veeam::ServerFields {
+    let fields = app::ssr::veeam::store::ServerFields {
         name: &name,
         base_url: &sim.base_url,
         username: "administrator",
@@ -447,7 +447,7 @@ async fn veeam_server(app: &TestApp, synced: bool) -> (server::veeam_sim::Simula
         sync_interval_seconds: 300,
         enabled: false,
     };
-    let id = app::ssr::db::veeam::insert_server(&app.state.db, &fields).await.unwrap();
+    let id = app::ssr::veeam::store::insert_server(&app.state.db, &fields).await.unwrap();
     if !synced {
         return (sim, id, None);
     }
@@ -465,14 +465,14 @@ async fn veeam_server(app: &TestApp, synced: bool) -> (server::veeam_sim::Simula
 }
 
 async fn own_token(app: &TestApp, user_id: i64) -> i64 {
-    let secret = app::ssr::auth::new_api_token_secret();
-    app::ssr::db::api_tokens::create(
+    let secret = app::ssr::accounts::auth::new_api_token_secret();
+    app::ssr::accounts::store::api_tokens::create(
         &app.state.db,
-        &app::ssr::db::api_tokens::NewToken {
+        &app::ssr::accounts::store::api_tokens::NewToken {
             user_id,
             name: "rbac",
             scope: "read",
-            secret_hash: &app::ssr::auth::hash_api_token_secret(&secret),
+            secret_hash: &app::ssr::accounts::auth::hash_api_token_secret(&secret),
             prefix: "bms_",
             expires_at: None,
         },
@@ -742,9 +742,11 @@ async fn the_designs_aliases_follow_the_same_role_rules() {
 /// A console whose sign-in limit does not get in the way of signing in
 /// hundreds of test users from one address.
 async fn matrix_app() -> TestApp {
-    spawn_app_with(app::ssr::db::test_support::TestBackend::Sqlite, |s| s.login_rate_per_minute = 100_000)
-        .await
-        .unwrap()
+    spawn_app_with(app::ssr::infra::db::test_support::TestBackend::Sqlite, |s| {
+        s.login_rate_per_minute = 100_000
+    })
+    .await
+    .unwrap()
 }
 
 /// The JSON error body of refusals.

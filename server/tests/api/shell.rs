@@ -32,7 +32,8 @@ both_backends!(health_unavailable, health_is_503_when_the_database_is_gone);
 
 async fn the_first_start_creates_the_admin_with_a_one_time_password(app: TestApp) {
     assert!(app.admin_password.as_deref().is_some_and(|p| p.len() == 20));
-    let row = app::ssr::db::users::find_by_username(&app.state.db, "admin").await.unwrap().unwrap();
+    let row =
+        app::ssr::accounts::store::users::find_by_username(&app.state.db, "admin").await.unwrap().unwrap();
     assert!(row.must_change_password);
 }
 both_backends!(first_admin, the_first_start_creates_the_admin_with_a_one_time_password);
@@ -56,10 +57,10 @@ async fn pages_are_rendered_on_the_server_in_the_requested_language(app: TestApp
 
     // Signed in, the profile's language wins over the browser's.
     let user = app.add_user(app::model::user::Role::Viewer).await;
-    app::ssr::db::users::update_profile(
+    app::ssr::accounts::store::users::update_profile(
         &app.state.db,
         user.id,
-        &app::ssr::db::users::ProfileUpdate {
+        &app::ssr::accounts::store::users::ProfileUpdate {
             email: "x@example.co.jp",
             role: "viewer",
             locale: "ja",

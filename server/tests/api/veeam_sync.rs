@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use app::{
     model::user::Role,
-    ssr::{db::Db, veeam::sync},
+    ssr::{infra::db::Db, veeam::sync},
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -354,7 +354,8 @@ both_backends!(job_actions, operators_start_veeam_jobs_and_the_run_follows_the_s
 
 #[tokio::test]
 async fn the_webhook_and_the_sync_make_one_run_of_a_session() {
-    let app = crate::helpers::spawn_app(app::ssr::db::test_support::TestBackend::Sqlite).await.unwrap();
+    let app =
+        crate::helpers::spawn_app(app::ssr::infra::db::test_support::TestBackend::Sqlite).await.unwrap();
     let sim = simulator(SimConfig { jobs: 3, history_days: 2, speed: 0.0, ..SimConfig::default() }).await;
     let admin = app.bearer(&app.add_user(Role::Admin).await).await;
     let (veeam_id, name) = sim.jobs()[2].clone();

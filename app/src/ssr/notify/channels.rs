@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    SendError, chat,
+    chat,
     email::{self, EmailConfig, SmtpTls},
     message::{EventKind, Notice, render},
+    send::SendError,
+    store::{self as db, ChannelRow, WriteChannelError},
 };
 use crate::{
     error::AppError,
@@ -20,10 +22,11 @@ use crate::{
         user::Role,
     },
     ssr::{
-        audit_trail::{self, Event, Target},
-        auth::{Access, RequestInfo},
-        db::notify::{self as db, ChannelRow, WriteChannelError},
-        state::AppState,
+        accounts::{
+            Access, RequestInfo,
+            audit::{self as audit_trail, Event, Target},
+        },
+        infra::{input::non_empty, state::AppState},
     },
 };
 
@@ -36,14 +39,6 @@ pub struct StoredConfig {
     pub url: Option<String>,
     /// Signing secret (generic webhooks).
     pub secret: Option<String>,
-}
-
-fn invalid(field: &str, message: impl ToString) -> AppError {
-    AppError::validation(field, message.to_string())
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn view(kind: ChannelKind, stored: &StoredConfig) -> ChannelConfigView {
@@ -77,7 +72,7 @@ fn view(kind: ChannelKind, stored: &StoredConfig) -> ChannelConfigView {
 }
 
 fn to_model(state: &AppState, row: &ChannelRow) -> Result<Channel, AppError> {
-    let kind = ChannelKind::parse(&row.kind).ok_or(AppError::Internal)?;
+    let kind = row.kind;
     let stored = decrypt(state, row).unwrap_or_default();
     Ok(Channel {
         id: row.id,
@@ -108,17 +103,20 @@ fn merge(
         ChannelKind::Email => {
             let old = current.email;
             let host = non_empty(input.host).or(old.as_ref().map(|e| e.host.clone()));
-            let host = host.ok_or_else(|| invalid("config.host", td_string!(locale, notify.errors.host)))?;
+            let host = host
+                .ok_or_else(|| AppError::validation("config.host", td_string!(locale, notify.errors.host)))?;
             let port = input.port.or(old.as_ref().map(|e| e.port)).unwrap_or(587);
             if port == 0 {
-                return Err(invalid("config.port", td_string!(locale, notify.errors.port)));
+                return Err(AppError::validation("config.port", td_string!(locale, notify.errors.port)));
             }
             let tls = match non_empty(input.tls).as_deref() {
                 None => old.as_ref().map(|e| e.tls).unwrap_or_default(),
                 Some("none") => SmtpTls::None,
                 Some("starttls") => SmtpTls::Starttls,
                 Some("tls") => SmtpTls::Tls,
-                Some(_) => return Err(invalid("config.tls", td_string!(locale, notify.errors.tls))),
+                Some(_) => {
+                    return Err(AppError::validation("config.tls", td_string!(locale, notify.errors.tls)));
+                }
             };
             let username = match input.username {
                 Some(u) => non_empty(Some(u)),
@@ -127,7 +125,7 @@ fn merge(
             let password = non_empty(input.password).or(old.as_ref().and_then(|e| e.password.clone()));
             let from = non_empty(input.from).or(old.as_ref().map(|e| e.from.clone())).unwrap_or_default();
             if from.parse::<lettre::message::Mailbox>().is_err() {
-                return Err(invalid("config.from", td_string!(locale, notify.errors.from)));
+                return Err(AppError::validation("config.from", td_string!(locale, notify.errors.from)));
             }
             let to: Vec<String> = match input.to {
                 Some(to) => to.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
@@ -137,7 +135,7 @@ fn merge(
                 || to.len() > 50
                 || to.iter().any(|t| t.parse::<lettre::message::Mailbox>().is_err())
             {
-                return Err(invalid("config.to", td_string!(locale, notify.errors.to)));
+                return Err(AppError::validation("config.to", td_string!(locale, notify.errors.to)));
             }
             let trust_cert_pem = match input.trust_cert_pem {
                 Some(pem) => non_empty(Some(pem)),
@@ -145,7 +143,10 @@ fn merge(
             };
             if let Some(pem) = &trust_cert_pem {
                 if lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes()).is_err() {
-                    return Err(invalid("config.trust_cert_pem", td_string!(locale, notify.errors.pem)));
+                    return Err(AppError::validation(
+                        "config.trust_cert_pem",
+                        td_string!(locale, notify.errors.pem),
+                    ));
                 }
             }
             Ok(StoredConfig {
@@ -161,7 +162,7 @@ fn merge(
                 .and_then(|u| url::Url::parse(u).ok())
                 .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some());
             if !valid {
-                return Err(invalid("config.url", td_string!(locale, notify.errors.url)));
+                return Err(AppError::validation("config.url", td_string!(locale, notify.errors.url)));
             }
             let secret = match kind {
                 ChannelKind::Webhook => non_empty(input.secret).or(current.secret),
@@ -174,17 +175,19 @@ fn merge(
 
 fn check_common(locale: Locale, name: &str, channel_locale: &str) -> Result<(), AppError> {
     if name.trim().is_empty() || name.trim().chars().count() > 200 {
-        return Err(invalid("name", td_string!(locale, notify.errors.name)));
+        return Err(AppError::validation("name", td_string!(locale, notify.errors.name)));
     }
     if !matches!(channel_locale, "ja" | "en") {
-        return Err(invalid("locale", td_string!(locale, notify.errors.locale)));
+        return Err(AppError::validation("locale", td_string!(locale, notify.errors.locale)));
     }
     Ok(())
 }
 
 fn write_error(locale: Locale, e: WriteChannelError) -> AppError {
     match e {
-        WriteChannelError::NameTaken => invalid("name", td_string!(locale, notify.errors.name_taken)),
+        WriteChannelError::NameTaken => {
+            AppError::validation("name", td_string!(locale, notify.errors.name_taken))
+        }
         WriteChannelError::Db(e) => e.into(),
     }
 }
@@ -236,7 +239,7 @@ pub async fn update(
     let principal = info.require(Role::Admin, Access::Write)?;
     let locale = info.locale;
     let row = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let kind = ChannelKind::parse(&row.kind).ok_or(AppError::Internal)?;
+    let kind = row.kind;
     let name = patch.name.map(|n| n.trim().to_owned()).unwrap_or(row.name.clone());
     let channel_locale = patch.locale.unwrap_or(row.locale.clone());
     check_common(locale, &name, &channel_locale)?;
@@ -283,8 +286,7 @@ pub async fn deliver(
     title: Option<String>,
     delivery_id: Option<i64>,
 ) -> Result<String, SendError> {
-    let kind =
-        ChannelKind::parse(&row.kind).ok_or_else(|| SendError::Permanent("unknown channel kind".into()))?;
+    let kind = row.kind;
     let stored = decrypt(state, row)
         .map_err(|_| SendError::Permanent("the channel's settings cannot be decrypted".into()))?;
     let locale = if row.locale == "en" { Locale::en } else { Locale::ja };

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::{
-    SendError,
     message::{Notice, Rendered},
+    send::SendError,
 };
 
 /// The signature header of generic webhooks.

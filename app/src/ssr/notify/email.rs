@@ -14,7 +14,7 @@ use lettre::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{SendError, message::Rendered};
+use super::{message::Rendered, send::SendError};
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

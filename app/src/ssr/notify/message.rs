@@ -6,9 +6,11 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::status::{format_duration, result_name},
     i18n::{Locale, td_string},
-    model::job::RunResult,
+    model::{
+        format::{format_duration, result_name},
+        job::RunResult,
+    },
 };
 
 /// The events rules can match.

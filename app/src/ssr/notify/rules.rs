@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::message::EventKind;
+use super::{
+    filter::{self, checked_filter},
+    message::EventKind,
+    policy, store,
+};
 use crate::{
     error::AppError,
     i18n::td_string,
@@ -13,10 +17,15 @@ use crate::{
     },
     on_db,
     ssr::{
-        audit_trail::{self, Event, Target},
-        auth::{Access, RequestInfo},
-        db::is_unique_violation,
-        state::AppState,
+        accounts::{
+            Access, RequestInfo,
+            audit::{self as audit_trail, Event, Target},
+        },
+        infra::{
+            db::{Db, is_unique_violation},
+            input::{join, split},
+            state::AppState,
+        },
     },
 };
 
@@ -37,14 +46,6 @@ struct RuleRow {
 const COLUMNS: &str = "id, name, events, channel_ids, job_filter_kind, job_filter_tags, job_filter_job_ids, \
      min_consecutive_failures, repeat_every_hours, enabled";
 
-pub(crate) fn split<T: std::str::FromStr>(text: &str) -> Vec<T> {
-    text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
-}
-
-pub(crate) fn join<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
-
 fn to_model(r: RuleRow) -> Rule {
     Rule {
         id: r.id,
@@ -62,54 +63,33 @@ fn to_model(r: RuleRow) -> Rule {
     }
 }
 
-fn invalid(field: &str, message: impl ToString) -> AppError {
-    AppError::validation(field, message.to_string())
-}
-
-/// A job filter (`all` when absent), checked; tags trimmed and lowercase.
-pub(crate) fn checked_filter(
-    locale: crate::i18n::Locale,
-    filter: Option<JobFilter>,
-) -> Result<JobFilter, AppError> {
-    let filter = filter.unwrap_or(JobFilter { kind: "all".into(), ..JobFilter::default() });
-    let ok = match filter.kind.as_str() {
-        "all" => true,
-        "tags" => {
-            !filter.tags.is_empty() && filter.tags.iter().all(|t| !t.contains(',') && !t.trim().is_empty())
-        }
-        "jobs" => !filter.job_ids.is_empty(),
-        _ => false,
-    };
-    if !ok {
-        return Err(invalid("job_filter", td_string!(locale, notify.errors.job_filter)));
-    }
-    Ok(JobFilter { tags: filter.tags.iter().map(|t| t.trim().to_lowercase()).collect(), ..filter })
-}
-
 async fn check(state: &AppState, info: &RequestInfo, input: &RuleInput) -> Result<JobFilter, AppError> {
     let locale = info.locale;
     if input.name.trim().is_empty() || input.name.trim().chars().count() > 200 {
-        return Err(invalid("name", td_string!(locale, notify.errors.rule_name)));
+        return Err(AppError::validation("name", td_string!(locale, notify.errors.rule_name)));
     }
     let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     if input.events.is_empty() || input.events.iter().any(|e| !known.contains(&e.as_str())) {
         let list = known.join(", ");
-        return Err(invalid("events", td_string!(locale, notify.errors.events, known = list)));
+        return Err(AppError::validation("events", td_string!(locale, notify.errors.events, known = list)));
     }
     if input.channel_ids.is_empty() {
-        return Err(invalid("channel_ids", td_string!(locale, notify.errors.channels)));
+        return Err(AppError::validation("channel_ids", td_string!(locale, notify.errors.channels)));
     }
     for id in &input.channel_ids {
-        if crate::ssr::db::notify::find(&state.db, *id).await?.is_none() {
-            return Err(invalid("channel_ids", td_string!(locale, notify.errors.channels)));
+        if store::find(&state.db, *id).await?.is_none() {
+            return Err(AppError::validation("channel_ids", td_string!(locale, notify.errors.channels)));
         }
     }
     let filter = checked_filter(locale, input.job_filter.clone())?;
     if !(1..=100).contains(&input.min_consecutive_failures.unwrap_or(1)) {
-        return Err(invalid("min_consecutive_failures", td_string!(locale, notify.errors.consecutive)));
+        return Err(AppError::validation(
+            "min_consecutive_failures",
+            td_string!(locale, notify.errors.consecutive),
+        ));
     }
     if input.repeat_every_hours.is_some_and(|h| !(1..=168).contains(&h)) {
-        return Err(invalid("repeat_every_hours", td_string!(locale, notify.errors.repeat)));
+        return Err(AppError::validation("repeat_every_hours", td_string!(locale, notify.errors.repeat)));
     }
     Ok(filter)
 }
@@ -193,7 +173,7 @@ pub async fn save(
         Ok(-1) => return Err(AppError::NotFound),
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
-            return Err(invalid("name", td_string!(info.locale, notify.errors.rule_name_taken)));
+            return Err(AppError::validation("name", td_string!(info.locale, notify.errors.rule_name_taken)));
         }
         Err(e) => return Err(e.into()),
     };
@@ -220,9 +200,28 @@ pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(),
     Ok(())
 }
 
-/// (id, name) of up to `limit` jobs by name, for the rule and window forms.
-pub async fn job_choices(state: &AppState, limit: i64) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(on_db!(&state.db, |pool| {
-        sqlx::query_as("select id, name from jobs order by name limit $1").bind(limit).fetch_all(pool).await
-    })?)
+/// The enabled rules, as the notification policy reads them.
+pub async fn enabled(db: &Db) -> Result<Vec<policy::Rule>, sqlx::Error> {
+    let sql =
+        sqlx::AssertSqlSafe(format!("select {COLUMNS} from notification_rules where enabled order by id"));
+    let rows: Vec<RuleRow> = on_db!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| policy::Rule {
+            id: r.id,
+            events: r
+                .events
+                .split(',')
+                .filter_map(|e| EventKind::ALL.into_iter().find(|k| k.as_str() == e.trim()))
+                .collect(),
+            channel_ids: split(&r.channel_ids),
+            filter: filter::JobFilter::from_columns(
+                &r.job_filter_kind,
+                &r.job_filter_tags,
+                &r.job_filter_job_ids,
+            ),
+            min_consecutive_failures: usize::try_from(r.min_consecutive_failures.max(1)).unwrap_or(1),
+            repeat_every_hours: r.repeat_every_hours,
+        })
+        .collect())
 }

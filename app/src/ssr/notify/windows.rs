@@ -2,10 +2,10 @@
 //! time zone, for all jobs, jobs with a tag or chosen jobs. Events they
 //! cover are recorded (see `notification_suppressions`) but not sent.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::rules::{checked_filter, join, split};
+use super::filter::{checked_filter, filter_covers};
 use crate::{
     error::AppError,
     i18n::td_string,
@@ -15,10 +15,15 @@ use crate::{
     },
     on_db,
     ssr::{
-        audit_trail::{self, Event, Target},
-        auth::{Access, RequestInfo},
-        db::is_unique_violation,
-        state::AppState,
+        accounts::{
+            Access, RequestInfo,
+            audit::{self as audit_trail, Event, Target},
+        },
+        infra::{
+            db::is_unique_violation,
+            input::{join, parse_instant, split},
+            state::AppState,
+        },
     },
 };
 
@@ -61,20 +66,27 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
 }
 
-/// Whether a job filter (`all`/`tags`/`jobs`, stored comma-separated)
-/// covers a job with these tags; `None` is a server or repository event,
-/// covered by `all` only.
-pub fn filter_covers(kind: &str, tags_csv: &str, ids_csv: &str, job: Option<(i64, &[String])>) -> bool {
-    match (kind, job) {
-        ("all", _) => true,
-        (_, None) => false,
-        ("tags", Some((_, tags))) => tags_csv.split(',').any(|t| tags.iter().any(|jt| jt == t.trim())),
-        ("jobs", Some((id, _))) => split::<i64>(ids_csv).contains(&id),
-        _ => false,
-    }
-}
-
 impl WindowRow {
+    /// A weekly window for all jobs (tests of other modules).
+    #[cfg(test)]
+    pub fn weekly_for_tests(days: &str, start: &str, end: &str, zone: &str) -> Self {
+        Self {
+            id: 1,
+            name: "w".into(),
+            kind: "weekly".into(),
+            starts_at: None,
+            ends_at: None,
+            weekdays: days.into(),
+            start_time: Some(start.into()),
+            end_time: Some(end.into()),
+            time_zone: zone.into(),
+            job_filter_kind: "all".into(),
+            job_filter_tags: String::new(),
+            job_filter_job_ids: String::new(),
+            enabled: true,
+        }
+    }
+
     /// The window's id.
     pub fn id(&self) -> i64 {
         self.id
@@ -151,24 +163,6 @@ fn to_model(r: WindowRow, now: DateTime<Utc>) -> MaintenanceWindow {
 pub const ENABLED_SQL: &str = "select id, name, kind, starts_at, ends_at, weekdays, start_time, end_time, time_zone, \
      job_filter_kind, job_filter_tags, job_filter_job_ids, enabled from maintenance_windows where enabled";
 
-fn invalid(field: &str, message: impl ToString) -> AppError {
-    AppError::validation(field, message.to_string())
-}
-
-/// Parses RFC 3339, or a local date and time in `tz`.
-fn parse_instant(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Some(at.with_timezone(&Utc));
-    }
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)))
-        .ok()?;
-    tz.from_local_datetime(&naive).earliest().map(|at| at.with_timezone(&Utc))
-}
-
 struct Checked {
     name: String,
     starts_at: Option<DateTime<Utc>>,
@@ -184,13 +178,13 @@ fn check(state: &AppState, info: &RequestInfo, input: &MaintenanceWindowInput) -
     let locale = info.locale;
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid("name", td_string!(locale, maintenance.errors.name)));
+        return Err(AppError::validation("name", td_string!(locale, maintenance.errors.name)));
     }
     let zone_text = input.time_zone.clone().unwrap_or_else(|| state.settings.timezone.name().to_owned());
     let tz: Tz = zone_text
         .trim()
         .parse()
-        .map_err(|_| invalid("time_zone", td_string!(locale, maintenance.errors.time_zone)))?;
+        .map_err(|_| AppError::validation("time_zone", td_string!(locale, maintenance.errors.time_zone)))?;
     let filter = checked_filter(locale, input.job_filter.clone())?;
     let mut checked = Checked {
         name,
@@ -207,13 +201,16 @@ fn check(state: &AppState, info: &RequestInfo, input: &MaintenanceWindowInput) -
             let start = input.starts_at.as_deref().and_then(|s| parse_instant(s, tz));
             let end = input.ends_at.as_deref().and_then(|s| parse_instant(s, tz));
             let Some(start) = start else {
-                return Err(invalid("starts_at", td_string!(locale, maintenance.errors.instant)));
+                return Err(AppError::validation(
+                    "starts_at",
+                    td_string!(locale, maintenance.errors.instant),
+                ));
             };
             let Some(end) = end else {
-                return Err(invalid("ends_at", td_string!(locale, maintenance.errors.instant)));
+                return Err(AppError::validation("ends_at", td_string!(locale, maintenance.errors.instant)));
             };
             if end <= start || end - start > Duration::days(366) {
-                return Err(invalid("ends_at", td_string!(locale, maintenance.errors.order)));
+                return Err(AppError::validation("ends_at", td_string!(locale, maintenance.errors.order)));
             }
             checked.starts_at = Some(start);
             checked.ends_at = Some(end);
@@ -223,30 +220,36 @@ fn check(state: &AppState, info: &RequestInfo, input: &MaintenanceWindowInput) -
             for day in &input.weekdays {
                 let day = day.trim().to_lowercase();
                 let Some((name, _)) = DAYS.iter().find(|(n, _)| day.starts_with(n)) else {
-                    return Err(invalid("weekdays", td_string!(locale, maintenance.errors.weekdays)));
+                    return Err(AppError::validation(
+                        "weekdays",
+                        td_string!(locale, maintenance.errors.weekdays),
+                    ));
                 };
                 if !days.iter().any(|d| d == name) {
                     days.push((*name).to_owned());
                 }
             }
             if days.is_empty() {
-                return Err(invalid("weekdays", td_string!(locale, maintenance.errors.weekdays)));
+                return Err(AppError::validation(
+                    "weekdays",
+                    td_string!(locale, maintenance.errors.weekdays),
+                ));
             }
             days.sort_by_key(|d| DAYS.iter().position(|(n, _)| n == d));
             let start = input.start_time.as_deref().and_then(parse_time);
             let end = input.end_time.as_deref().and_then(parse_time);
             let (Some(start), Some(end)) = (start, end) else {
                 let field = if start.is_none() { "start_time" } else { "end_time" };
-                return Err(invalid(field, td_string!(locale, maintenance.errors.time)));
+                return Err(AppError::validation(field, td_string!(locale, maintenance.errors.time)));
             };
             if start == end {
-                return Err(invalid("end_time", td_string!(locale, maintenance.errors.order)));
+                return Err(AppError::validation("end_time", td_string!(locale, maintenance.errors.order)));
             }
             checked.weekdays = days;
             checked.start_time = Some(start.format("%H:%M").to_string());
             checked.end_time = Some(end.format("%H:%M").to_string());
         }
-        _ => return Err(invalid("kind", td_string!(locale, maintenance.errors.kind))),
+        _ => return Err(AppError::validation("kind", td_string!(locale, maintenance.errors.kind))),
     }
     Ok(checked)
 }
@@ -316,7 +319,7 @@ pub async fn save(
         Ok(-1) => return Err(AppError::NotFound),
         Ok(saved) => saved,
         Err(e) if is_unique_violation(&e) => {
-            return Err(invalid("name", td_string!(info.locale, maintenance.errors.name_taken)));
+            return Err(AppError::validation("name", td_string!(info.locale, maintenance.errors.name_taken)));
         }
         Err(e) => return Err(e.into()),
     };
@@ -346,6 +349,11 @@ pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(),
     )
     .await;
     Ok(())
+}
+
+/// Every enabled window (the notification policy checks events against them).
+pub async fn enabled(db: &crate::ssr::infra::db::Db) -> Result<Vec<WindowRow>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(ENABLED_SQL).fetch_all(pool).await)
 }
 
 #[cfg(test)]
@@ -394,15 +402,5 @@ mod tests {
         assert_eq!(tokyo("2026-11-22T09:00").to_rfc3339(), "2026-11-22T00:00:00+00:00");
         assert_eq!(tokyo("2026-11-22T09:00:00+09:00"), tokyo("2026-11-22T09:00"));
         assert!(parse_instant("tomorrow", chrono_tz::UTC).is_none());
-    }
-
-    #[test]
-    fn filters_cover_jobs_and_only_all_covers_servers() {
-        let tags = vec!["tokyo".to_owned()];
-        assert!(filter_covers("all", "", "", None));
-        assert!(!filter_covers("tags", "tokyo", "", None));
-        assert!(filter_covers("tags", "osaka,tokyo", "", Some((3, &tags))));
-        assert!(filter_covers("jobs", "", "2,3", Some((3, &tags))));
-        assert!(!filter_covers("jobs", "", "2", Some((3, &tags))));
     }
 }

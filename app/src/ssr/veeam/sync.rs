@@ -16,41 +16,24 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use futures::future::{Either, select};
 
 use super::{
-    client::{Client, Options, Target, Tls, VeeamError, detect_revision},
+    client::VeeamError,
+    hub::{SyncError, client_for},
+    store::{self as db, RepositoryFields},
     wire::{JobStatus, SessionModel, SessionResult},
 };
 use crate::{
-    model::{job::RunResult, veeam::TlsMode},
+    model::job::{JobSource, RunResult},
     ssr::{
-        db::{
-            jobs::{self as jobs_db, Definition, WriteJobError},
-            veeam::{self as db, RepositoryFields, ServerRow},
-        },
-        ingest::{self, Incoming},
-        jobs::{DEFAULT_GRACE_SECONDS, new_ping_token, publish},
-        state::AppState,
+        infra::{db::Db, state::AppState},
+        jobs::{self, Incoming, IngestError, LinkedJob},
     },
 };
 
 /// A sync older than this is taken to have died with its instance.
 const STALE_SYNC: Duration = Duration::from_secs(3600);
-
-/// Clients per server, rebuilt when the server's settings change.
-#[derive(Default)]
-pub struct VeeamHub {
-    clients: Mutex<HashMap<i64, (DateTime<Utc>, String, Arc<Client>)>>,
-    /// Options for new clients (tests shorten the timeouts).
-    pub options: Mutex<Options>,
-}
-
-impl std::fmt::Debug for VeeamHub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("VeeamHub")
-    }
-}
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,72 +48,6 @@ pub struct SyncReport {
     pub runs_changed: usize,
     /// Repositories stored.
     pub repositories: usize,
-}
-
-/// Why a sync did not run or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    /// No such server.
-    #[error("no such Veeam server")]
-    NoServer,
-    /// Another sync of this server is running.
-    #[error("a sync of this server is already running")]
-    Busy,
-    /// The stored password cannot be decrypted.
-    #[error(transparent)]
-    Secret(#[from] crate::ssr::secrets::DecryptError),
-    /// Veeam failed.
-    #[error(transparent)]
-    Veeam(#[from] VeeamError),
-    /// The database failed.
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-}
-
-/// The client settings of a server row.
-pub fn target_of(state: &AppState, row: &ServerRow, api_version: &str) -> Result<Target, SyncError> {
-    let password: SecretString = state.cipher.decrypt(&row.password_encrypted)?;
-    let tls = match TlsMode::parse(&row.tls_mode).unwrap_or_default() {
-        TlsMode::Verify => Tls::Verify,
-        TlsMode::CustomCa => Tls::CustomCa(row.ca_pem.clone().unwrap_or_default()),
-        TlsMode::Insecure => Tls::Insecure,
-    };
-    let base_url = url::Url::parse(&row.base_url)
-        .map_err(|e| VeeamError::Unreachable(format!("the address is not a URL: {e}")))?;
-    Ok(Target {
-        base_url,
-        username: row.username.clone(),
-        password,
-        api_version: api_version.to_owned(),
-        tls,
-    })
-}
-
-/// The client of a server, detecting its revision first when none is set.
-pub async fn client_for(state: &AppState, row: &ServerRow) -> Result<Arc<Client>, SyncError> {
-    let options = state.veeam.options.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let version = match row.api_version.clone().or_else(|| row.detected_api_version.clone()) {
-        Some(version) => version,
-        None => {
-            let version = detect_revision(&target_of(state, row, "")?, &options).await?;
-            db::set_detected_version(&state.db, row.id, &version).await?;
-            version
-        }
-    };
-    let mut clients = state.veeam.clients.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((updated, cached_version, client)) = clients.get(&row.id) {
-        if *updated == row.updated_at && *cached_version == version {
-            return Ok(client.clone());
-        }
-    }
-    let client = Arc::new(Client::new(target_of(state, row, &version)?, options)?);
-    clients.insert(row.id, (row.updated_at, version, client.clone()));
-    Ok(client)
-}
-
-/// Forgets a server's client (after an edit or removal).
-pub fn forget(state: &AppState, server_id: i64) {
-    state.veeam.clients.lock().unwrap_or_else(|e| e.into_inner()).remove(&server_id);
 }
 
 /// A session's outcome as a run report.
@@ -187,32 +104,14 @@ pub async fn sync_server(state: &AppState, server_id: i64) -> Result<SyncReport,
         return Err(SyncError::Busy);
     }
     let progress = Arc::new(Mutex::new(Progress { phase: "jobs", ..Progress::default() }));
-    let (stop_reporter, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let reporter = {
-        let db = state.db.clone();
-        let progress = progress.clone();
-        tokio::spawn(async move {
-            let mut last = (String::new(), -1, None);
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = &mut stopped => return,
-                }
-                let now = {
-                    let p = progress.lock().unwrap_or_else(|e| e.into_inner());
-                    (p.phase.to_owned(), p.done, p.total)
-                };
-                if now != last {
-                    let _ = db::set_progress(&db, server_id, &now.0, now.1, now.2).await;
-                    last = now;
-                }
-            }
-        })
+    // The progress writer runs beside the sync and is dropped when the sync
+    // ends, so no late progress write lands after the end is recorded.
+    let sync = std::pin::pin!(run_sync(state, server_id, &progress));
+    let reporter = std::pin::pin!(report_progress(&state.db, server_id, &progress));
+    let outcome = match select(sync, reporter).await {
+        Either::Left((outcome, _)) => outcome,
+        Either::Right(((), sync)) => sync.await,
     };
-    let outcome = run_sync(state, server_id, &progress).await;
-    // Stop the reporter and wait for it, so no late progress write lands after the end.
-    let _ = stop_reporter.send(());
-    let _ = reporter.await;
     let finished = Utc::now();
     match &outcome {
         Ok((_, until)) => db::finish_sync(&state.db, server_id, finished, Ok(*until)).await?,
@@ -228,6 +127,25 @@ pub async fn sync_server(state: &AppState, server_id: i64) -> Result<SyncReport,
         }
     }
     outcome.map(|(report, _)| report)
+}
+
+/// Writes a sync's progress to its server's row twice a second, when it
+/// changed. Runs until dropped.
+async fn report_progress(db: &Db, server_id: i64, progress: &Mutex<Progress>) {
+    let mut last = (String::new(), -1, None);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = {
+            let p = progress.lock().unwrap_or_else(|e| e.into_inner());
+            (p.phase.to_owned(), p.done, p.total)
+        };
+        if now != last {
+            if let Err(e) = db::set_progress(db, server_id, &now.0, now.1, now.2).await {
+                tracing::debug!(server_id, error = %e, "cannot record the sync's progress");
+            }
+            last = now;
+        }
+    }
 }
 
 async fn run_sync(
@@ -246,7 +164,7 @@ async fn run_sync(
     // Jobs.
     let states = client.job_states().await?;
     set("jobs", 0, Some(states.len() as i64));
-    let known = db::jobs_of_server(&state.db, server_id).await?;
+    let known = jobs::jobs_of_server(&state.db, server_id).await?;
     let mut by_veeam: HashMap<String, i64> = HashMap::new();
     for job in &known {
         if let Some(veeam_id) = &job.veeam_job_id {
@@ -262,17 +180,32 @@ async fn run_sync(
         let description = job.description.clone().unwrap_or_default();
         match by_veeam.get(&job.id) {
             Some(&id) => {
-                if !db::update_synced_job(&state.db, id, server_id, &job.name, &description, &status).await? {
+                if !jobs::update_synced_job(&state.db, id, server_id, &job.name, &description, &status)
+                    .await?
+                {
                     // The name is taken by another job: keep ours as it was.
                     let current =
                         known.iter().find(|j| j.id == id).map(|j| j.name.clone()).unwrap_or_default();
-                    db::update_synced_job(&state.db, id, server_id, &current, &description, &status).await?;
+                    jobs::update_synced_job(&state.db, id, server_id, &current, &description, &status)
+                        .await?;
                 }
                 seen.push(id);
             }
             None => {
-                let id = create_job(state, &server, &job.name, &description, &job.id).await?;
-                db::set_veeam_status(&state.db, id, &status).await?;
+                let linked = LinkedJob {
+                    name: &job.name,
+                    description: &description,
+                    source: JobSource::Veeam,
+                    server: Some((server.id, &server.name)),
+                    external_id: Some(&job.id),
+                };
+                let (id, _) = jobs::create_linked(&state.db, &linked).await.map_err(|e| match e {
+                    jobs::WriteJobError::Db(e) => SyncError::Db(e),
+                    jobs::WriteJobError::NameTaken => {
+                        SyncError::Db(sqlx::Error::Protocol(format!("no free name for Veeam job {}", job.id)))
+                    }
+                })?;
+                jobs::set_veeam_status(&state.db, id, &status).await?;
                 by_veeam.insert(job.id.clone(), id);
                 seen.push(id);
                 report.jobs_created += 1;
@@ -288,7 +221,7 @@ async fn run_sync(
         .map(|j| j.id)
         .collect();
     report.jobs_removed = gone.len();
-    db::mark_removed(&state.db, &gone).await?;
+    jobs::mark_removed(&state.db, &gone).await?;
 
     // Sessions: new ones since the cursor (all on the first sync).
     let after = server.sessions_synced_until.map(|t| t - chrono::Duration::minutes(1));
@@ -307,7 +240,7 @@ async fn run_sync(
     let fetched_ids: std::collections::HashSet<String> = fetched.iter().map(|s| s.id.clone()).collect();
     // Sessions that were running at the last sync and are older than the window.
     let mut sessions = fetched;
-    for (_, _, session_id) in db::running_sessions(&state.db, server_id).await? {
+    for (_, _, session_id) in jobs::running_sessions(&state.db, server_id).await? {
         if !fetched_ids.contains(&session_id) {
             match client.session(&session_id).await {
                 Ok(session) => sessions.push(session),
@@ -326,16 +259,13 @@ async fn run_sync(
             tracing::debug!(server_id, session = %session.id, "session of a job Veeam does not list; skipped");
             continue;
         };
-        let incoming = incoming_of(session);
-        let result = incoming.result;
-        match ingest::record(&state.db, state.settings.timezone, job_id, incoming).await {
+        match jobs::record(state, job_id, &incoming_of(session)).await {
             Ok(recorded) => {
                 if recorded.created {
                     report.runs_changed += 1;
                 }
-                publish(state, &recorded, result);
             }
-            Err(ingest::IngestError::Db(e)) => return Err(e.into()),
+            Err(IngestError::Db(e)) => return Err(e.into()),
             Err(e) => tracing::warn!(server_id, session = %session.id, error = %e, "session not recorded"),
         }
         if done % 200 == 0 {
@@ -346,7 +276,7 @@ async fn run_sync(
     // Repositories.
     let repositories = client.repository_states().await?;
     set("repositories", 0, Some(repositories.len() as i64));
-    let day = ingest::day_of(Utc::now(), state.settings.timezone);
+    let day = jobs::ingest::day_of(Utc::now(), state.settings.timezone);
     let mut kept = Vec::new();
     for r in &repositories {
         let fields = RepositoryFields {
@@ -368,82 +298,43 @@ async fn run_sync(
     Ok((report, until))
 }
 
-async fn create_job(
-    state: &AppState,
-    server: &ServerRow,
-    name: &str,
-    description: &str,
-    veeam_id: &str,
-) -> Result<i64, SyncError> {
-    let mut candidate = name.to_owned();
-    for attempt in 0..3 {
-        let def = Definition {
-            name: &candidate,
-            description,
-            schedule_kind: "none",
-            schedule_cron: None,
-            schedule_timezone: None,
-            schedule_interval_seconds: None,
-            grace_seconds: DEFAULT_GRACE_SECONDS,
-            max_duration_seconds: None,
-            owner_id: None,
-        };
-        match jobs_db::create(
-            &state.db,
-            &def,
-            "veeam",
-            &new_ping_token(),
-            Some(server.id),
-            Some(veeam_id),
-            &[],
-            None,
-        )
-        .await
-        {
-            Ok(id) => return Ok(id),
-            Err(WriteJobError::NameTaken) => {
-                candidate = if attempt == 0 {
-                    format!("{name} ({})", server.name)
-                } else {
-                    format!("{name} ({} {veeam_id})", server.name)
-                };
-            }
-            Err(WriteJobError::Db(e)) => return Err(e.into()),
-        }
-    }
-    Err(SyncError::Db(sqlx::Error::Protocol(format!("no free name for Veeam job {veeam_id}"))))
-}
-
 /// Follows a session started from the console until it ends (at most 12
 /// hours), so its run finishes on screen without waiting for the next sync:
-/// every 2 seconds for the first two minutes, then every 15.
-pub async fn follow_session(state: AppState, server_id: i64, job_id: i64, session_id: String) {
+/// every 2 seconds for the first two minutes, then every 15. Runs under the
+/// supervisor (see `follow`), which stops it at shutdown.
+pub async fn follow_session(
+    state: AppState,
+    server_id: i64,
+    job_id: i64,
+    session_id: String,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut stopping = state.stopping.clone();
     while started.elapsed() < Duration::from_secs(12 * 3600) {
         let pause = if started.elapsed() < Duration::from_secs(120) { 2 } else { 15 };
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(pause)) => {}
-            _ = stopping.changed() => return,
-        }
-        let Ok(Some(row)) = db::find_server(&state.db, server_id).await else { return };
+        tokio::time::sleep(Duration::from_secs(pause)).await;
+        let Some(row) = db::find_server(&state.db, server_id).await? else { return Ok(()) };
         let Ok(client) = client_for(&state, &row).await else { continue };
         match client.session(&session_id).await {
             Ok(session) if session.finished() => {
-                let incoming = incoming_of(&session);
-                let result = incoming.result;
-                if let Ok(recorded) =
-                    ingest::record(&state.db, state.settings.timezone, job_id, incoming).await
-                {
-                    publish(&state, &recorded, result);
-                }
-                return;
+                jobs::record(&state, job_id, &incoming_of(&session)).await?;
+                return Ok(());
             }
             Ok(_) => {}
-            Err(VeeamError::Api { status: 404, .. }) => return,
+            Err(VeeamError::Api { status: 404, .. }) => return Ok(()),
             Err(e) => {
                 tracing::debug!(server_id, session_id, error = %e, "following a session failed; trying again")
             }
         }
     }
+    Ok(())
+}
+
+/// Follows a session under the supervisor (a panic or a database error
+/// starts it again).
+pub fn follow(state: &AppState, server_id: i64, job_id: i64, session_id: String) {
+    let task_state = state.clone();
+    let name = format!("veeam-follow:{session_id}");
+    state
+        .tasks
+        .spawn(name, 3, move || follow_session(task_state.clone(), server_id, job_id, session_id.clone()));
 }

@@ -4,9 +4,8 @@ use app::{
     error::AppError,
     model::user::{Me, PasswordChange},
     ssr::{
-        accounts,
-        auth::{RequestInfo, TokenKind},
-        state::AppState,
+        accounts::{self, RequestInfo, auth::TokenKind},
+        infra::state::AppState,
     },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};

@@ -6,8 +6,8 @@ use app::{
     error::AppError,
     model::user::Role,
     ssr::{
-        auth::{Access, RequestInfo},
-        state::AppState,
+        accounts::{Access, RequestInfo},
+        infra::state::AppState,
     },
 };
 use axum::{
@@ -34,10 +34,7 @@ pub async fn events(
     Extension(info): Extension<RequestInfo>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     info.require(Role::Viewer, Access::Read)?;
-    let mut stopping = state.stopping.clone();
-    let stopped = async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
-    };
+    let stopped = state.tasks.stopping().cancelled_owned();
     let stream = BroadcastStream::new(state.events.subscribe())
         .map(|item| {
             let event = match item {

@@ -5,66 +5,31 @@ use app::{
     model::{
         Page,
         job::{
-            Job, JobPatch, NewJob, PauseRequest, ReportOutcome, Run, RunDetail, RunReport, VeeamJobComplete,
+            Job, JobPatch, JobQuery, NewJob, PauseRequest, ReportOutcome, Run, RunDetail, RunQuery,
+            RunReport, VeeamJobComplete,
         },
     },
-    ssr::{
-        auth::RequestInfo,
-        db::{jobs::JobFilter, runs::RunFilter},
-        jobs,
-        state::AppState,
-    },
+    ssr::{accounts::RequestInfo, infra::state::AppState, jobs, veeam},
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::api::{
     extract::{ApiJson, ApiPath, ApiQuery},
     v1::ErrorBody,
 };
 
-/// Filters of the job list.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct JobListParams {
-    /// Only jobs in this state (`ok`, `failed`, `missed`...).
-    pub state: Option<String>,
-    /// Only jobs with this tag.
-    pub tag: Option<String>,
-    /// `push` or `veeam`.
-    pub source: Option<String>,
-    /// Name contains this.
-    pub q: Option<String>,
-    /// Page size (1–500, default 50).
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// Jobs by name, a page at a time.
 #[utoipa::path(
     get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
-    params(JobListParams),
+    params(JobQuery),
     responses((status = 200, body = Page<Job>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn list(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
-    ApiQuery(params): ApiQuery<JobListParams>,
+    ApiQuery(query): ApiQuery<JobQuery>,
 ) -> Result<Json<Page<Job>>, AppError> {
-    let filter = JobFilter {
-        state: non_empty(params.state),
-        tag: non_empty(params.tag).map(|t| t.to_lowercase()),
-        source: non_empty(params.source),
-        search: non_empty(params.q),
-        after_name: None,
-    };
-    Ok(Json(jobs::list(&state, &info, filter, params.cursor.as_deref(), params.limit).await?))
+    Ok(Json(jobs::list(&state, &info, query).await?))
 }
 
 /// Creates a job that reports through the push API. Only `name` is required.
@@ -189,53 +154,18 @@ pub async fn report(
     Ok((status, Json(outcome)))
 }
 
-/// Filters of the run list.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct RunListParams {
-    /// One job.
-    pub job_id: Option<i64>,
-    /// `running`, `success`, `warning`, `failed` or `missed`.
-    pub result: Option<String>,
-    /// Runs of jobs with this tag.
-    pub tag: Option<String>,
-    /// Started at or after (RFC 3339).
-    pub since: Option<DateTime<Utc>>,
-    /// Started before (RFC 3339).
-    pub until: Option<DateTime<Utc>>,
-    /// Page size (1–500, default 50).
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Runs across jobs (or of one job), newest first, keyset-paginated.
 #[utoipa::path(
     get, path = "/api/v1/runs", tag = "runs", security(("bearer" = [])),
-    params(RunListParams),
+    params(RunQuery),
     responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn list_runs(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
-    ApiQuery(params): ApiQuery<RunListParams>,
+    ApiQuery(query): ApiQuery<RunQuery>,
 ) -> Result<Json<Page<Run>>, AppError> {
-    if let Some(result) = params.result.as_deref().filter(|r| !r.is_empty()) {
-        if app::model::job::RunResult::parse(result).is_none() {
-            return Err(AppError::validation(
-                "result",
-                "expected running, success, warning, failed or missed".to_owned(),
-            ));
-        }
-    }
-    let filter = RunFilter {
-        job_id: params.job_id,
-        result: non_empty(params.result),
-        tag: non_empty(params.tag).map(|t| t.to_lowercase()),
-        since: params.since,
-        until: params.until,
-        before: None,
-    };
-    Ok(Json(jobs::list_runs(&state, &info, filter, params.cursor.as_deref(), params.limit).await?))
+    Ok(Json(jobs::list_runs(&state, &info, query).await?))
 }
 
 /// One run, with the end of its log.
@@ -270,7 +200,7 @@ pub async fn veeam_job_complete(
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<VeeamJobComplete>,
 ) -> Result<(StatusCode, Json<ReportOutcome>), AppError> {
-    let outcome = jobs::veeam_job_complete(&state, &info, body).await?;
+    let outcome = veeam::job_complete(&state, &info, body).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))
 }

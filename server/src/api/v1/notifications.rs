@@ -8,9 +8,9 @@ use app::{
         RuleInput, SendOutcome, Suppression,
     },
     ssr::{
-        auth::RequestInfo,
+        accounts::RequestInfo,
+        infra::state::AppState,
         notify::{channels, outbox, rules, windows},
-        state::AppState,
     },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};

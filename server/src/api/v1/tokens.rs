@@ -3,7 +3,10 @@
 use app::{
     error::AppError,
     model::token::{ApiToken, CreatedApiToken, NewApiToken},
-    ssr::{auth::RequestInfo, state::AppState, tokens},
+    ssr::{
+        accounts::{RequestInfo, tokens},
+        infra::state::AppState,
+    },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
 use serde::Deserialize;

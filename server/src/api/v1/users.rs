@@ -3,7 +3,10 @@
 use app::{
     error::AppError,
     model::user::{NewUser, User, UserPatch, UserWithPassword},
-    ssr::{accounts, auth::RequestInfo, state::AppState},
+    ssr::{
+        accounts::{self, RequestInfo},
+        infra::state::AppState,
+    },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
 

@@ -5,7 +5,11 @@ use app::{
     model::veeam::{
         ActionOutcome, ConnectionTest, Repository, VeeamServer, VeeamServerInput, VeeamServerPatch,
     },
-    ssr::{auth::RequestInfo, state::AppState, veeam::servers},
+    ssr::{
+        accounts::RequestInfo,
+        infra::state::AppState,
+        veeam::{self as servers},
+    },
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
 use serde::Deserialize;

@@ -1,9 +1,12 @@
-//! The `runs` and `job_daily` tables (reads; writes go through `ingest`).
+//! The `runs` and `job_daily` tables (reads; writes are in `writes`).
 
 use chrono::{DateTime, Utc};
 
-use super::Db;
-use crate::on_db;
+use crate::{
+    model::job::RunResult,
+    on_db,
+    ssr::infra::db::{Db, read_row, readable},
+};
 
 /// A row of `runs`, with its job's name.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,8 +21,8 @@ pub struct RunRow {
     pub started_at: DateTime<Utc>,
     /// End.
     pub ended_at: Option<DateTime<Utc>>,
-    /// `running`, `success`, `warning`, `failed`, `missed`.
-    pub result: String,
+    /// How it ended (or `running`).
+    pub result: RunResult,
     /// Message.
     pub message: Option<String>,
     /// Bytes.
@@ -47,7 +50,7 @@ pub struct RunFilter {
     /// One job.
     pub job_id: Option<i64>,
     /// One result.
-    pub result: Option<String>,
+    pub result: Option<RunResult>,
     /// Jobs with this tag.
     pub tag: Option<String>,
     /// Started at or after.
@@ -82,8 +85,8 @@ pub async fn list(db: &Db, filter: &RunFilter, limit: i64) -> Result<Vec<RunRow>
         let p = param(Bind::Int(job_id), &mut binds);
         sql.push_str(&format!(" and r.job_id = {p}"));
     }
-    if let Some(result) = &filter.result {
-        let p = param(Bind::Text(result.clone()), &mut binds);
+    if let Some(result) = filter.result {
+        let p = param(Bind::Text(result.as_str().to_owned()), &mut binds);
         sql.push_str(&format!(" and r.result = {p}"));
     }
     if let Some(tag) = &filter.tag {
@@ -108,7 +111,7 @@ pub async fn list(db: &Db, filter: &RunFilter, limit: i64) -> Result<Vec<RunRow>
     sql.push_str(&format!(" order by r.started_at desc, r.id desc limit {}", limit.clamp(1, 1000)));
     let sql = sqlx::AssertSqlSafe(sql);
     on_db!(db, |pool| {
-        let mut query = sqlx::query_as(sql);
+        let mut query = sqlx::query(sql);
         for bind in &binds {
             query = match bind {
                 Bind::Int(v) => query.bind(*v),
@@ -116,7 +119,7 @@ pub async fn list(db: &Db, filter: &RunFilter, limit: i64) -> Result<Vec<RunRow>
                 Bind::Time(v) => query.bind(*v),
             };
         }
-        query.fetch_all(pool).await
+        Ok(readable("runs", &query.fetch_all(pool).await?))
     })
 }
 
@@ -134,7 +137,10 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<(RunRow, Option<String>)>, 
         run_columns!(),
         ", r.log_excerpt from runs r join jobs j on j.id = r.job_id where r.id = $1"
     );
-    let row: Option<Row> = on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?;
+    let row: Option<Row> = on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("runs", r)).transpose()
+    })?;
     Ok(row.map(|r| (r.run, r.log_excerpt)))
 }
 
@@ -153,11 +159,11 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<RunRow>, sqlx::Error> {
             placeholders.join(", ")
         ));
         let rows: Vec<RunRow> = on_db!(db, |pool| {
-            let mut query = sqlx::query_as(sql);
+            let mut query = sqlx::query(sql);
             for id in chunk {
                 query = query.bind(*id);
             }
-            query.fetch_all(pool).await
+            Ok::<_, sqlx::Error>(readable("runs", &query.fetch_all(pool).await?))
         })?;
         out.extend(rows);
     }

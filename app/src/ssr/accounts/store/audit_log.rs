@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Db;
-use crate::on_db;
+use crate::{on_db, ssr::infra::db::Db};
 
 /// A row of `audit_log`.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -3,19 +3,14 @@
 //!
 //! Every query is written once, in SQL both backends accept (lowercase,
 //! `$N` placeholders, explicit column lists), and run through [`on_db!`],
-//! which expands the same code for each pool type. Where the backends
-//! really differ (row locking, upserts of some shapes) the repository
-//! matches on [`Db`] explicitly.
+//! which expands the same code for each pool type, or [`on_tx!`] for a
+//! write transaction. Where the backends really differ (row locking,
+//! upserts of some shapes) the store matches on [`Db`] explicitly. The
+//! SQL itself lives with the domain that owns each table
+//! (`jobs::store`, `veeam::store`, ...); this module only connects.
 
-pub mod api_tokens;
-pub mod audit;
-pub mod jobs;
-pub mod notify;
-pub mod runs;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
-pub mod users;
-pub mod veeam;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -62,8 +57,8 @@ impl Backend {
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::ssr::db::Db::Sqlite($pool) => $body,
-            $crate::ssr::db::Db::Postgres($pool) => $body,
+            $crate::ssr::infra::db::Db::Sqlite($pool) => $body,
+            $crate::ssr::infra::db::Db::Postgres($pool) => $body,
         }
     };
 }
@@ -72,28 +67,82 @@ macro_rules! on_db {
 /// `$tx` bound to the transaction and `$lock` to whether `select ... for
 /// update` is needed to lock a row (PostgreSQL; SQLite's `begin immediate`
 /// already holds the database's write lock for the whole transaction, so a
-/// read-then-write cannot race another writer). Commits when `$body`
-/// succeeds; an early `?` rolls back.
+/// read-then-write cannot race another writer).
+///
+/// The body runs as an async block of its own, so a `return` or `?` inside
+/// it ends the body, never the caller: the transaction commits exactly when
+/// the body's result is `Ok` (an early `return Ok(..)` included) and rolls
+/// back when it is `Err`. `$body` must evaluate to a `Result` whose error
+/// converts from `sqlx::Error`.
 #[macro_export]
 macro_rules! on_tx {
     ($db:expr, |$tx:ident, $lock:ident| $body:expr) => {
         match $db {
-            $crate::ssr::db::Db::Sqlite(pool) => {
+            $crate::ssr::infra::db::Db::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("begin immediate").await?;
                 let $lock = false;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let out = async { $body }.await;
+                $crate::ssr::infra::db::finish($tx, out).await
             }
-            $crate::ssr::db::Db::Postgres(pool) => {
+            $crate::ssr::infra::db::Db::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let $lock = true;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let out = async { $body }.await;
+                $crate::ssr::infra::db::finish($tx, out).await
             }
         }
     };
+}
+
+/// Ends a transaction by its body's result: commits on `Ok`, rolls back on
+/// `Err` (a failed rollback is logged; the body's error is what the caller
+/// needs to see). Used by [`on_tx!`].
+pub async fn finish<DB, T, E>(tx: sqlx::Transaction<'_, DB>, out: Result<T, E>) -> Result<T, E>
+where
+    DB: sqlx::Database,
+    E: From<sqlx::Error>,
+{
+    match out {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(e) = tx.rollback().await {
+                tracing::warn!(error = %e, "rolling back a failed transaction failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Reads one row into `R`. A row that cannot be read (a stored value the
+/// code does not know, such as a job state written by a newer version or
+/// by hand) is an error that names its table and id in the log: it is
+/// never read as a default.
+pub fn read_row<'r, R, Row>(table: &'static str, row: &'r Row) -> Result<R, sqlx::Error>
+where
+    Row: sqlx::Row,
+    R: sqlx::FromRow<'r, Row>,
+    &'static str: sqlx::ColumnIndex<Row>,
+    i64: sqlx::Decode<'r, Row::Database> + sqlx::Type<Row::Database>,
+{
+    R::from_row(row).inspect_err(|error| {
+        let id: Option<i64> = row.try_get("id").ok();
+        tracing::error!(table, id, %error, "a stored row cannot be read");
+    })
+}
+
+/// Reads every row that can be read; the others are logged (see
+/// [`read_row`]) and left out, so one bad row does not hide a whole list.
+pub fn readable<'r, R, Row>(table: &'static str, rows: &'r [Row]) -> Vec<R>
+where
+    Row: sqlx::Row,
+    R: sqlx::FromRow<'r, Row>,
+    &'static str: sqlx::ColumnIndex<Row>,
+    i64: sqlx::Decode<'r, Row::Database> + sqlx::Type<Row::Database>,
+{
+    rows.iter().filter_map(|row| read_row(table, row).ok()).collect()
 }
 
 /// Why the database could not be opened or migrated.

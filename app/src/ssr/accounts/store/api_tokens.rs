@@ -2,8 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Db;
-use crate::on_db;
+use crate::{
+    model::token::TokenScope,
+    on_db,
+    ssr::infra::db::{Db, read_row, readable},
+};
 
 /// A row of `api_tokens`, with its owner's username.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,8 +19,8 @@ pub struct ApiTokenRow {
     pub username: String,
     /// The owner's label.
     pub name: String,
-    /// `read`, `write` or `ingest`.
-    pub scope: String,
+    /// What the token may do.
+    pub scope: TokenScope,
     /// First characters of the secret.
     pub prefix: String,
     /// Creation time.
@@ -78,21 +81,27 @@ pub async fn create(db: &Db, token: &NewToken<'_>) -> Result<i64, sqlx::Error> {
 #[tracing::instrument(skip_all)]
 pub async fn find_by_hash(db: &Db, secret_hash: &str) -> Result<Option<ApiTokenRow>, sqlx::Error> {
     const SQL: &str = concat!(token_select!(), " where t.secret_hash = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(secret_hash).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(secret_hash).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("api_tokens", r)).transpose()
+    })
 }
 
 /// The token with this id.
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn find(db: &Db, id: i64) -> Result<Option<ApiTokenRow>, sqlx::Error> {
     const SQL: &str = concat!(token_select!(), " where t.id = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("api_tokens", r)).transpose()
+    })
 }
 
 /// A user's tokens (or everyone's with `None`), newest first.
 #[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, user_id: Option<i64>) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
     const SQL: &str = concat!(token_select!(), " where ($1 is null or t.user_id = $1) order by t.id desc");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(user_id).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("api_tokens", &sqlx::query(SQL).bind(user_id).fetch_all(pool).await?)))
 }
 
 /// Records a use.

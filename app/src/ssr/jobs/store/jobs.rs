@@ -1,11 +1,22 @@
-//! The `jobs` and `job_tags` tables.
+//! The `jobs` and `job_tags` tables: reads, and the writes of a job's
+//! definition. What runs do to a job is written by `writes`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
-use super::{Db, is_unique_violation};
-use crate::on_db;
+use crate::{
+    model::{
+        job::{JobSource, JobState, RunResult},
+        schedule::{Schedule, ScheduleKind},
+    },
+    on_db,
+    ssr::{
+        infra::db::{Db, is_unique_violation, read_row, readable},
+        jobs::{ingest::JobFacts, schedule::Expected},
+    },
+};
 
 /// A row of `jobs`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,10 +27,10 @@ pub struct JobRow {
     pub name: String,
     /// Free text.
     pub description: String,
-    /// `push` or `veeam`.
-    pub source: String,
-    /// `none`, `cron` or `interval`.
-    pub schedule_kind: String,
+    /// Where its runs come from.
+    pub source: JobSource,
+    /// How its runs are expected.
+    pub schedule_kind: ScheduleKind,
     /// Cron expression.
     pub schedule_cron: Option<String>,
     /// IANA zone of the cron expression.
@@ -33,7 +44,7 @@ pub struct JobRow {
     /// Owner.
     pub owner_id: Option<i64>,
     /// Current state.
-    pub state: String,
+    pub state: JobState,
     /// Paused flag.
     pub paused: bool,
     /// End of a timed pause.
@@ -51,7 +62,7 @@ pub struct JobRow {
     /// Its start.
     pub last_run_at: Option<DateTime<Utc>>,
     /// Its result.
-    pub last_result: Option<String>,
+    pub last_result: Option<RunResult>,
     /// Next expected start.
     pub next_expected_at: Option<DateTime<Utc>>,
     /// Start of the run in progress.
@@ -60,6 +71,39 @@ pub struct JobRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+impl JobRow {
+    /// The job's schedule, from its stored columns. A stored schedule that
+    /// does not parse (which validation prevents) counts as none.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            kind: self.schedule_kind,
+            cron: self.schedule_cron.clone(),
+            timezone: self.schedule_timezone.clone(),
+            interval_seconds: self.schedule_interval_seconds,
+        }
+    }
+
+    /// The job's expected runs; `default_tz` for cron schedules without a zone.
+    pub fn expected(&self, default_tz: Tz) -> Expected {
+        Expected::parse(&self.schedule(), default_tz).unwrap_or(Expected::None)
+    }
+
+    /// What the ingest plans need to know about the job.
+    pub fn facts(&self, default_tz: Tz) -> JobFacts {
+        JobFacts {
+            state: self.state,
+            paused: self.paused,
+            last_run_id: self.last_run_id,
+            last_run_at: self.last_run_at,
+            last_result: self.last_result,
+            next_expected_at: self.next_expected_at,
+            running_since: self.running_since,
+            grace: chrono::Duration::seconds(self.grace_seconds),
+            expected: self.expected(default_tz),
+        }
+    }
 }
 
 /// The column list of [`JobRow`].
@@ -80,8 +124,8 @@ pub struct Definition<'a> {
     pub name: &'a str,
     /// Description.
     pub description: &'a str,
-    /// `none`, `cron`, `interval`.
-    pub schedule_kind: &'a str,
+    /// How runs are expected.
+    pub schedule_kind: ScheduleKind,
     /// Cron.
     pub schedule_cron: Option<&'a str>,
     /// Zone.
@@ -116,7 +160,7 @@ fn name_conflict(e: sqlx::Error) -> WriteJobError {
 pub async fn create(
     db: &Db,
     def: &Definition<'_>,
-    source: &str,
+    source: JobSource,
     ping_token: &str,
     veeam_server_id: Option<i64>,
     veeam_job_id: Option<&str>,
@@ -220,14 +264,20 @@ pub async fn update_definition(
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn find(db: &Db, id: i64) -> Result<Option<JobRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", job_columns!(), " from jobs where id = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("jobs", r)).transpose()
+    })
 }
 
 /// The job with this ping token.
 #[tracing::instrument(skip_all)]
 pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<JobRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", job_columns!(), " from jobs where ping_token = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(token).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(token).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("jobs", r)).transpose()
+    })
 }
 
 /// The Veeam job with this id (on any server), or else the job with this name.
@@ -243,7 +293,10 @@ pub async fn find_veeam(
             job_columns!(),
             " from jobs where lower(veeam_job_id) = lower($1) order by id limit 1"
         );
-        let found = on_db!(db, |pool| sqlx::query_as(SQL).bind(veeam_id).fetch_optional(pool).await)?;
+        let found = on_db!(db, |pool| {
+            let row = sqlx::query(SQL).bind(veeam_id).fetch_optional(pool).await?;
+            row.as_ref().map(|r| read_row("jobs", r)).transpose()
+        })?;
         if found.is_some() {
             return Ok(found);
         }
@@ -251,7 +304,10 @@ pub async fn find_veeam(
     match name {
         Some(name) => {
             const SQL: &str = concat!("select ", job_columns!(), " from jobs where name = $1");
-            on_db!(db, |pool| sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)
+            on_db!(db, |pool| {
+                let row = sqlx::query(SQL).bind(name).fetch_optional(pool).await?;
+                row.as_ref().map(|r| read_row("jobs", r)).transpose()
+            })
         }
         None => Ok(None),
     }
@@ -261,11 +317,11 @@ pub async fn find_veeam(
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
     /// Only this state.
-    pub state: Option<String>,
+    pub state: Option<JobState>,
     /// Only jobs with this tag.
     pub tag: Option<String>,
     /// Only this source.
-    pub source: Option<String>,
+    pub source: Option<JobSource>,
     /// Name contains this (case-insensitive).
     pub search: Option<String>,
     /// Keyset cursor: names after this one.
@@ -285,11 +341,11 @@ pub async fn list(db: &Db, filter: &JobFilter, limit: i64) -> Result<Vec<JobRow>
         binds.push(value);
         sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
     };
-    if let Some(state) = &filter.state {
-        push(" and state = $?", state.clone(), &mut sql);
+    if let Some(state) = filter.state {
+        push(" and state = $?", state.as_str().to_owned(), &mut sql);
     }
-    if let Some(source) = &filter.source {
-        push(" and source = $?", source.clone(), &mut sql);
+    if let Some(source) = filter.source {
+        push(" and source = $?", source.as_str().to_owned(), &mut sql);
     }
     if let Some(tag) = &filter.tag {
         push(
@@ -308,11 +364,11 @@ pub async fn list(db: &Db, filter: &JobFilter, limit: i64) -> Result<Vec<JobRow>
     sql.push_str(&format!(" order by name limit {}", limit.clamp(1, 500)));
     let sql = sqlx::AssertSqlSafe(sql);
     on_db!(db, |pool| {
-        let mut query = sqlx::query_as(sql);
+        let mut query = sqlx::query(sql);
         for value in &binds {
             query = query.bind(value);
         }
-        query.fetch_all(pool).await
+        Ok(readable("jobs", &query.fetch_all(pool).await?))
     })
 }
 
@@ -326,15 +382,24 @@ pub async fn problems(db: &Db, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
          order by case state when 'failed' then 0 when 'missed' then 1 when 'overdue' then 2 \
          when 'late' then 3 else 4 end, last_run_at desc, name limit $1"
     );
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(limit).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("jobs", &sqlx::query(SQL).bind(limit).fetch_all(pool).await?)))
 }
 
-/// How many jobs are in each state.
+/// How many jobs are in each state. A state the code does not know is
+/// logged and left out (those jobs are not counted as anything).
 #[tracing::instrument(skip_all)]
-pub async fn count_by_state(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query_as("select state, count(*) from jobs group by state").fetch_all(pool).await
-    })
+pub async fn count_by_state(db: &Db) -> Result<Vec<(JobState, i64)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        state: JobState,
+        count: i64,
+    }
+    let counts: Vec<Count> = on_db!(db, |pool| {
+        let rows =
+            sqlx::query("select state, count(*) as count from jobs group by state").fetch_all(pool).await?;
+        Ok::<_, sqlx::Error>(readable("jobs (count by state)", &rows))
+    })?;
+    Ok(counts.into_iter().map(|c| (c.state, c.count)).collect())
 }
 
 /// The tags of these jobs.
@@ -391,14 +456,14 @@ pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<JobRow>,
         " from jobs where next_expected_at <= $1 and not paused and removed_at is null \
          order by next_expected_at limit $2"
     );
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(now).bind(limit).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("jobs", &sqlx::query(SQL).bind(now).bind(limit).fetch_all(pool).await?)))
 }
 
 /// Paused jobs whose pause has ended.
 #[tracing::instrument(skip_all)]
 pub async fn pause_ended(db: &Db, now: DateTime<Utc>) -> Result<Vec<JobRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", job_columns!(), " from jobs where paused and paused_until <= $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(now).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("jobs", &sqlx::query(SQL).bind(now).fetch_all(pool).await?)))
 }
 
 /// Jobs with a run in progress and a maximum duration.
@@ -409,7 +474,7 @@ pub async fn running_with_limit(db: &Db) -> Result<Vec<JobRow>, sqlx::Error> {
         job_columns!(),
         " from jobs where running_since is not null and max_duration_seconds is not null and state = 'running'"
     );
-    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("jobs", &sqlx::query(SQL).fetch_all(pool).await?)))
 }
 
 /// A job's state changes, oldest first: (from, to).
@@ -434,4 +499,49 @@ pub async fn set_next_expected(db: &Db, job_id: i64, at: Option<DateTime<Utc>>) 
             .await
             .map(|_| ())
     })
+}
+
+/// A new secret for ping URLs: 16 random bytes, base64url (22 characters).
+pub fn new_ping_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// (id, name) of up to `limit` jobs by name, for choosing jobs in forms.
+pub async fn choices(db: &Db, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as("select id, name from jobs order by name limit $1").bind(limit).fetch_all(pool).await
+    })
+}
+
+/// The states of these jobs (a state that cannot be read is left out).
+pub async fn states_of(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, JobState>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        state: JobState,
+    }
+    let mut out = HashMap::new();
+    for chunk in job_ids.chunks(200) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select id, state from jobs where id in ({})",
+            placeholders.join(", ")
+        ));
+        let rows: Vec<Row> = on_db!(db, |pool| {
+            let mut query = sqlx::query(sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            Ok::<_, sqlx::Error>(readable("jobs", &query.fetch_all(pool).await?))
+        })?;
+        out.extend(rows.into_iter().map(|r| (r.id, r.state)));
+    }
+    Ok(out)
 }

@@ -4,16 +4,16 @@
 use chrono::Utc;
 
 use super::{
-    audit_trail::{self, Event, Target},
+    audit::{self as audit_trail, Event, Target},
     auth::{self, Access, RequestInfo},
-    db::api_tokens,
-    state::AppState,
+    store::api_tokens,
 };
+use crate::ssr::infra::state::AppState;
 use crate::{
     error::AppError,
     i18n::td_string,
     model::{
-        token::{ApiToken, CreatedApiToken, NewApiToken, TokenScope},
+        token::{ApiToken, CreatedApiToken, NewApiToken},
         user::Role,
     },
 };
@@ -27,7 +27,7 @@ fn from_row(row: api_tokens::ApiTokenRow) -> ApiToken {
         user_id: row.user_id,
         username: row.username,
         name: row.name,
-        scope: TokenScope::parse(&row.scope).unwrap_or(TokenScope::Read),
+        scope: row.scope,
         prefix: row.prefix,
         created_at: row.created_at,
         expires_at: row.expires_at,

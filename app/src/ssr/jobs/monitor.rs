@@ -7,12 +7,17 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    db::jobs as jobs_db,
-    ingest::{self, IngestError},
-    jobs::{publish, publish_change, resume_row},
-    state::AppState,
+    ingest::{self, Transition},
+    live::{publish, publish_change},
+    store::{
+        jobs::{self as jobs_db, JobRow},
+        writes::{self, IngestError},
+    },
 };
-use crate::model::job::{JobState, RunResult};
+use crate::{
+    model::job::{JobState, RunResult},
+    ssr::infra::state::AppState,
+};
 
 /// The most missed occurrences one job gets per pass (after a long outage
 /// of the console itself, a frequent job would otherwise add thousands).
@@ -45,21 +50,18 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
     for job in jobs_db::due(&state.db, now, 1000).await? {
         let Some(mut occurrence) = job.next_expected_at else { continue };
         let grace = Duration::seconds(job.grace_seconds);
-        let expected = ingest::expected_of(&job, tz);
+        let expected = job.expected(tz);
         if now < occurrence + grace {
             // Past its time but within the grace period: late, unless
             // something worse (or a run) is already showing.
-            let from = [JobState::Ok, JobState::Warning, JobState::New];
-            let change = ingest::transition(
-                &state.db,
-                job.id,
-                &from,
-                JobState::Late,
-                None,
-                None,
-                Some("expected run not yet reported"),
-            )
-            .await?;
+            let late = Transition {
+                from: vec![JobState::Ok, JobState::Warning, JobState::New],
+                to: JobState::Late,
+                pause: None,
+                next_expected_at: None,
+                details: Some("expected run not yet reported".to_owned()),
+            };
+            let change = writes::transition(&state.db, tz, job.id, &late).await?;
             if let Some(change) = change {
                 publish_change(state, &change);
                 outcome.late += 1;
@@ -73,7 +75,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
                 occurrence.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 job.grace_seconds / 60
             );
-            match ingest::record_missed(&state.db, tz, job.id, occurrence, next, &message).await? {
+            match writes::record_missed(&state.db, tz, job.id, occurrence, next, &message).await? {
                 Some(recorded) => {
                     publish(state, &recorded, RunResult::Missed);
                     outcome.missed += 1;
@@ -93,16 +95,14 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
         if now - since > Duration::seconds(limit) {
             let details =
                 format!("running since {}", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            let change = ingest::transition(
-                &state.db,
-                job.id,
-                &[JobState::Running],
-                JobState::Overdue,
-                None,
-                None,
-                Some(&details),
-            )
-            .await?;
+            let overdue = Transition {
+                from: vec![JobState::Running],
+                to: JobState::Overdue,
+                pause: None,
+                next_expected_at: None,
+                details: Some(details),
+            };
+            let change = writes::transition(&state.db, tz, job.id, &overdue).await?;
             if let Some(change) = change {
                 publish_change(state, &change);
                 outcome.overdue += 1;
@@ -110,4 +110,28 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
         }
     }
     Ok(outcome)
+}
+
+/// Resumes a paused job at `now` (by hand, or when a timed pause ends): it
+/// returns to the state its runs give it and is next expected by its
+/// schedule counted from now.
+pub async fn resume_row(
+    state: &AppState,
+    row: &JobRow,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IngestError> {
+    let tz = state.settings.timezone;
+    let facts = row.facts(tz);
+    let resume = Transition {
+        from: vec![JobState::Paused],
+        to: ingest::state_on_resume(&facts),
+        pause: Some((false, None)),
+        next_expected_at: Some(facts.expected.first_expected(now)),
+        details: Some(details.to_owned()),
+    };
+    if let Some(change) = writes::transition(&state.db, tz, row.id, &resume).await? {
+        publish_change(state, &change);
+    }
+    Ok(())
 }

@@ -2,8 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, is_unique_violation};
-use crate::on_db;
+use crate::{
+    model::user::{Role, UiLocale},
+    on_db,
+    ssr::infra::db::{Db, is_unique_violation, read_row, readable},
+};
 
 /// A row of `users`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,10 +19,10 @@ pub struct UserRow {
     pub email: String,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// `admin`, `operator` or `viewer`.
-    pub role: String,
-    /// `en` or `ja`.
-    pub locale: String,
+    /// Role.
+    pub role: Role,
+    /// Language of the UI and of messages to the user.
+    pub locale: UiLocale,
     /// Disabled users cannot sign in.
     pub disabled: bool,
     /// The next sign-in must set a new password.
@@ -103,21 +106,27 @@ pub async fn create(db: &Db, user: &NewUser<'_>) -> Result<i64, CreateUserError>
 #[tracing::instrument(skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", user_columns!(), " from users where username = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(username).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(username).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("users", r)).transpose()
+    })
 }
 
 /// The user with this id, if any.
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", user_columns!(), " from users where id = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("users", r)).transpose()
+    })
 }
 
 /// Every user, by username.
 #[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", user_columns!(), " from users order by username");
-    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("users", &sqlx::query(SQL).fetch_all(pool).await?)))
 }
 
 /// How many enabled administrators exist.
@@ -226,8 +235,8 @@ mod tests {
         let row = find_by_username(db, "alice").await.unwrap().unwrap();
         assert_eq!(row.id, id);
         assert_eq!(row.email, "alice@example.co.jp");
-        assert_eq!(row.role, "operator");
-        assert_eq!(row.locale, "ja");
+        assert_eq!(row.role, Role::Operator);
+        assert_eq!(row.locale, UiLocale::Ja);
         assert!(row.must_change_password && !row.disabled);
         assert_eq!(row.session_version, 0);
         assert!((Utc::now() - row.created_at).num_seconds() < 60);

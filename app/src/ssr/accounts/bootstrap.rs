@@ -2,11 +2,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{
-    db::{Db, users},
-    password,
-};
-use crate::model::user::Role;
+use super::{password, store::users};
+use crate::{model::user::Role, ssr::infra::db::Db};
 
 /// The username of the account created on first start.
 pub const FIRST_ADMIN_USERNAME: &str = "admin";
@@ -174,7 +171,7 @@ mod db_tests {
             panic!("expected a one-time password");
         };
         let row = users::find_by_username(db, "admin").await.unwrap().unwrap();
-        assert_eq!(row.role, "admin");
+        assert_eq!(row.role, Role::Admin);
         assert!(row.must_change_password);
         assert!(password::verify(password, Some(row.password_hash)).await);
         assert!(matches!(ensure_first_admin(db, None).await.unwrap(), FirstAdmin::AlreadyPresent));

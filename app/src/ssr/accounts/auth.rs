@@ -14,11 +14,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{
-    db::{Db, api_tokens, users},
-    keys::Keys,
-    settings::Settings,
-};
+use super::store::{api_tokens, users};
+use crate::ssr::infra::{db::Db, keys::Keys, settings::Settings};
 use crate::{
     error::AppError,
     i18n::Locale,
@@ -292,7 +289,7 @@ async fn resolve_api_token(db: &Db, secret: &str) -> Result<Principal, Credentia
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
         return Err(Credentials::Invalid);
     }
-    let scope = TokenScope::parse(&token.scope).ok_or(Credentials::Invalid)?;
+    let scope = token.scope;
     let row = users::find_by_id(db, token.user_id).await.ok().flatten().ok_or(Credentials::Invalid)?;
     if row.disabled {
         return Err(Credentials::Invalid);
@@ -309,8 +306,8 @@ async fn resolve_api_token(db: &Db, secret: &str) -> Result<Principal, Credentia
 fn principal_from_row(row: users::UserRow, via: AuthVia) -> Result<Principal, Credentials> {
     Ok(Principal {
         user_id: row.id,
-        role: Role::parse(&row.role).ok_or(Credentials::Invalid)?,
-        locale: UiLocale::parse(&row.locale).unwrap_or_default(),
+        role: row.role,
+        locale: row.locale,
         username: row.username,
         must_change_password: row.must_change_password,
         via,

@@ -10,7 +10,7 @@ use rand::Rng;
 use sqlx::{Connection, Executor, PgConnection};
 
 use super::Db;
-use crate::ssr::settings::DatabaseUrl;
+use crate::ssr::infra::settings::DatabaseUrl;
 
 /// A migrated, empty database that lives as long as this value.
 pub struct TestDb {
@@ -100,13 +100,13 @@ macro_rules! db_test {
 
             #[tokio::test]
             async fn sqlite() {
-                let test_db = $crate::ssr::db::test_support::TestDb::sqlite().await;
+                let test_db = $crate::ssr::infra::db::test_support::TestDb::sqlite().await;
                 $body(&test_db.db).await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                if let Some(test_db) = $crate::ssr::db::test_support::TestDb::postgres().await {
+                if let Some(test_db) = $crate::ssr::infra::db::test_support::TestDb::postgres().await {
                     $body(&test_db.db).await;
                 }
             }

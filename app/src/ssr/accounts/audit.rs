@@ -1,13 +1,20 @@
 //! Writing and reading the audit log.
 
 use super::{
-    auth::{Principal, RequestInfo},
-    db::audit::{self, AuditFilter, NewAuditRecord},
-    state::AppState,
+    auth::{Access, Principal, RequestInfo},
+    store::audit_log::{self as audit, AuditFilter, NewAuditRecord},
 };
 use crate::{
     error::AppError,
-    model::{Page, audit::AuditEntry},
+    i18n::{Locale, td_string},
+    model::{
+        Page,
+        audit::{AuditEntry, AuditQuery},
+    },
+    ssr::infra::{
+        input::{instant_field, integer_field, non_empty},
+        state::AppState,
+    },
 };
 
 /// What an audited action was about.
@@ -78,25 +85,60 @@ pub async fn record(state: &AppState, info: &RequestInfo, actor: Option<&Princip
 /// The most records one page returns.
 pub const MAX_PAGE: i64 = 200;
 
+/// Reads the audit log's filters; a value that does not parse is a
+/// validation error naming its field.
+fn read_query(locale: Locale, tz: chrono_tz::Tz, query: AuditQuery) -> Result<(AuditFilter, i64), AppError> {
+    let success = match (non_empty(query.success), non_empty(query.outcome)) {
+        (Some(v), _) => match v.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                return Err(AppError::validation(
+                    "success",
+                    td_string!(locale, errors.invalid_choice, allowed = "true, false"),
+                ));
+            }
+        },
+        (None, Some(v)) => match v.as_str() {
+            "success" => Some(true),
+            "failure" => Some(false),
+            _ => {
+                return Err(AppError::validation(
+                    "outcome",
+                    td_string!(locale, errors.invalid_choice, allowed = "success, failure"),
+                ));
+            }
+        },
+        (None, None) => None,
+    };
+    let before_id = match non_empty(query.cursor) {
+        Some(cursor) => Some(
+            cursor
+                .parse::<i64>()
+                .map_err(|_| AppError::validation("cursor", td_string!(locale, errors.invalid_cursor)))?,
+        ),
+        None => None,
+    };
+    let filter = AuditFilter {
+        action: non_empty(query.action),
+        actor: non_empty(query.actor).map(|a| a.to_lowercase()),
+        since: instant_field(locale, "since", query.since, tz)?,
+        until: instant_field(locale, "until", query.until, tz)?,
+        success,
+        before_id,
+    };
+    let limit = integer_field("limit", query.limit, td_string!(locale, errors.not_a_number))?;
+    Ok((filter, limit.unwrap_or(50).clamp(1, MAX_PAGE)))
+}
+
 /// One page of the audit log (admins only).
 pub async fn list(
     state: &AppState,
     info: &RequestInfo,
-    mut filter: AuditFilter,
-    cursor: Option<&str>,
-    limit: Option<i64>,
+    query: AuditQuery,
 ) -> Result<Page<AuditEntry>, AppError> {
-    info.require(crate::model::user::Role::Admin, super::auth::Access::Read)?;
-    if let Some(cursor) = cursor.filter(|c| !c.is_empty()) {
-        let id = cursor.parse::<i64>().map_err(|_| {
-            AppError::validation(
-                "cursor",
-                crate::i18n::td_string!(info.locale, errors.invalid_cursor).to_string(),
-            )
-        })?;
-        filter.before_id = Some(id);
-    }
-    let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    info.require(crate::model::user::Role::Admin, Access::Read)?;
+    let (filter, limit) = read_query(info.locale, state.settings.timezone, query)?;
     // One more than asked tells whether another page exists.
     let mut rows = audit::list(&state.db, &filter, limit + 1).await?;
     let next_cursor = if rows.len() as i64 > limit {

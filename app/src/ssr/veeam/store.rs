@@ -1,10 +1,14 @@
-//! The `veeam_servers`, `repositories` and `repository_samples` tables,
-//! and the Veeam side of `jobs`.
+//! The `veeam_servers`, `repositories`, `repository_samples` and
+//! `system_events` tables. (The Veeam link columns of `jobs` belong to
+//! the jobs domain.)
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, is_unique_violation, jobs::JobRow};
-use crate::{on_db, on_tx};
+use crate::{
+    model::veeam::{ServerStatus, TlsMode},
+    on_db, on_tx,
+    ssr::infra::db::{Db, is_unique_violation, read_row, readable},
+};
 
 /// A row of `veeam_servers`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,16 +27,16 @@ pub struct ServerRow {
     pub api_version: Option<String>,
     /// Detected revision.
     pub detected_api_version: Option<String>,
-    /// `verify`, `custom_ca`, `insecure`.
-    pub tls_mode: String,
+    /// How its certificate is checked.
+    pub tls_mode: TlsMode,
     /// Trusted PEM.
     pub ca_pem: Option<String>,
     /// Seconds between syncs.
     pub sync_interval_seconds: i64,
     /// Synced at all.
     pub enabled: bool,
-    /// `new`, `ok`, `unreachable`, `error`.
-    pub status: String,
+    /// How its last sync went.
+    pub status: ServerStatus,
     /// Last good sync.
     pub last_sync_at: Option<DateTime<Utc>>,
     /// Last failure.
@@ -104,13 +108,16 @@ fn conflict(e: sqlx::Error) -> WriteServerError {
 /// Every server, by name.
 pub async fn list_servers(db: &Db) -> Result<Vec<ServerRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", server_columns!(), " from veeam_servers order by name");
-    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+    on_db!(db, |pool| Ok(readable("veeam_servers", &sqlx::query(SQL).fetch_all(pool).await?)))
 }
 
 /// One server.
 pub async fn find_server(db: &Db, id: i64) -> Result<Option<ServerRow>, sqlx::Error> {
     const SQL: &str = concat!("select ", server_columns!(), " from veeam_servers where id = $1");
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| {
+        let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(|r| read_row("veeam_servers", r)).transpose()
+    })
 }
 
 /// Adds a server; its id.
@@ -168,36 +175,14 @@ pub async fn update_server(db: &Db, id: i64, f: &ServerFields<'_>) -> Result<boo
     .map_err(conflict)
 }
 
-/// Removes a server; its jobs stay, with their history, marked removed.
+/// Removes a server (untie its jobs first: `jobs::detach_server`).
 pub async fn delete_server(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
-    on_tx!(db, |tx, _lock| {
-        sqlx::query(
-            "update jobs set veeam_server_id = null, removed_at = coalesce(removed_at, $2), updated_at = $2 \
-             where veeam_server_id = $1",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let deleted = sqlx::query("delete from veeam_servers where id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        Ok::<_, sqlx::Error>(deleted == 1)
-    })
-}
-
-/// Jobs per server.
-pub async fn job_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as(
-            "select veeam_server_id, count(*) from jobs where veeam_server_id is not null and removed_at is null \
-             group by veeam_server_id",
-        )
-        .fetch_all(pool)
-        .await
+        sqlx::query("delete from veeam_servers where id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -320,118 +305,6 @@ pub async fn finish_sync(
             .await?;
         }
         Ok::<_, sqlx::Error>(())
-    })
-}
-
-/// The Veeam jobs known for a server, and webhook-created Veeam jobs not
-/// tied to any server yet (the sync adopts them).
-pub async fn jobs_of_server(db: &Db, server_id: i64) -> Result<Vec<JobRow>, sqlx::Error> {
-    const SQL: &str = concat!(
-        "select ",
-        crate::job_columns!(),
-        " from jobs where veeam_job_id is not null and (veeam_server_id = $1 or (veeam_server_id is null \
-         and source = 'veeam' and removed_at is null))"
-    );
-    on_db!(db, |pool| sqlx::query_as(SQL).bind(server_id).fetch_all(pool).await)
-}
-
-/// Updates a synced job from Veeam. False when the new name is taken.
-pub async fn update_synced_job(
-    db: &Db,
-    job_id: i64,
-    server_id: i64,
-    name: &str,
-    description: &str,
-    veeam_status: &str,
-) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
-    let result = on_db!(db, |pool| {
-        sqlx::query(
-            "update jobs set name = $2, description = $3, veeam_server_id = $4, veeam_status = $5, \
-             removed_at = null, updated_at = $6 where id = $1 and (name <> $2 or description <> $3 \
-             or veeam_server_id is distinct from $4 or veeam_status is distinct from $5 or removed_at is not null)",
-        )
-        .bind(job_id)
-        .bind(name)
-        .bind(description)
-        .bind(server_id)
-        .bind(veeam_status)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    });
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Sets the Veeam state of a job (after an enable/disable).
-pub async fn set_veeam_status(db: &Db, job_id: i64, veeam_status: &str) -> Result<(), sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query("update jobs set veeam_status = $2, updated_at = $3 where id = $1")
-            .bind(job_id)
-            .bind(veeam_status)
-            .bind(Utc::now())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-    })
-    .map(|_| ())
-}
-
-/// The Veeam state of a job.
-pub async fn veeam_status(db: &Db, job_id: i64) -> Result<Option<String>, sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query_scalar("select veeam_status from jobs where id = $1")
-            .bind(job_id)
-            .fetch_optional(pool)
-            .await
-    })
-    .map(Option::flatten)
-}
-
-/// Marks jobs removed from Veeam.
-pub async fn mark_removed(db: &Db, job_ids: &[i64]) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
-    for id in job_ids {
-        on_db!(db, |pool| {
-            sqlx::query(
-                "update jobs set removed_at = $2, updated_at = $2 where id = $1 and removed_at is null",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
-}
-
-/// Runs still in progress of a server's jobs: (run id, job id, session id).
-pub async fn running_sessions(db: &Db, server_id: i64) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query_as(
-            "select r.id, r.job_id, r.external_id from runs r join jobs j on j.id = r.job_id \
-             where j.veeam_server_id = $1 and r.result = 'running' and r.external_id is not null",
-        )
-        .bind(server_id)
-        .fetch_all(pool)
-        .await
-    })
-}
-
-/// The run of a session, if recorded.
-pub async fn run_of_session(db: &Db, job_id: i64, session_id: &str) -> Result<Option<i64>, sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query_scalar("select id from runs where job_id = $1 and external_id = $2")
-            .bind(job_id)
-            .bind(session_id)
-            .fetch_optional(pool)
-            .await
     })
 }
 
@@ -635,4 +508,76 @@ pub async fn repository_name(db: &Db, id: i64) -> Result<Option<String>, sqlx::E
         .bind(id)
         .fetch_optional(pool)
         .await)
+}
+
+/// A server or repository event (`veeam_unreachable`, `veeam_recovered`,
+/// `repository_low_space`), for notifications.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SystemEventRow {
+    /// Id (the notifier's cursor).
+    pub id: i64,
+    /// What happened.
+    pub kind: String,
+    /// The server.
+    pub veeam_server_id: Option<i64>,
+    /// The repository.
+    pub repository_id: Option<i64>,
+    /// The server's or repository's name.
+    pub subject_name: String,
+    /// The error, or the free space.
+    pub details: Option<String>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Up to `limit` events after id `after`, oldest first.
+pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<SystemEventRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select id, kind, veeam_server_id, repository_id, subject_name, details, occurred_at \
+             from system_events where id > $1 order by id limit $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The newest event id.
+pub async fn last_event_id(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_scalar("select coalesce(max(id), 0) from system_events")
+        .fetch_one(pool)
+        .await)
+}
+
+/// The `veeam_unreachable` event in force for a server at `at`: its latest
+/// status event then, when that says unreachable.
+pub async fn outage_at(db: &Db, server_id: i64, at: DateTime<Utc>) -> Result<Option<i64>, sqlx::Error> {
+    let latest: Option<(i64, String)> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "select id, kind from system_events where veeam_server_id = $1 \
+             and kind in ('veeam_unreachable', 'veeam_recovered') and occurred_at <= $2 \
+             order by occurred_at desc, id desc limit 1",
+        )
+        .bind(server_id)
+        .bind(at)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(latest.filter(|(_, kind)| kind == "veeam_unreachable").map(|(id, _)| id))
+}
+
+/// The `veeam_unreachable` event a `veeam_recovered` event `recovered` ends.
+pub async fn outage_before(db: &Db, server_id: i64, recovered: i64) -> Result<Option<i64>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "select max(id) from system_events where veeam_server_id = $1 and kind = 'veeam_unreachable' \
+             and id < $2",
+        )
+        .bind(server_id)
+        .bind(recovered)
+        .fetch_one(pool)
+        .await
+    })
 }

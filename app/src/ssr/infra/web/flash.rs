@@ -7,8 +7,8 @@
 use axum::http::{HeaderMap, header};
 use cookie::{Cookie, CookieJar, SameSite};
 
-use super::{keys::Keys, settings::Settings};
 use crate::model::flash::Flash;
+use crate::ssr::infra::{keys::Keys, settings::Settings};
 
 /// The cookie's name.
 pub const FLASH_COOKIE: &str = "bms_flash";

@@ -10,10 +10,9 @@ use chrono_tz::Tz;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use super::{
-    db::Db,
     ingest::{day_of, state_after},
-    jobs::new_ping_token,
     schedule::Expected,
+    store::jobs::new_ping_token,
 };
 use crate::{
     model::{
@@ -21,6 +20,7 @@ use crate::{
         schedule::{Schedule, ScheduleKind},
     },
     on_db,
+    ssr::infra::db::Db,
 };
 
 /// What to generate.

@@ -1,0 +1,421 @@
+//! The supervisor of background work: every periodic task (the monitor,
+//! the Veeam sync, the notifier, pruning of rate-limit state) and every
+//! follow-up spawned by a request (a sync started by hand, a Veeam session
+//! being followed) runs under it.
+//!
+//! Each task has a name. A pass that fails or panics is caught, logged with
+//! that name, and the task runs again after a back-off that doubles with
+//! each failure in a row; one bad pass never ends a task for good. Each
+//! periodic task's last good pass is recorded, so `/health` can tell a
+//! loop that is alive from one that only exists. Shutdown cancels
+//! everything, lets passes in flight finish within a grace period, and
+//! waits for all of them.
+
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use serde::Serialize;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// How long to wait after a failed pass: `initial`, doubling with each
+/// failure in a row, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// After the first failure.
+    pub initial: Duration,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { initial: Duration::from_secs(1), max: Duration::from_secs(60) }
+    }
+}
+
+impl Backoff {
+    /// The wait after `failures` failures in a row (at least one).
+    pub fn after(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(16);
+        self.initial.saturating_mul(1 << doublings).min(self.max)
+    }
+}
+
+/// Whether a task runs again and again or until it is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A pass every so often, until shutdown.
+    Periodic,
+    /// Runs until it succeeds once (a follow-up).
+    FollowUp,
+}
+
+/// What the supervisor knows about one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskStatus {
+    /// The task's name (`monitor`, `notifier`, `veeam-follow:<session>`...).
+    pub name: String,
+    /// Periodic or a follow-up.
+    pub kind: TaskKind,
+    /// When its last pass succeeded.
+    pub last_ok_at: Option<DateTime<Utc>>,
+    /// When its last pass failed or panicked.
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Why, in a line.
+    pub last_error: Option<String>,
+    /// Failed passes since the last good one.
+    pub failures: u32,
+    /// Passes that panicked, in all.
+    pub panics: u64,
+}
+
+impl TaskStatus {
+    fn new(name: &str, kind: TaskKind) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            last_ok_at: None,
+            last_error_at: None,
+            last_error: None,
+            failures: 0,
+            panics: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+    backoff: Backoff,
+    tasks: Mutex<BTreeMap<String, TaskStatus>>,
+}
+
+/// Owns the background tasks of one server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Supervisor {
+    inner: Arc<Inner>,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new(Backoff::default())
+    }
+}
+
+/// How a pass ended.
+enum Pass {
+    Ok,
+    Failed(String),
+    Panicked(String),
+    /// Shutdown came and the pass did not finish within the grace period.
+    Cancelled,
+}
+
+/// The longest a pass in flight may take to finish once shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+impl Supervisor {
+    /// A supervisor whose failed passes wait by `backoff`.
+    pub fn new(backoff: Backoff) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                tracker: TaskTracker::new(),
+                cancel: CancellationToken::new(),
+                backoff,
+                tasks: Mutex::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// Cancelled when shutdown begins (long-lived responses such as event
+    /// streams end then).
+    pub fn stopping(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Runs `pass` now and then every `every` (counted from the start of a
+    /// pass), until shutdown. A failed or panicking pass is logged and the
+    /// next one comes after the back-off instead.
+    pub fn every<F, Fut>(&self, name: impl Into<String>, every: Duration, mut pass: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let name = name.into();
+        self.register(&name, TaskKind::Periodic);
+        let this = self.clone();
+        self.inner.tracker.spawn(async move {
+            let cancel = this.inner.cancel.clone();
+            loop {
+                let started = tokio::time::Instant::now();
+                let wait = match this.run_pass(&name, pass()).await {
+                    Pass::Ok => every,
+                    // A failed pass is tried again after the back-off (which
+                    // grows with each failure in a row), not at its next turn.
+                    Pass::Failed(_) | Pass::Panicked(_) => this.backoff_of(&name),
+                    Pass::Cancelled => break,
+                };
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep_until(started + wait) => {}
+                }
+            }
+            tracing::debug!(task = %name, "task stopped");
+        });
+    }
+
+    /// Runs a follow-up until it succeeds once: a failed or panicking try
+    /// is logged and tried again after the back-off, at most `attempts`
+    /// times in all. Ends at shutdown (a try in flight gets the grace
+    /// period). While it runs it is listed in [`Supervisor::status`].
+    pub fn spawn<F, Fut>(&self, name: impl Into<String>, attempts: u32, mut task: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let name = name.into();
+        if self.is_stopping() {
+            tracing::info!(task = %name, "not started: the server is stopping");
+            return;
+        }
+        self.register(&name, TaskKind::FollowUp);
+        let this = self.clone();
+        self.inner.tracker.spawn(async move {
+            let cancel = this.inner.cancel.clone();
+            for attempt in 1..=attempts.max(1) {
+                match this.run_pass(&name, task()).await {
+                    Pass::Ok | Pass::Cancelled => break,
+                    Pass::Failed(_) | Pass::Panicked(_) if attempt == attempts.max(1) => {
+                        tracing::error!(task = %name, attempts, "follow-up given up");
+                    }
+                    Pass::Failed(_) | Pass::Panicked(_) => {
+                        tokio::select! {
+                            _ = cancel.cancelled() => break,
+                            _ = tokio::time::sleep(this.backoff_of(&name)) => {}
+                        }
+                    }
+                }
+            }
+            this.lock().remove(&name);
+        });
+    }
+
+    /// Begins shutdown: no new passes start, passes in flight get a grace
+    /// period. Returns at once; [`Supervisor::stopped`] waits.
+    pub fn begin_shutdown(&self) {
+        self.inner.cancel.cancel();
+        self.inner.tracker.close();
+    }
+
+    /// Begins shutdown if needed and waits until every task has ended.
+    pub async fn stopped(&self) {
+        self.begin_shutdown();
+        self.inner.tracker.wait().await;
+    }
+
+    /// Every task, by name.
+    pub fn status(&self) -> Vec<TaskStatus> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// One task's status.
+    pub fn task(&self, name: &str) -> Option<TaskStatus> {
+        self.lock().get(name).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, TaskStatus>> {
+        self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn register(&self, name: &str, kind: TaskKind) {
+        self.lock().entry(name.to_owned()).or_insert_with(|| TaskStatus::new(name, kind));
+    }
+
+    fn backoff_of(&self, name: &str) -> Duration {
+        let failures = self.lock().get(name).map_or(1, |t| t.failures);
+        self.inner.backoff.after(failures)
+    }
+
+    /// Runs one pass, catching errors and panics, and records how it ended.
+    async fn run_pass(&self, name: &str, pass: impl Future<Output = anyhow::Result<()>>) -> Pass {
+        let cancel = self.inner.cancel.clone();
+        let pass = AssertUnwindSafe(pass).catch_unwind();
+        tokio::pin!(pass);
+        let ended = tokio::select! {
+            ended = &mut pass => Some(ended),
+            _ = cancel.cancelled() => tokio::time::timeout(SHUTDOWN_GRACE, &mut pass).await.ok(),
+        };
+        let outcome = match ended {
+            None => Pass::Cancelled,
+            Some(Ok(Ok(()))) => Pass::Ok,
+            Some(Ok(Err(error))) => Pass::Failed(format!("{error:#}")),
+            Some(Err(panic)) => Pass::Panicked(panic_message(panic.as_ref())),
+        };
+        let now = Utc::now();
+        let mut tasks = self.lock();
+        let status =
+            tasks.entry(name.to_owned()).or_insert_with(|| TaskStatus::new(name, TaskKind::Periodic));
+        match &outcome {
+            Pass::Ok => {
+                status.last_ok_at = Some(now);
+                status.failures = 0;
+            }
+            Pass::Failed(error) => {
+                tracing::error!(task = %name, %error, "background task failed; it runs again after a back-off");
+                status.last_error_at = Some(now);
+                status.last_error = Some(error.clone());
+                status.failures = status.failures.saturating_add(1);
+            }
+            Pass::Panicked(message) => {
+                tracing::error!(task = %name, panic = %message, "background task panicked; it runs again after a back-off");
+                status.last_error_at = Some(now);
+                status.last_error = Some(format!("panicked: {message}"));
+                status.failures = status.failures.saturating_add(1);
+                status.panics += 1;
+            }
+            Pass::Cancelled => {
+                tracing::warn!(task = %name, "a pass was still running at shutdown and was stopped");
+            }
+        }
+        outcome
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn quick() -> Supervisor {
+        Supervisor::new(Backoff { initial: Duration::from_millis(10), max: Duration::from_millis(40) })
+    }
+
+    async fn until(mut check: impl FnMut() -> bool) -> bool {
+        for _ in 0..500 {
+            if check() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_task_that_panics_on_its_first_pass_runs_again() {
+        let supervisor = quick();
+        let passes = Arc::new(AtomicUsize::new(0));
+        let counted = passes.clone();
+        supervisor.every("flaky", Duration::from_millis(20), move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(n > 0, "the first pass panics");
+                Ok(())
+            }
+        });
+        assert!(until(|| passes.load(Ordering::SeqCst) >= 3).await, "the task kept running after its panic");
+        let status = supervisor.task("flaky").expect("the task is listed");
+        assert_eq!(status.panics, 1);
+        assert_eq!(status.failures, 0, "a good pass resets the failures in a row");
+        assert!(status.last_ok_at.is_some(), "the next pass was observed and recorded");
+        assert!(status.last_error.as_deref().is_some_and(|e| e.contains("the first pass panics")));
+        supervisor.stopped().await;
+        let after = passes.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(passes.load(Ordering::SeqCst), after, "nothing runs after shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_failing_pass_is_recorded_and_retried_with_back_off() {
+        let supervisor = quick();
+        let passes = Arc::new(AtomicUsize::new(0));
+        let counted = passes.clone();
+        supervisor.every("failing", Duration::from_secs(3600), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { Err(anyhow::anyhow!("database unreachable")) }
+        });
+        // Hourly, but a failure is tried again after the back-off instead.
+        assert!(until(|| passes.load(Ordering::SeqCst) >= 3).await);
+        let status = supervisor.task("failing").expect("listed");
+        assert!(status.failures >= 2);
+        assert_eq!(status.last_ok_at, None);
+        assert_eq!(status.last_error.as_deref(), Some("database unreachable"));
+        supervisor.stopped().await;
+    }
+
+    #[tokio::test]
+    async fn a_follow_up_is_tried_again_after_a_panic_and_then_forgotten() {
+        let supervisor = quick();
+        let tries = Arc::new(AtomicUsize::new(0));
+        let counted = tries.clone();
+        supervisor.spawn("follow:1", 3, move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(n > 0, "the first try panics");
+                Ok(())
+            }
+        });
+        assert!(until(|| tries.load(Ordering::SeqCst) == 2 && supervisor.task("follow:1").is_none()).await);
+        supervisor.stopped().await;
+        assert_eq!(tries.load(Ordering::SeqCst), 2, "done after its first good try");
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_a_pass_in_flight_finish_and_waits_for_it() {
+        let supervisor = quick();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let done = finished.clone();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut started_tx = Some(started_tx);
+        supervisor.every("slow", Duration::from_secs(3600), move || {
+            let done = done.clone();
+            let started = started_tx.take();
+            async move {
+                if let Some(started) = started {
+                    let _ = started.send(());
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                done.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        });
+        started_rx.await.expect("the pass started");
+        supervisor.stopped().await;
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            1,
+            "the pass in flight finished before shutdown returned"
+        );
+        assert!(supervisor.is_stopping());
+    }
+
+    #[test]
+    fn the_back_off_doubles_up_to_its_maximum() {
+        let backoff = Backoff { initial: Duration::from_secs(1), max: Duration::from_secs(60) };
+        let waits: Vec<u64> = (1..=8).map(|n| backoff.after(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff.after(u32::MAX), Duration::from_secs(60));
+    }
+}

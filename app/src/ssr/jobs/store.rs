@@ -1,0 +1,9 @@
+//! The SQL of the jobs tables: `jobs`, `job_tags`, `runs`, `job_daily`
+//! and `job_events`. Every statement on them lives here (the Veeam link
+//! columns of `jobs` too); other domains go through the jobs service.
+
+pub mod events;
+pub mod jobs;
+pub mod links;
+pub mod runs;
+pub mod writes;

@@ -1,0 +1,86 @@
+//! Stored rows as the wire types the UI and the API show.
+
+use std::collections::HashMap;
+
+use super::store::{
+    jobs::{self as jobs_db, JobRow},
+    runs::{self as runs_db, RunRow},
+};
+use crate::{
+    error::AppError,
+    model::{
+        dashboard::JobSummary,
+        job::{Job, Run},
+        user::Role,
+    },
+    ssr::{accounts::RequestInfo, infra::state::AppState},
+};
+
+/// The wire form of a run row.
+pub fn run(row: &RunRow) -> Run {
+    Run {
+        id: row.id,
+        job_id: row.job_id,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+        duration_seconds: row.ended_at.map(|end| (end - row.started_at).num_seconds().max(0)),
+        result: row.result,
+        message: row.message.clone(),
+        bytes_processed: row.bytes_processed,
+        exit_code: row.exit_code,
+        external_id: row.external_id.clone(),
+    }
+}
+
+/// The ping URL of a job, for callers allowed to report runs.
+fn ping_url(state: &AppState, info: &RequestInfo, token: &str) -> Option<String> {
+    let can_see = info.principal.as_ref().is_some_and(|p| p.role >= Role::Operator);
+    can_see.then(|| format!("{}/ping/{token}", state.settings.base_url.as_str().trim_end_matches('/')))
+}
+
+/// Wire jobs from rows, with their tags and last runs (two queries in all).
+pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Result<Vec<Job>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut tags = jobs_db::tags_of(&state.db, &ids).await?;
+    let last_ids: Vec<i64> = rows.iter().filter_map(|r| r.last_run_id).collect();
+    let last_runs: HashMap<i64, Run> =
+        runs_db::by_ids(&state.db, &last_ids).await?.iter().map(|r| (r.id, run(r))).collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| Job {
+            id: row.id,
+            tags: tags.remove(&row.id).unwrap_or_default(),
+            last_run: row.last_run_id.and_then(|id| last_runs.get(&id).cloned()),
+            ping_url: ping_url(state, info, &row.ping_token),
+            schedule: row.schedule(),
+            name: row.name,
+            description: row.description,
+            source: row.source,
+            grace_seconds: row.grace_seconds,
+            max_duration_seconds: row.max_duration_seconds,
+            state: row.state,
+            paused: row.paused,
+            paused_until: row.paused_until,
+            next_expected_at: row.next_expected_at,
+            owner_id: row.owner_id,
+            veeam_job_id: row.veeam_job_id,
+            removed_at: row.removed_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+        .collect())
+}
+
+/// A job as the dashboard's problem list shows it.
+pub fn summary(row: &JobRow, tags: &HashMap<i64, Vec<String>>) -> JobSummary {
+    JobSummary {
+        id: row.id,
+        name: row.name.clone(),
+        state: row.state,
+        source: row.source,
+        tags: tags.get(&row.id).cloned().unwrap_or_default(),
+        last_run_at: row.last_run_at,
+        last_result: row.last_result,
+        next_expected_at: row.next_expected_at,
+    }
+}
