@@ -587,6 +587,53 @@ async fn filters_aliases_editing_and_deleting_work(app: TestApp) {
 }
 both_backends!(filters_and_aliases, filters_aliases_editing_and_deleting_work);
 
+/// The run list's filters are read once, by one type (`RunQuery`), whichever
+/// transport they come through: the same mistake gets the same 4xx naming
+/// the same field from `GET /api/v1/runs` and from the history page's
+/// server function, in the caller's language.
+async fn a_bad_run_filter_gets_the_same_answer_from_both_transports(app: TestApp) {
+    let viewer = app.add_user(Role::Viewer).await;
+    let token = app.bearer(&viewer).await;
+    let browser = app.browser_as(&viewer).await;
+    for (name, value, field) in [
+        ("result", "bogus", "result"),
+        ("since", "yesterday", "since"),
+        ("until", "2026-13-45", "until"),
+        ("job_id", "seven", "job_id"),
+        ("limit", "lots", "limit"),
+    ] {
+        let rest = app.api(Method::GET, &format!("/api/v1/runs?{name}={value}"), Some(&token), None).await;
+        let rest_status = rest.status();
+        let rest_body: Value = rest.json().await.unwrap();
+        let server_fn = browser
+            .post(format!("{}/api/fn/runs/list", app.address))
+            .form(&[(name, value)])
+            .send()
+            .await
+            .unwrap();
+        let fn_status = server_fn.status();
+        let fn_body: Value = server_fn.json().await.unwrap();
+        assert_eq!(rest_status, StatusCode::UNPROCESSABLE_ENTITY, "REST {name}={value}: {rest_body}");
+        assert_eq!(fn_status, rest_status, "server fn {name}={value}: {fn_body}");
+        assert_eq!(rest_body["error"]["code"], "validation");
+        assert_eq!(rest_body["error"]["field"], field, "{rest_body}");
+        assert_eq!(fn_body["code"], "validation", "{fn_body}");
+        assert_eq!(fn_body["field"], field, "{fn_body}");
+        assert_eq!(fn_body["message"], rest_body["error"]["message"], "the same words either way");
+    }
+    // Good filters work through both, with dates in the console's zone.
+    let rest = app.api(Method::GET, "/api/v1/runs?result=failed&since=2026-11-22", Some(&token), None).await;
+    assert_eq!(rest.status(), StatusCode::OK);
+    let server_fn = browser
+        .post(format!("{}/api/fn/runs/list", app.address))
+        .form(&[("result", "failed"), ("since", "2026-11-22")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server_fn.status(), StatusCode::OK, "{}", server_fn.text().await.unwrap());
+}
+both_backends!(run_filters_both_transports, a_bad_run_filter_gets_the_same_answer_from_both_transports);
+
 /// Runs `deploy/scripts/report-run.sh` with `args` against `ping_url`;
 /// returns the script's exit code, stdout and stderr.
 async fn report_run(ping_url: &str, args: &[&str]) -> (i32, String, String) {

@@ -545,3 +545,90 @@ pub async fn states_of(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, JobState
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::db_test;
+
+    /// Log lines written while it is the thread's default subscriber.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Logs {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    async fn job(db: &Db, name: &str) -> i64 {
+        let def = Definition {
+            name,
+            description: "",
+            schedule_kind: ScheduleKind::None,
+            schedule_cron: None,
+            schedule_timezone: None,
+            schedule_interval_seconds: None,
+            grace_seconds: 3600,
+            max_duration_seconds: None,
+            owner_id: None,
+        };
+        create(db, &def, JobSource::Push, &new_ping_token(), None, None, &[], None).await.unwrap()
+    }
+
+    /// Stores a state this version does not know (as a newer version, or a
+    /// hand edit, could), getting past the check constraint.
+    async fn store_unknown_state(db: &Db, id: i64) {
+        const UPDATE: &str = "update jobs set state = 'exploded' where id = $1";
+        match db {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.unwrap();
+                sqlx::query("pragma ignore_check_constraints = on").execute(&mut *conn).await.unwrap();
+                sqlx::query(UPDATE).bind(id).execute(&mut *conn).await.unwrap();
+                sqlx::query("pragma ignore_check_constraints = off").execute(&mut *conn).await.unwrap();
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("alter table jobs drop constraint jobs_state_check").execute(pool).await.unwrap();
+                sqlx::query(UPDATE).bind(id).execute(pool).await.unwrap();
+            }
+        }
+    }
+
+    async fn a_stored_unknown_state_is_a_logged_error_for_that_row_never_new(db: &Db) {
+        let good = job(db, "good").await;
+        let bad = job(db, "bad").await;
+        store_unknown_state(db, bad).await;
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let listed = list(db, &JobFilter::default(), 50).await.unwrap();
+        assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), [good], "the unreadable job is left out");
+        assert!(find(db, bad).await.is_err(), "reading it alone is an error, not a job in some default state");
+        let counts = count_by_state(db).await.unwrap();
+        assert_eq!(counts, [(JobState::New, 1)], "only the good job is counted (as new)");
+
+        let text = logs.text();
+        let line = text.lines().find(|l| l.contains(&format!("id={bad}"))).unwrap_or_else(|| panic!("no log line names row {bad}:\n{text}"));
+        assert!(line.contains("ERROR") && line.contains("table=\"jobs\""), "{line}");
+        assert!(line.contains("unknown job state `exploded`"), "{line}");
+        assert!(!text.contains(&format!("id={good}")), "the good row is not reported");
+    }
+    db_test!(unknown_state_on, a_stored_unknown_state_is_a_logged_error_for_that_row_never_new);
+}
