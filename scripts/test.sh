@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, unit and integration tests on SQLite and on
-# PostgreSQL, then the end-to-end tests in Chromium against a release build.
+# Runs every test: formatting, lints, unit and integration tests on SQLite
+# and on PostgreSQL, then the end-to-end tests in Chromium against a
+# release build.
 # Installs what is missing first (Chromium, PostgreSQL, the npm packages).
 # Set TEST_POSTGRES_URL to use an existing PostgreSQL server instead.
 set -euo pipefail
@@ -17,6 +18,9 @@ export TEST_REQUIRE_POSTGRES=1
 
 log "checking formatting (cargo fmt)"
 cargo fmt --all --check
+
+log "lints (cargo clippy, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
 
 log "unit and integration tests on SQLite and PostgreSQL (cargo test)"
 cargo test --workspace --exclude frontend

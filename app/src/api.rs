@@ -57,10 +57,10 @@ pub(crate) mod server {
 
     /// For a plain form post, carries `value` to the next page in the flash cookie.
     pub fn flash_if_form_post(state: &AppState, value: &Flash) {
-        if is_plain_form_post() {
-            if let Some(cookie) = flash::set_cookie(&state.keys, &state.settings, value) {
-                set_cookie(&cookie);
-            }
+        if is_plain_form_post()
+            && let Some(cookie) = flash::set_cookie(&state.keys, &state.settings, value)
+        {
+            set_cookie(&cookie);
         }
     }
 }

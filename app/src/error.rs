@@ -166,10 +166,10 @@ mod ssr_impls {
                 error["field"] = json!(field);
             }
             let mut response = (status, Json(json!({ "error": error }))).into_response();
-            if let AppError::RateLimited { retry_after_seconds } = self {
-                if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
+            if let AppError::RateLimited { retry_after_seconds } = self
+                && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response
         }

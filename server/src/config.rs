@@ -456,12 +456,14 @@ mod tests {
 
     #[test]
     fn every_raw_setting_has_a_known_key() {
-        let mut raw = RawSettings::default();
-        raw.database_url = Some(String::new());
-        raw.base_url = Some(String::new());
-        raw.jwt_secret = Some(String::new());
-        raw.encryption_key = Some(String::new());
-        raw.admin_password = Some(String::new());
+        let raw = RawSettings {
+            database_url: Some(String::new()),
+            base_url: Some(String::new()),
+            jwt_secret: Some(String::new()),
+            encryption_key: Some(String::new()),
+            admin_password: Some(String::new()),
+            ..RawSettings::default()
+        };
         let value = serde_json::to_value(raw).unwrap();
         let mut fields: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
         fields.sort_unstable();

@@ -136,12 +136,11 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         );
     }
 
-    if request.uri().path().starts_with("/api/v1/") {
-        if let Some(ip) = client_ip {
-            if let Err(limited) = state.limits.check_api(ip) {
-                return limited.into_response();
-            }
-        }
+    if request.uri().path().starts_with("/api/v1/")
+        && let Some(ip) = client_ip
+        && let Err(limited) = state.limits.check_api(ip)
+    {
+        return limited.into_response();
     }
 
     let has_bearer = headers.contains_key(header::AUTHORIZATION);
@@ -238,10 +237,10 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::RateLimited { retry_after_seconds } = error {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                parts.headers.insert(header::RETRY_AFTER, value);
-            }
+        if let AppError::RateLimited { retry_after_seconds } = error
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            parts.headers.insert(header::RETRY_AFTER, value);
         }
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -45,12 +45,11 @@ fn AccountCard() -> impl IntoView {
     let set_locale = ServerAction::<SetMyLocale>::new();
     let error = last_error(set_locale.value());
     Effect::new(move |_| {
-        if let Some(Ok(())) = set_locale.value().get() {
-            if let Some(input) = set_locale.input().get_untracked() {
-                if let Some(locale) = Locale::get_all().iter().find(|l| l.as_str() == input.locale) {
-                    i18n.set_locale(*locale);
-                }
-            }
+        if let Some(Ok(())) = set_locale.value().get()
+            && let Some(input) = set_locale.input().get_untracked()
+            && let Some(locale) = Locale::get_all().iter().find(|l| l.as_str() == input.locale)
+        {
+            i18n.set_locale(*locale);
         }
     });
     view! {
@@ -103,10 +102,10 @@ fn TokensSection() -> impl IntoView {
     let revoke_error = last_error(revoke.value());
     let create_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = create_form.get_untracked() {
-                form.reset();
-            }
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = create_form.get_untracked()
+        {
+            form.reset();
         }
     });
     view! {

@@ -63,22 +63,22 @@ fn VeeamServers() -> impl IntoView {
         servers.get().and_then(Result::ok).is_some_and(|list| list.iter().any(|s| s.sync_progress.is_some()))
     });
     Effect::new(move |_| {
-        if syncing.get() {
-            if let Ok(handle) = set_interval_with_handle(
+        if syncing.get()
+            && let Ok(handle) = set_interval_with_handle(
                 move || tick.update(|t| *t = t.wrapping_add(1)),
                 std::time::Duration::from_secs(2),
-            ) {
-                on_cleanup(move || handle.clear());
-            }
+            )
+        {
+            on_cleanup(move || handle.clear());
         }
     });
     let create_error = last_error(create.value());
     let create_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = create_form.get_untracked() {
-                form.reset();
-            }
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = create_form.get_untracked()
+        {
+            form.reset();
         }
     });
     let row_error = Signal::derive(move || {

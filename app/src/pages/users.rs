@@ -49,10 +49,10 @@ fn UsersAdmin() -> impl IntoView {
     let create_error = last_error(create.value());
     let create_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = create_form.get_untracked() {
-                form.reset();
-            }
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = create_form.get_untracked()
+        {
+            form.reset();
         }
     });
     let row_error = Signal::derive(move || {

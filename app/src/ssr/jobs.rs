@@ -149,10 +149,10 @@ async fn validate(state: &AppState, locale: Locale, input: NewJob) -> Result<Val
             td_string!(locale, jobs.errors.max_duration),
         ));
     }
-    if let Some(owner) = input.owner_id {
-        if accounts::username_of(state, owner).await?.is_none() {
-            return Err(AppError::validation("owner_id", td_string!(locale, jobs.errors.owner)));
-        }
+    if let Some(owner) = input.owner_id
+        && accounts::username_of(state, owner).await?.is_none()
+    {
+        return Err(AppError::validation("owner_id", td_string!(locale, jobs.errors.owner)));
     }
     Ok(Validated {
         name,
@@ -203,18 +203,16 @@ pub async fn create(state: &AppState, info: &RequestInfo, input: NewJob) -> Resu
     let principal = info.require(Role::Operator, Access::Write)?;
     let valid = validate(state, info.locale, input).await?;
     let next = valid.expected.first_expected(ingest::now());
-    let id = jobs_db::create(
-        &state.db,
-        &valid.definition(),
-        JobSource::Push,
-        &new_ping_token(),
-        None,
-        None,
-        &valid.tags,
-        next,
-    )
-    .await
-    .map_err(|e| write_error(info.locale, e))?;
+    let row = jobs_db::NewJobRow {
+        definition: valid.definition(),
+        source: JobSource::Push,
+        ping_token: &new_ping_token(),
+        veeam_server_id: None,
+        veeam_job_id: None,
+        tags: &valid.tags,
+        next_expected_at: next,
+    };
+    let id = jobs_db::create(&state.db, &row).await.map_err(|e| write_error(info.locale, e))?;
     let event = Event::ok("job.create", Target::new("job", id, valid.name.clone()));
     audit::record(state, info, Some(principal), event).await;
     job_by_id(state, info, id).await

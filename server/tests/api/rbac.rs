@@ -157,9 +157,9 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(1);
     let name = format!("rbac-job-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let id = app::ssr::jobs::store::jobs::create(
-        &app.state.db,
-        &app::ssr::jobs::store::jobs::Definition {
+    use app::ssr::jobs::store::jobs::{Definition, NewJobRow, create};
+    let row = NewJobRow {
+        definition: Definition {
             name: &name,
             description: "",
             schedule_kind: app::model::schedule::ScheduleKind::None,
@@ -170,15 +170,14 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
             max_duration_seconds: None,
             owner_id: None,
         },
-        app::model::job::JobSource::Push,
-        &app::ssr::jobs::new_ping_token(),
-        None,
-        None,
-        &[],
-        None,
-    )
-    .await
-    .unwrap();
+        source: app::model::job::JobSource::Push,
+        ping_token: &app::ssr::jobs::new_ping_token(),
+        veeam_server_id: None,
+        veeam_job_id: None,
+        tags: &[],
+        next_expected_at: None,
+    };
+    let id = create(&app.state.db, &row).await.unwrap();
     let incoming = app::ssr::jobs::ingest::Incoming {
         result: app::model::job::RunResult::Success,
         started_at: None,

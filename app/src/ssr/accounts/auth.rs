@@ -295,10 +295,10 @@ async fn resolve_api_token(db: &Db, secret: &str) -> Result<Principal, Credentia
         return Err(Credentials::Invalid);
     }
     // Written at most once a minute per token, so heavy use costs no writes.
-    if token.last_used_at.is_none_or(|at| now - at > Duration::seconds(60)) {
-        if let Err(e) = api_tokens::touch(db, token.id, now).await {
-            tracing::warn!(error = %e, "cannot record API token use");
-        }
+    if token.last_used_at.is_none_or(|at| now - at > Duration::seconds(60))
+        && let Err(e) = api_tokens::touch(db, token.id, now).await
+    {
+        tracing::warn!(error = %e, "cannot record API token use");
     }
     principal_from_row(row, AuthVia::ApiToken { id: token.id, scope })
 }

@@ -67,7 +67,7 @@ pub fn integer_field(
 /// An optional id field (a positive whole number).
 pub fn id_field(locale: Locale, field: &str, value: Option<String>) -> Result<Option<i64>, AppError> {
     let message = td_string!(locale, errors.invalid_id);
-    match integer_field(field, value, &message)? {
+    match integer_field(field, value, message)? {
         Some(id) if id <= 0 => Err(AppError::validation(field, message)),
         other => Ok(other),
     }

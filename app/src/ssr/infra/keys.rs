@@ -79,10 +79,10 @@ pub(crate) fn development_file(
     let dir = data_dir.join("secrets");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(name);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        if existing.trim().len() >= min_len {
-            return Ok(SecretString::from(existing.trim().to_owned()));
-        }
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= min_len
+    {
+        return Ok(SecretString::from(existing.trim().to_owned()));
     }
     let secret = generate();
     let mut options = std::fs::OpenOptions::new();

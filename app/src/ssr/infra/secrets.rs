@@ -83,6 +83,8 @@ fn development_key(data_dir: &Path) -> anyhow::Result<SecretString> {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]

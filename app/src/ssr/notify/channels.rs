@@ -141,13 +141,13 @@ fn merge(
                 Some(pem) => non_empty(Some(pem)),
                 None => old.as_ref().and_then(|e| e.trust_cert_pem.clone()),
             };
-            if let Some(pem) = &trust_cert_pem {
-                if lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes()).is_err() {
-                    return Err(AppError::validation(
-                        "config.trust_cert_pem",
-                        td_string!(locale, notify.errors.pem),
-                    ));
-                }
+            if let Some(pem) = &trust_cert_pem
+                && lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes()).is_err()
+            {
+                return Err(AppError::validation(
+                    "config.trust_cert_pem",
+                    td_string!(locale, notify.errors.pem),
+                ));
             }
             Ok(StoredConfig {
                 email: Some(EmailConfig { host, port, tls, username, password, from, to, trust_cert_pem }),

@@ -215,11 +215,12 @@ pub fn job_subject(job_id: i64) -> String {
     format!("job:{job_id}")
 }
 
+/// Queues `notice` (its kind is the event's) to each enabled channel of
+/// `rule`; whether anything was queued.
 fn queue_all(
     rule: &Rule,
     enabled: &HashSet<i64>,
     key: impl Fn(i64) -> String,
-    event: EventKind,
     job_id: Option<i64>,
     subject: &str,
     notice: &Notice,
@@ -231,7 +232,7 @@ fn queue_all(
             dedup_key: key(channel_id),
             channel_id,
             rule_id: rule.id,
-            event,
+            event: notice.kind,
             job_id,
             subject: subject.to_owned(),
             notice: notice.clone(),
@@ -299,16 +300,7 @@ pub fn decide_job_events(
                 }),
                 None => {
                     let key = |channel: i64| format!("job_event:{}:{channel}", event.id);
-                    if queue_all(
-                        rule,
-                        enabled,
-                        key,
-                        kind,
-                        Some(event.job_id),
-                        &subject,
-                        &event.notice,
-                        &mut out,
-                    ) {
+                    if queue_all(rule, enabled, key, Some(event.job_id), &subject, &event.notice, &mut out) {
                         record_told(announced, rule.id, &subject, kind);
                     }
                 }
@@ -353,7 +345,7 @@ pub fn decide_system_events(
                 continue;
             }
             let key = |channel: i64| format!("system_event:{}:{channel}", event.id);
-            if queue_all(rule, enabled, key, kind, None, &event.subject, &event.notice, &mut out) {
+            if queue_all(rule, enabled, key, None, &event.subject, &event.notice, &mut out) {
                 record_told(announced, rule.id, &event.subject, kind);
             }
         }
@@ -413,7 +405,7 @@ pub fn decide_reminders(
         }
         let key = |channel: i64| format!("reminder:{}:{}:{last_id}:{channel}", rule.id, candidate.job_id);
         let subject = job_subject(candidate.job_id);
-        queue_all(rule, enabled, key, notice.kind, Some(candidate.job_id), &subject, &notice, &mut out);
+        queue_all(rule, enabled, key, Some(candidate.job_id), &subject, &notice, &mut out);
     }
     out
 }
@@ -473,21 +465,21 @@ mod tests {
                 _ => JobState::Failed,
             };
             let repeats = matches!(to, JobState::Failed | JobState::Missed | JobState::Warning);
-            if to != state || repeats {
-                if let Some(kind) = kind_of(state, to) {
-                    out.push(JobEventFacts {
-                        id: i as i64 + 1,
-                        kind,
-                        job_id: 1,
-                        job_name: "nightly".into(),
-                        tags: vec!["tokyo".into()],
-                        run_id: Some(i as i64 + 1),
-                        occurred_at: at(i as i64 * 60),
-                        notice: notice(kind),
-                        streak: if streak_result(kind).is_some() { streak } else { 1 },
-                        outage: None,
-                    });
-                }
+            if (to != state || repeats)
+                && let Some(kind) = kind_of(state, to)
+            {
+                out.push(JobEventFacts {
+                    id: i as i64 + 1,
+                    kind,
+                    job_id: 1,
+                    job_name: "nightly".into(),
+                    tags: vec!["tokyo".into()],
+                    run_id: Some(i as i64 + 1),
+                    occurred_at: at(i as i64 * 60),
+                    notice: notice(kind),
+                    streak: if streak_result(kind).is_some() { streak } else { 1 },
+                    outage: None,
+                });
             }
             state = to;
         }
@@ -581,8 +573,13 @@ mod tests {
         tokyo.id = 2;
         tokyo.filter = JobFilter::Tags(vec!["tokyo".into()]);
         let mut announced = Announced::default();
-        let actions =
-            decide_system_events(&[event.clone()], &[osaka.clone(), tokyo], &[], &enabled(), &mut announced);
+        let actions = decide_system_events(
+            std::slice::from_ref(&event),
+            &[osaka.clone(), tokyo],
+            &[],
+            &enabled(),
+            &mut announced,
+        );
         assert_eq!(actions.len(), 1);
         assert!(announced.open(1, "veeam:7"));
         let recovered = SystemEventFacts { id: 6, kind: EventKind::VeeamRecovered, ..event };
@@ -603,8 +600,10 @@ mod tests {
             last: (40, EventKind::RunFailed, notice(EventKind::RunFailed), at(0)),
         };
         let rules = [r];
-        assert!(decide_reminders(&[candidate.clone()], &rules, &[], &enabled(), at(119)).is_empty());
-        let actions = decide_reminders(&[candidate.clone()], &rules, &[], &enabled(), at(120));
+        assert!(
+            decide_reminders(std::slice::from_ref(&candidate), &rules, &[], &enabled(), at(119)).is_empty()
+        );
+        let actions = decide_reminders(std::slice::from_ref(&candidate), &rules, &[], &enabled(), at(120));
         match actions.as_slice() {
             [Action::Queue { dedup_key, notice, .. }] => {
                 assert_eq!(dedup_key, "reminder:1:1:40:10");

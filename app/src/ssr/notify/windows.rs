@@ -358,6 +358,8 @@ pub async fn enabled(db: &crate::ssr::infra::db::Db) -> Result<Vec<WindowRow>, s
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
+
     use super::*;
 
     fn weekly(days: &str, start: &str, end: &str) -> WindowRow {

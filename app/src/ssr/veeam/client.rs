@@ -353,10 +353,10 @@ impl Client {
         if force_new {
             *slot = None;
         }
-        if let Some(token) = slot.as_ref() {
-            if Instant::now() < token.refresh_at {
-                return Ok(token.access.clone());
-            }
+        if let Some(token) = slot.as_ref()
+            && Instant::now() < token.refresh_at
+        {
+            return Ok(token.access.clone());
         }
         let refreshed = match slot.as_ref().and_then(|t| t.refresh.clone()) {
             Some(refresh) => {

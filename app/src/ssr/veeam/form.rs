@@ -124,14 +124,14 @@ pub fn check(locale: Locale, input: VeeamServerInput, creating: bool) -> Result<
     }
     let api_version =
         input.api_version.map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty() && v != "auto");
-    if let Some(version) = &api_version {
-        if !SUPPORTED_REVISIONS.contains(&version.as_str()) {
-            let supported = SUPPORTED_REVISIONS.join(", ");
-            return Err(AppError::validation(
-                "api_version",
-                td_string!(locale, veeam.errors.api_version, supported = supported),
-            ));
-        }
+    if let Some(version) = &api_version
+        && !SUPPORTED_REVISIONS.contains(&version.as_str())
+    {
+        let supported = SUPPORTED_REVISIONS.join(", ");
+        return Err(AppError::validation(
+            "api_version",
+            td_string!(locale, veeam.errors.api_version, supported = supported),
+        ));
     }
     let ca_pem = input.ca_pem.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
     if input.tls_mode == TlsMode::CustomCa {

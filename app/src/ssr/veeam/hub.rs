@@ -16,11 +16,15 @@ use super::{
 };
 use crate::{model::veeam::TlsMode, ssr::infra::state::AppState};
 
+/// A cached client: the server row's version it was made from, the API
+/// revision, the client.
+type Cached = (DateTime<Utc>, String, Arc<Client>);
+
 /// Clients per server, rebuilt when the server's settings change. Kept in
 /// the state's slots (see [`hub`]).
 #[derive(Default)]
 pub struct VeeamHub {
-    clients: Mutex<HashMap<i64, (DateTime<Utc>, String, Arc<Client>)>>,
+    clients: Mutex<HashMap<i64, Cached>>,
     /// Options for new clients (tests shorten the timeouts).
     pub options: Mutex<Options>,
 }
@@ -93,10 +97,11 @@ pub async fn client_for(state: &AppState, row: &ServerRow) -> Result<Arc<Client>
     };
     let hub = hub(state);
     let mut clients = hub.clients.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((updated, cached_version, client)) = clients.get(&row.id) {
-        if *updated == row.updated_at && *cached_version == version {
-            return Ok(client.clone());
-        }
+    if let Some((updated, cached_version, client)) = clients.get(&row.id)
+        && *updated == row.updated_at
+        && *cached_version == version
+    {
+        return Ok(client.clone());
     }
     let client = Arc::new(Client::new(target_of(state, row, &version)?, options)?);
     clients.insert(row.id, (row.updated_at, version, client.clone()));

@@ -155,19 +155,38 @@ fn name_conflict(e: sqlx::Error) -> WriteJobError {
     if is_unique_violation(&e) { WriteJobError::NameTaken } else { WriteJobError::Db(e) }
 }
 
+/// Everything a new job's row holds.
+#[derive(Debug, Clone)]
+pub struct NewJobRow<'a> {
+    /// What users and the API set.
+    pub definition: Definition<'a>,
+    /// Where its runs come from.
+    pub source: JobSource,
+    /// The secret of its ping URLs ([`new_ping_token`]).
+    pub ping_token: &'a str,
+    /// Its Veeam server, for a synced Veeam job.
+    pub veeam_server_id: Option<i64>,
+    /// Its Veeam job id.
+    pub veeam_job_id: Option<&'a str>,
+    /// Its tags, normalised.
+    pub tags: &'a [String],
+    /// When its first run is expected.
+    pub next_expected_at: Option<DateTime<Utc>>,
+}
+
 /// Creates a job with its tags; returns its id.
-#[tracing::instrument(skip_all, fields(name = %def.name))]
-pub async fn create(
-    db: &Db,
-    def: &Definition<'_>,
-    source: JobSource,
-    ping_token: &str,
-    veeam_server_id: Option<i64>,
-    veeam_job_id: Option<&str>,
-    tags: &[String],
-    next_expected_at: Option<DateTime<Utc>>,
-) -> Result<i64, WriteJobError> {
+#[tracing::instrument(skip_all, fields(name = %job.definition.name))]
+pub async fn create(db: &Db, job: &NewJobRow<'_>) -> Result<i64, WriteJobError> {
     let now = Utc::now();
+    let NewJobRow {
+        definition: def,
+        source,
+        ping_token,
+        veeam_server_id,
+        veeam_job_id,
+        tags,
+        next_expected_at,
+    } = job;
     let result: Result<i64, sqlx::Error> = async {
         crate::on_tx!(db, |tx, _lock| {
             let id: i64 = sqlx::query_scalar(
@@ -194,7 +213,7 @@ pub async fn create(
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            for tag in tags {
+            for tag in tags.iter() {
                 sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
                     .bind(id)
                     .bind(tag)
@@ -588,7 +607,16 @@ mod tests {
             max_duration_seconds: None,
             owner_id: None,
         };
-        create(db, &def, JobSource::Push, &new_ping_token(), None, None, &[], None).await.unwrap()
+        let job = NewJobRow {
+            definition: def,
+            source: JobSource::Push,
+            ping_token: &new_ping_token(),
+            veeam_server_id: None,
+            veeam_job_id: None,
+            tags: &[],
+            next_expected_at: None,
+        };
+        create(db, &job).await.unwrap()
     }
 
     /// Stores a state this version does not know (as a newer version, or a
@@ -615,17 +643,24 @@ mod tests {
         store_unknown_state(db, bad).await;
         let logs = Logs::default();
         let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
         let _guard = tracing::subscriber::set_default(subscriber);
 
         let listed = list(db, &JobFilter::default(), 50).await.unwrap();
         assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), [good], "the unreadable job is left out");
-        assert!(find(db, bad).await.is_err(), "reading it alone is an error, not a job in some default state");
+        assert!(
+            find(db, bad).await.is_err(),
+            "reading it alone is an error, not a job in some default state"
+        );
         let counts = count_by_state(db).await.unwrap();
         assert_eq!(counts, [(JobState::New, 1)], "only the good job is counted (as new)");
 
         let text = logs.text();
-        let line = text.lines().find(|l| l.contains(&format!("id={bad}"))).unwrap_or_else(|| panic!("no log line names row {bad}:\n{text}"));
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("id={bad}")))
+            .unwrap_or_else(|| panic!("no log line names row {bad}:\n{text}"));
         assert!(line.contains("ERROR") && line.contains("table=\"jobs\""), "{line}");
         assert!(line.contains("unknown job state `exploded`"), "{line}");
         assert!(!text.contains(&format!("id={good}")), "the good row is not reported");

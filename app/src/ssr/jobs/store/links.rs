@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 
-use super::jobs::{Definition, JobRow, WriteJobError, create, find_veeam, new_ping_token};
+use super::jobs::{Definition, JobRow, NewJobRow, WriteJobError, create, find_veeam, new_ping_token};
 use crate::{
     model::{job::JobSource, schedule::ScheduleKind},
     on_db, on_tx,
@@ -56,17 +56,25 @@ pub async fn create_linked(db: &Db, job: &LinkedJob<'_>) -> Result<(i64, bool), 
             owner_id: None,
         };
         let server_id = job.server.map(|(id, _)| id);
-        match create(db, &def, job.source, &new_ping_token(), server_id, job.external_id, &[], None).await {
+        let row = NewJobRow {
+            definition: def,
+            source: job.source,
+            ping_token: &new_ping_token(),
+            veeam_server_id: server_id,
+            veeam_job_id: job.external_id,
+            tags: &[],
+            next_expected_at: None,
+        };
+        match create(db, &row).await {
             Ok(id) => return Ok((id, true)),
             Err(WriteJobError::NameTaken) => {
                 // Created meanwhile by a concurrent delivery of the same job?
                 let by_name = job.external_id.is_none().then_some(candidate.as_str());
-                if let Some(found) = find_veeam(db, job.external_id, by_name).await? {
-                    if found.source == job.source
-                        && (server_id.is_none() || found.veeam_server_id == server_id)
-                    {
-                        return Ok((found.id, false));
-                    }
+                if let Some(found) = find_veeam(db, job.external_id, by_name).await?
+                    && found.source == job.source
+                    && (server_id.is_none() || found.veeam_server_id == server_id)
+                {
+                    return Ok((found.id, false));
                 }
             }
             Err(e) => return Err(e),

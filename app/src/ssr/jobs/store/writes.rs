@@ -359,7 +359,16 @@ mod tests {
             max_duration_seconds: None,
             owner_id: None,
         };
-        jobs_db::create(db, &def, JobSource::Push, "token", None, None, &[], None).await.unwrap()
+        let job = jobs_db::NewJobRow {
+            definition: def,
+            source: JobSource::Push,
+            ping_token: "token",
+            veeam_server_id: None,
+            veeam_job_id: None,
+            tags: &[],
+            next_expected_at: None,
+        };
+        jobs_db::create(db, &job).await.unwrap()
     }
 
     fn report(result: RunResult) -> Incoming {
