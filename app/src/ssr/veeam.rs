@@ -42,7 +42,7 @@ use crate::{
             Access, RequestInfo,
             audit::{self, Event, Target},
         },
-        infra::state::AppState,
+        infra::{input::parse_rfc3339, state::AppState},
         jobs::{self, Incoming, LinkedJob},
     },
 };
@@ -492,11 +492,6 @@ pub fn read_patch_form(locale: Locale, form: VeeamServerForm) -> Result<VeeamSer
     form::patch(locale, form)
 }
 
-/// Parses a Veeam time: RFC 3339 with 0–9 fractional digits.
-pub fn parse_veeam_time(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim()).ok().map(|t| t.with_timezone(&Utc))
-}
-
 /// Records a finished Veeam session from the post-job webhook (ingest or
 /// write access). An unknown Veeam job is created (the same way the sync
 /// creates one); the same session delivered twice is stored once.
@@ -522,7 +517,7 @@ pub async fn job_complete(
     let time = |field: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, AppError> {
         match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => parse_veeam_time(v)
+            Some(v) => parse_rfc3339(v)
                 .map(Some)
                 .ok_or_else(|| AppError::validation(field, td_string!(locale, jobs.errors.time))),
         }

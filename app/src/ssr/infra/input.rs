@@ -17,14 +17,20 @@ pub fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// An RFC 3339 time (`2026-11-22T09:00:00+09:00`, with 0–9 fraction
+/// digits), the one format every interface of the console accepts.
+pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim()).ok().map(|at| at.with_timezone(&Utc))
+}
+
 /// A point in time: RFC 3339 (`2026-11-22T09:00:00+09:00`, with 0–9
 /// fraction digits), a local date and time in `tz` (`2026-11-22T09:00`,
 /// `2026-11-22 09:00`, with or without seconds), or a date (`2026-11-22`,
 /// the start of that day in `tz`).
 pub fn parse_instant(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Some(at.with_timezone(&Utc));
+    if let Some(at) = parse_rfc3339(text) {
+        return Some(at);
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))

@@ -80,8 +80,8 @@ veeam_enum! {
 /// same without an offset (taken as UTC), as some responses carry.
 pub fn parse_time(value: &str) -> Option<DateTime<Utc>> {
     let value = value.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Some(t.with_timezone(&Utc));
+    if let Some(t) = crate::ssr::infra::input::parse_rfc3339(value) {
+        return Some(t);
     }
     NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
 }
