@@ -1,6 +1,9 @@
 //! `GET /health`: liveness and readiness for load balancers and monitors.
 
-use app::ssr::infra::{state::AppState, supervisor::TaskStatus};
+use app::ssr::infra::{
+    state::AppState,
+    supervisor::{TaskKind, TaskStatus},
+};
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Serialize;
 
@@ -19,7 +22,38 @@ pub struct Health {
     pub notifications: NotificationHealth,
     /// This instance's background tasks: each one's last good pass, and its
     /// last failure (a task that fails or panics runs again after a back-off).
-    pub tasks: Vec<TaskStatus>,
+    pub tasks: Vec<TaskHealth>,
+}
+
+/// A background task as `/health` shows it to anyone: when it last worked
+/// and failed, not why (the log has that).
+#[derive(Debug, Serialize)]
+pub struct TaskHealth {
+    /// The task's name.
+    pub name: String,
+    /// `periodic` or `follow_up`.
+    pub kind: TaskKind,
+    /// Its last good pass.
+    pub last_ok_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its last failed (or panicked) pass.
+    pub last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Failed passes since the last good one.
+    pub failures: u32,
+    /// Passes that panicked, in all.
+    pub panics: u64,
+}
+
+impl From<TaskStatus> for TaskHealth {
+    fn from(t: TaskStatus) -> Self {
+        Self {
+            name: t.name,
+            kind: t.kind,
+            last_ok_at: t.last_ok_at,
+            last_error_at: t.last_error_at,
+            failures: t.failures,
+            panics: t.panics,
+        }
+    }
 }
 
 /// The notification part of [`Health`].
@@ -52,7 +86,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             queue: if db_ok { app::ssr::notify::outbox::queue_length(&state).await.ok() } else { None },
             last_loop_at: state.tasks.task(app::ssr::notify::NOTIFIER_TASK).and_then(|t| t.last_ok_at),
         },
-        tasks: state.tasks.status(),
+        tasks: state.tasks.status().into_iter().map(TaskHealth::from).collect(),
     };
     let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))
