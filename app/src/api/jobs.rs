@@ -121,8 +121,15 @@ impl JobForm {
                         .map_err(|_| AppError::validation(field, message)),
                 }
             };
-        let kind = ScheduleKind::parse(non_empty(self.schedule_kind).as_deref().unwrap_or("none"))
-            .unwrap_or_default();
+        let kind = match non_empty(self.schedule_kind) {
+            None => ScheduleKind::None,
+            Some(kind) => ScheduleKind::parse(&kind).ok_or_else(|| {
+                AppError::validation(
+                    "schedule.kind",
+                    td_string!(locale, errors.invalid_choice, allowed = "none, cron, interval"),
+                )
+            })?,
+        };
         let interval = minutes(
             "schedule.interval_seconds",
             self.interval_minutes,

@@ -85,9 +85,15 @@ impl JobRow {
         }
     }
 
-    /// The job's expected runs; `default_tz` for cron schedules without a zone.
+    /// The job's expected runs; `default_tz` for cron schedules without a
+    /// zone. A stored schedule that no longer parses (validation prevents
+    /// it; a newer cron dialect could cause it) is logged as an error and
+    /// the job is treated as unscheduled until it is saved again.
     pub fn expected(&self, default_tz: Tz) -> Expected {
-        Expected::parse(&self.schedule(), default_tz).unwrap_or(Expected::None)
+        Expected::parse(&self.schedule(), default_tz).unwrap_or_else(|error| {
+            tracing::error!(job_id = self.id, ?error, "a stored schedule cannot be read; the job is treated as unscheduled");
+            Expected::None
+        })
     }
 
     /// What the ingest plans need to know about the job.
