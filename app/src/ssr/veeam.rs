@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use self::{
     client::{Client, VeeamError, detect_revision, has_retry},
     hub::{SyncError, client_for, target_of},
-    store::{self as db, ServerFields, ServerRow, SystemEventRow, WriteServerError},
+    store::{self as db, ServerRow, SystemEventRow, WriteServerError},
     sync::{incoming_of, sync_server},
 };
 use crate::{
@@ -137,17 +137,7 @@ pub async fn create(
     let principal = info.require(Role::Admin, Access::Write)?;
     let c = form::check(info.locale, input, true)?;
     let encrypted = state.cipher.encrypt(c.password.as_deref().unwrap_or_default());
-    let fields = ServerFields {
-        name: &c.name,
-        base_url: &c.base_url,
-        username: &c.username,
-        password_encrypted: &encrypted,
-        api_version: c.api_version.as_deref(),
-        tls_mode: c.tls_mode.as_str(),
-        ca_pem: c.ca_pem.as_deref(),
-        sync_interval_seconds: c.sync_interval_seconds,
-        enabled: c.enabled,
-    };
+    let fields = c.fields(&encrypted);
     let id = db::insert_server(&state.db, &fields).await.map_err(|e| write_error(info.locale, e))?;
     let event = Event::ok("veeam_server.create", Target::new("veeam_server", id, c.name.clone()))
         .details(format!("{} as {}, tls {}", c.base_url, c.username, c.tls_mode.as_str()));
@@ -184,17 +174,7 @@ pub async fn update(
         Some(password) => state.cipher.encrypt(password),
         None => row.password_encrypted.clone(),
     };
-    let fields = ServerFields {
-        name: &c.name,
-        base_url: &c.base_url,
-        username: &c.username,
-        password_encrypted: &encrypted,
-        api_version: c.api_version.as_deref(),
-        tls_mode: c.tls_mode.as_str(),
-        ca_pem: c.ca_pem.as_deref(),
-        sync_interval_seconds: c.sync_interval_seconds,
-        enabled: c.enabled,
-    };
+    let fields = c.fields(&encrypted);
     if !db::update_server(&state.db, id, &fields).await.map_err(|e| write_error(info.locale, e))? {
         return Err(AppError::NotFound);
     }

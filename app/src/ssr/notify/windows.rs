@@ -363,21 +363,7 @@ mod tests {
     use super::*;
 
     fn weekly(days: &str, start: &str, end: &str) -> WindowRow {
-        WindowRow {
-            id: 1,
-            name: "w".into(),
-            kind: "weekly".into(),
-            starts_at: None,
-            ends_at: None,
-            weekdays: days.into(),
-            start_time: Some(start.into()),
-            end_time: Some(end.into()),
-            time_zone: "Asia/Tokyo".into(),
-            job_filter_kind: "all".into(),
-            job_filter_tags: String::new(),
-            job_filter_job_ids: String::new(),
-            enabled: true,
-        }
+        WindowRow::weekly_for_tests(days, start, end, "Asia/Tokyo")
     }
 
     fn tokyo(text: &str) -> DateTime<Utc> {

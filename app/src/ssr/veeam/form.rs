@@ -3,7 +3,7 @@
 //! ([`VeeamServerInput`]) end in the same checks, with the same
 //! field-named answers.
 
-use super::client::SUPPORTED_REVISIONS;
+use super::{client::SUPPORTED_REVISIONS, store::ServerFields};
 use crate::{
     error::AppError,
     i18n::{Locale, td_string},
@@ -158,4 +158,21 @@ pub fn check(locale: Locale, input: VeeamServerInput, creating: bool) -> Result<
         sync_interval_seconds,
         enabled: input.enabled.unwrap_or(true),
     })
+}
+
+impl Checked {
+    /// The row's fields, with the password as stored (encrypted).
+    pub fn fields<'a>(&'a self, password_encrypted: &'a str) -> ServerFields<'a> {
+        ServerFields {
+            name: &self.name,
+            base_url: &self.base_url,
+            username: &self.username,
+            password_encrypted,
+            api_version: self.api_version.as_deref(),
+            tls_mode: self.tls_mode.as_str(),
+            ca_pem: self.ca_pem.as_deref(),
+            sync_interval_seconds: self.sync_interval_seconds,
+            enabled: self.enabled,
+        }
+    }
 }

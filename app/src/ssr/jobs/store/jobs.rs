@@ -91,7 +91,11 @@ impl JobRow {
     /// the job is treated as unscheduled until it is saved again.
     pub fn expected(&self, default_tz: Tz) -> Expected {
         Expected::parse(&self.schedule(), default_tz).unwrap_or_else(|error| {
-            tracing::error!(job_id = self.id, ?error, "a stored schedule cannot be read; the job is treated as unscheduled");
+            tracing::error!(
+                job_id = self.id,
+                ?error,
+                "a stored schedule cannot be read; the job is treated as unscheduled"
+            );
             Expected::None
         })
     }
