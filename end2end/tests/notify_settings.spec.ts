@@ -97,6 +97,13 @@ test("an admin sets up e-mail alerts in the UI and a failure is delivered", asyn
   await expect(card).toBeVisible();
   await expect(card).toContainText(`Run failed, Run missed, Job recovered → ${channelName}`);
   await screenshot(page, testInfo, "notification-settings");
+  // The page was redrawn after the save: the add form (now folded, a rule
+  // exists) still shows every field when opened, so a second rule can be added.
+  const again = await openForm(page, "add-rule", "Add a rule");
+  await expect(again.getByLabel("Run warning")).toBeVisible();
+  await expect(again.getByLabel(channelName, { exact: true })).toBeVisible();
+  await expect(again.getByLabel("Chosen jobs")).toBeVisible();
+  await expect(again.getByLabel("Alert after this many failures in a row")).toBeVisible();
 
   const failed = await api.post(`${new URL(pingUrl).pathname}/fail`);
   expect(failed.status()).toBe(200);
