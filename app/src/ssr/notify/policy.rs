@@ -14,7 +14,8 @@
 //!   filter covers the job (server and repository events: rules for all
 //!   jobs, or covering one of the server's jobs);
 //! - failed and missed runs are told when exactly `min_consecutive_failures`
-//!   runs in a row have that result: once per streak (warnings: each);
+//!   runs in a row have that result, warnings at the first in a row: once
+//!   per streak (reminders are `repeat_every_hours`);
 //! - a recovery is told only by a rule that told the problem, once;
 //! - a missed or late job whose Veeam server was down then is held back
 //!   (`correlated`) and listed in the server's recovery message instead;
