@@ -104,6 +104,12 @@ test("an admin sets up e-mail alerts in the UI and a failure is delivered", asyn
   await expect(again.getByLabel(channelName, { exact: true })).toBeVisible();
   await expect(again.getByLabel("Chosen jobs")).toBeVisible();
   await expect(again.getByLabel("Alert after this many failures in a row")).toBeVisible();
+  // ... and a second rule is added with them (switched off, so it sends nothing here).
+  await again.getByLabel("Name", { exact: true }).fill(`second ${suffix}`);
+  await again.getByLabel(channelName, { exact: true }).check();
+  await again.getByLabel("Enabled", { exact: true }).uncheck();
+  await again.getByRole("button", { name: "Add a rule" }).click();
+  await expect(page.locator(`[data-testid="rule"][data-name="second ${suffix}"]`)).toContainText("Off");
 
   const failed = await api.post(`${new URL(pingUrl).pathname}/fail`);
   expect(failed.status()).toBe(200);

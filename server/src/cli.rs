@@ -305,7 +305,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Result<()> {
-    use app::ssr::veeam::store as veeam_db;
     telemetry::init(settings.log_format, &settings.log_level);
     let listener = tokio::net::TcpListener::bind(sim_listen)
         .await
@@ -315,29 +314,16 @@ async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimC
     if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
         print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
     }
-    let state = app.state().clone();
-    const NAME: &str = "Veeam simulator";
-    let encrypted = state.cipher.encrypt(&config.password);
-    let fields = veeam_db::ServerFields {
-        name: NAME,
-        base_url: &sim.base_url,
-        username: &config.username,
-        password_encrypted: &encrypted,
-        api_version: None,
-        tls_mode: "custom_ca",
-        ca_pem: sim.certificate_pem.as_deref(),
-        sync_interval_seconds: 60,
-        enabled: true,
-    };
-    let existing = veeam_db::list_servers(&state.db).await?.into_iter().find(|s| s.name == NAME);
-    match existing {
-        Some(server) => {
-            veeam_db::update_server(&state.db, server.id, &fields).await?;
-        }
-        None => {
-            veeam_db::insert_server(&state.db, &fields).await?;
-        }
-    }
+    app::ssr::veeam::attach_demo_server(
+        app.state(),
+        "Veeam simulator",
+        &sim.base_url,
+        &config.username,
+        &config.password,
+        sim.certificate_pem.as_deref(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot add the simulator as a Veeam server: {e}"))?;
     println!(
         "Demo: the console is on {} with the Veeam simulator at {} (jobs {}, {} days of history).",
         app.settings().base_url,

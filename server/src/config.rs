@@ -138,7 +138,7 @@ pub enum ConfigError {
     Unreadable(String),
 }
 
-fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+fn bad_setting(key: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, env: format!("{ENV_PREFIX}{}", key.to_uppercase()), message: message.into() }
 }
 
@@ -185,28 +185,31 @@ fn describe_figment_error(error: figment::Error, file: Option<&Path>) -> ConfigE
             ConfigError::UnknownKey { key: key.clone(), origin, known: known_keys() }
         }
         kind => match error.path.last().and_then(|k| KEYS.iter().find(|known| **known == k.as_str())) {
-            Some(key) => invalid(key, kind.to_string()),
+            Some(key) => bad_setting(key, kind.to_string()),
             None => ConfigError::Unreadable(error.to_string().replace('\n', " ")),
         },
     }
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
+/// A setting that is given: blank counts as absent, and the value is kept
+/// as written (unlike form input, a secret or password may start or end
+/// with a space).
+fn given(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
 fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     let listen: SocketAddr = raw.listen.trim().parse().map_err(|_| {
-        invalid("listen", format!("`{}` is not an address such as 127.0.0.1:5000", raw.listen))
+        bad_setting("listen", format!("`{}` is not an address such as 127.0.0.1:5000", raw.listen))
     })?;
 
     let log_format = match raw.log_format.trim().to_ascii_lowercase().as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
-        other => return Err(invalid("log_format", format!("expected `text` or `json`, not `{other}`"))),
+        other => return Err(bad_setting("log_format", format!("expected `text` or `json`, not `{other}`"))),
     };
 
-    let database_url = match non_empty(raw.database_url) {
+    let database_url = match given(raw.database_url) {
         None => Settings::default_database_url(&raw.data_dir),
         Some(url) => {
             let url = url.trim().to_owned();
@@ -214,10 +217,11 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             match scheme.as_deref() {
                 Some("sqlite") => {}
                 Some("postgres" | "postgresql") => {
-                    Url::parse(&url).map_err(|e| invalid("database_url", format!("not a valid URL: {e}")))?;
+                    Url::parse(&url)
+                        .map_err(|e| bad_setting("database_url", format!("not a valid URL: {e}")))?;
                 }
                 _ => {
-                    return Err(invalid(
+                    return Err(bad_setting(
                         "database_url",
                         "expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB",
                     ));
@@ -227,12 +231,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         }
     };
 
-    let base_url = match non_empty(raw.base_url) {
+    let base_url = match given(raw.base_url) {
         Some(url) => {
-            let parsed =
-                Url::parse(url.trim()).map_err(|e| invalid("base_url", format!("not a valid URL: {e}")))?;
+            let parsed = Url::parse(url.trim())
+                .map_err(|e| bad_setting("base_url", format!("not a valid URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(invalid("base_url", "expected an http:// or https:// URL with a host"));
+                return Err(bad_setting("base_url", "expected an http:// or https:// URL with a host"));
             }
             parsed
         }
@@ -243,18 +247,21 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         "development" | "dev" => Environment::Development,
         "production" | "prod" => Environment::Production,
         other => {
-            return Err(invalid("env", format!("expected `development` or `production`, not `{other}`")));
+            return Err(bad_setting("env", format!("expected `development` or `production`, not `{other}`")));
         }
     };
     let production = environment == Environment::Production || base_url.scheme() == "https";
 
-    let jwt_secret = non_empty(raw.jwt_secret);
+    let jwt_secret = given(raw.jwt_secret);
     match &jwt_secret {
         Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
-            return Err(invalid("jwt_secret", format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long")));
+            return Err(bad_setting(
+                "jwt_secret",
+                format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
+            ));
         }
         None if production => {
-            return Err(invalid(
+            return Err(bad_setting(
                 "jwt_secret",
                 format!(
                     "production mode (BMS_ENV=production or an https base URL) needs a secret of at least \
@@ -265,10 +272,10 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         _ => {}
     }
 
-    let encryption_key = non_empty(raw.encryption_key);
+    let encryption_key = given(raw.encryption_key);
     match &encryption_key {
         Some(key) if key.trim().len() < MIN_ENCRYPTION_KEY_CHARS => {
-            return Err(invalid(
+            return Err(bad_setting(
                 "encryption_key",
                 format!(
                     "must be 32 bytes in base64 or a passphrase of at least {MIN_ENCRYPTION_KEY_CHARS} characters"
@@ -276,7 +283,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             ));
         }
         None if production => {
-            return Err(invalid(
+            return Err(bad_setting(
                 "encryption_key",
                 "production mode (BMS_ENV=production or an https base URL) needs a key for the secrets stored in \
                  the database; generate one with `openssl rand -base64 32`",
@@ -285,29 +292,29 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         _ => {}
     }
 
-    let admin_password = non_empty(raw.admin_password);
+    let admin_password = given(raw.admin_password);
     if let Some(password) = &admin_password {
         app::ssr::accounts::password::check_policy(password)
-            .map_err(|e| invalid("admin_password", e.to_string()))?;
+            .map_err(|e| bad_setting("admin_password", e.to_string()))?;
     }
 
     if !(1..=24 * 30).contains(&raw.session_hours) {
-        return Err(invalid("session_hours", "expected a number of hours from 1 to 720"));
+        return Err(bad_setting("session_hours", "expected a number of hours from 1 to 720"));
     }
     if raw.login_rate_per_minute == 0 {
-        return Err(invalid("login_rate_per_minute", "must be at least 1"));
+        return Err(bad_setting("login_rate_per_minute", "must be at least 1"));
     }
     let timezone: chrono_tz::Tz = raw.timezone.trim().parse().map_err(|_| {
-        invalid("timezone", format!("`{}` is not an IANA time zone such as Asia/Tokyo", raw.timezone))
+        bad_setting("timezone", format!("`{}` is not an IANA time zone such as Asia/Tokyo", raw.timezone))
     })?;
     if !(1..=3600).contains(&raw.monitor_interval_seconds) {
-        return Err(invalid("monitor_interval_seconds", "expected 1 to 3600 seconds"));
+        return Err(bad_setting("monitor_interval_seconds", "expected 1 to 3600 seconds"));
     }
     if !(1..=100).contains(&raw.notify_max_attempts) {
-        return Err(invalid("notify_max_attempts", "expected 1 to 100 tries"));
+        return Err(bad_setting("notify_max_attempts", "expected 1 to 100 tries"));
     }
     if !(1..=300).contains(&raw.notify_timeout_seconds) {
-        return Err(invalid("notify_timeout_seconds", "expected 1 to 300 seconds"));
+        return Err(bad_setting("notify_timeout_seconds", "expected 1 to 300 seconds"));
     }
 
     Ok(Settings {

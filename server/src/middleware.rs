@@ -187,14 +187,8 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 async fn renew_session(state: &AppState, user_id: i64, response: &mut Response) {
-    let Ok(Some(row)) = app::ssr::accounts::store::users::find_by_id(&state.db, user_id).await else {
-        return;
-    };
-    let ttl = accounts::token_ttl(state);
-    if let Ok((token, _)) =
-        auth::issue_jwt(&state.keys, row.id, row.session_version, auth::TokenKind::Session, ttl)
-    {
-        append_cookie(response, &auth::session_cookie(&state.settings, &token, ttl));
+    if let Some(cookie) = accounts::renewed_session_cookie(state, user_id).await {
+        append_cookie(response, &cookie);
     }
 }
 

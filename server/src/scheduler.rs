@@ -70,7 +70,7 @@ fn sync_veeam(state: &AppState) {
         let attempted = attempted.clone();
         async move {
             let now = Utc::now();
-            for server in veeam::store::list_servers(&state.db).await? {
+            for server in veeam::servers_for_sync(&state).await? {
                 let name = format!("veeam-sync:{}", server.id);
                 let interval = Duration::from_secs(server.sync_interval_seconds.max(1) as u64);
                 let mut attempted = attempted.lock().unwrap_or_else(|e| e.into_inner());

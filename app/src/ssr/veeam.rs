@@ -33,7 +33,7 @@ use crate::{
         job::{JobSource, ReportOutcome, RunResult, VeeamJobComplete},
         user::Role,
         veeam::{
-            ActionOutcome, ConnectionTest, Repository, SpaceSample, SyncProgress, VeeamServer,
+            ActionOutcome, ConnectionTest, Repository, SpaceSample, SyncProgress, TlsMode, VeeamServer,
             VeeamServerForm, VeeamServerInput, VeeamServerPatch,
         },
     },
@@ -574,4 +574,41 @@ pub async fn outage_before(
     recovered: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     db::outage_before(&state.db, server_id, recovered).await
+}
+
+/// Every server with its sync state (for the scheduler's look for servers due a sync).
+pub async fn servers_for_sync(state: &AppState) -> Result<Vec<ServerRow>, sqlx::Error> {
+    db::list_servers(&state.db).await
+}
+
+/// Adds the demo's simulator as a server, or points the one of that name at
+/// it again (`backup-mgmt demo`): no user, so no role check or audit entry.
+pub async fn attach_demo_server(
+    state: &AppState,
+    name: &str,
+    base_url: &str,
+    username: &str,
+    password: &str,
+    ca_pem: Option<&str>,
+) -> Result<i64, AppError> {
+    let encrypted = state.cipher.encrypt(password);
+    let fields = db::ServerFields {
+        name,
+        base_url,
+        username,
+        password_encrypted: &encrypted,
+        api_version: None,
+        tls_mode: TlsMode::CustomCa.as_str(),
+        ca_pem,
+        sync_interval_seconds: 60,
+        enabled: true,
+    };
+    match db::list_servers(&state.db).await?.into_iter().find(|s| s.name == name) {
+        Some(server) => {
+            db::update_server(&state.db, server.id, &fields).await.map_err(|e| write_error(Locale::en, e))?;
+            hub::forget(state, server.id);
+            Ok(server.id)
+        }
+        None => Ok(db::insert_server(&state.db, &fields).await.map_err(|e| write_error(Locale::en, e))?),
+    }
 }

@@ -86,7 +86,14 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             queue: if db_ok { app::ssr::notify::outbox::queue_length(&state).await.ok() } else { None },
             last_loop_at: state.tasks.task(app::ssr::notify::NOTIFIER_TASK).and_then(|t| t.last_ok_at),
         },
-        tasks: state.tasks.status().into_iter().map(TaskHealth::from).collect(),
+        // Periodic tasks only: follow-ups are named after servers and sessions.
+        tasks: state
+            .tasks
+            .status()
+            .into_iter()
+            .filter(|t| t.kind == TaskKind::Periodic)
+            .map(TaskHealth::from)
+            .collect(),
     };
     let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))

@@ -221,6 +221,18 @@ async fn failures_and_recoveries_arrive_once_in_order_through_an_outage(app: Tes
     let health: Value = app.get("/health").await.json().await.unwrap();
     assert_eq!(health["notifications"]["queue"], 0);
     assert!(health["notifications"]["last_loop_at"].is_string());
+    // Every periodic task is listed with its last good pass, never why a pass failed.
+    let tasks = health["tasks"].as_array().unwrap();
+    for name in ["monitor", "notifier", "prune-rate-limits", "veeam-sync"] {
+        let task = tasks.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name} in {health}"));
+        assert_eq!(task["kind"], "periodic");
+        assert!(task["last_ok_at"].is_string(), "{name} has run: {task}");
+        assert!(task.get("last_error").is_none(), "no error text for anonymous callers");
+    }
+    assert_eq!(
+        tasks.iter().find(|t| t["name"] == "notifier").map(|t| t["last_ok_at"].clone()),
+        Some(health["notifications"]["last_loop_at"].clone())
+    );
 }
 
 both_backends!(outbox_flow, failures_and_recoveries_arrive_once_in_order_through_an_outage);

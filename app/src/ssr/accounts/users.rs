@@ -392,3 +392,13 @@ pub async fn user_choices(state: &AppState, info: &RequestInfo) -> Result<Vec<(i
 pub async fn username_of(state: &AppState, id: i64) -> Result<Option<String>, AppError> {
     Ok(users::find_by_id(&state.db, id).await?.map(|u| u.username))
 }
+
+/// A fresh session cookie for an active user (sliding sessions), or `None`
+/// when the user is gone.
+pub async fn renewed_session_cookie(state: &AppState, user_id: i64) -> Option<String> {
+    let row = users::find_by_id(&state.db, user_id).await.ok().flatten()?;
+    let ttl = token_ttl(state);
+    let (token, _) =
+        auth::issue_jwt(&state.keys, row.id, row.session_version, TokenKind::Session, ttl).ok()?;
+    Some(auth::session_cookie(&state.settings, &token, ttl))
+}

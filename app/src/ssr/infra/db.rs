@@ -133,6 +133,12 @@ where
     })
 }
 
+/// Whether an error is a stored value that cannot be read (see
+/// [`read_row`]) rather than the database failing.
+pub fn is_unreadable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_))
+}
+
 /// Reads every row that can be read; the others are logged (see
 /// [`read_row`]) and left out, so one bad row does not hide a whole list.
 pub fn readable<'r, R, Row>(table: &'static str, rows: &'r [Row]) -> Vec<R>
@@ -293,4 +299,39 @@ mod tests {
             "every migration needs a twin with the same version and name for the other backend"
         );
     }
+
+    use super::Db;
+    use crate::db_test;
+
+    async fn count(db: &Db) -> i64 {
+        on_db!(db, |pool| {
+            sqlx::query_scalar::<_, i64>("select count(*) from notifier_cursors").fetch_one(pool).await
+        })
+        .unwrap_or(-1)
+    }
+
+    async fn insert_then(db: &Db, name: &str, fail: bool) -> Result<&'static str, sqlx::Error> {
+        on_tx!(db, |tx, _lock| {
+            sqlx::query("insert into notifier_cursors (name, position) values ($1, 0)")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            if fail {
+                return Err(sqlx::Error::Protocol("the body failed".into()));
+            }
+            // An early return after a write: the write commits.
+            if !name.is_empty() {
+                return Ok("returned early");
+            }
+            Ok::<_, sqlx::Error>("ran to the end")
+        })
+    }
+
+    async fn a_transaction_commits_exactly_when_its_body_is_ok(db: &Db) {
+        assert_eq!(insert_then(db, "early", false).await.ok(), Some("returned early"));
+        assert_eq!(count(db).await, 1, "an early `return Ok` commits");
+        assert!(insert_then(db, "failing", true).await.is_err());
+        assert_eq!(count(db).await, 1, "an error rolls the write back");
+    }
+    db_test!(on_tx_commits_on, a_transaction_commits_exactly_when_its_body_is_ok);
 }

@@ -162,7 +162,7 @@ impl Supervisor {
             let cancel = this.inner.cancel.clone();
             loop {
                 let started = tokio::time::Instant::now();
-                let wait = match this.run_pass(&name, pass()).await {
+                let wait = match this.run_pass(&name, start(&mut pass)).await {
                     Pass::Ok => every,
                     // A failed pass is tried again after the back-off (which
                     // grows with each failure in a row), not at its next turn.
@@ -197,7 +197,7 @@ impl Supervisor {
         self.inner.tracker.spawn(async move {
             let cancel = this.inner.cancel.clone();
             for attempt in 1..=attempts.max(1) {
-                match this.run_pass(&name, task()).await {
+                match this.run_pass(&name, start(&mut task)).await {
                     Pass::Ok | Pass::Cancelled => break,
                     Pass::Failed(_) | Pass::Panicked(_) if attempt == attempts.max(1) => {
                         tracing::error!(task = %name, attempts, "follow-up given up");
@@ -250,20 +250,29 @@ impl Supervisor {
         self.inner.backoff.after(failures)
     }
 
-    /// Runs one pass, catching errors and panics, and records how it ended.
-    async fn run_pass(&self, name: &str, pass: impl Future<Output = anyhow::Result<()>>) -> Pass {
-        let cancel = self.inner.cancel.clone();
-        let pass = AssertUnwindSafe(pass).catch_unwind();
-        tokio::pin!(pass);
-        let ended = tokio::select! {
-            ended = &mut pass => Some(ended),
-            _ = cancel.cancelled() => tokio::time::timeout(SHUTDOWN_GRACE, &mut pass).await.ok(),
-        };
-        let outcome = match ended {
-            None => Pass::Cancelled,
-            Some(Ok(Ok(()))) => Pass::Ok,
-            Some(Ok(Err(error))) => Pass::Failed(format!("{error:#}")),
-            Some(Err(panic)) => Pass::Panicked(panic_message(panic.as_ref())),
+    /// Runs one pass, catching errors and panics (also one in the closure
+    /// that made the pass), and records how it ended.
+    async fn run_pass<Fut>(&self, name: &str, pass: Result<Fut, String>) -> Pass
+    where
+        Fut: Future<Output = anyhow::Result<()>>,
+    {
+        let outcome = match pass {
+            Err(message) => Pass::Panicked(message),
+            Ok(pass) => {
+                let cancel = self.inner.cancel.clone();
+                let pass = AssertUnwindSafe(pass).catch_unwind();
+                tokio::pin!(pass);
+                let ended = tokio::select! {
+                    ended = &mut pass => Some(ended),
+                    _ = cancel.cancelled() => tokio::time::timeout(SHUTDOWN_GRACE, &mut pass).await.ok(),
+                };
+                match ended {
+                    None => Pass::Cancelled,
+                    Some(Ok(Ok(()))) => Pass::Ok,
+                    Some(Ok(Err(error))) => Pass::Failed(format!("{error:#}")),
+                    Some(Err(panic)) => Pass::Panicked(panic_message(panic.as_ref())),
+                }
+            }
         };
         let now = Utc::now();
         let mut tasks = self.lock();
@@ -293,6 +302,14 @@ impl Supervisor {
         }
         outcome
     }
+}
+
+/// Makes a pass, catching a panic of the closure itself (its synchronous part).
+fn start<F, Fut>(make: &mut F) -> Result<Fut, String>
+where
+    F: FnMut() -> Fut,
+{
+    std::panic::catch_unwind(AssertUnwindSafe(make)).map_err(|panic| panic_message(panic.as_ref()))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -345,6 +362,21 @@ mod tests {
         let after = passes.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(passes.load(Ordering::SeqCst), after, "nothing runs after shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_panic_before_the_pass_starts_is_caught_too() {
+        let supervisor = quick();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        supervisor.every("sync-part", Duration::from_millis(20), move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            assert!(n > 0, "the closure itself panics the first time");
+            async { Ok(()) }
+        });
+        assert!(until(|| calls.load(Ordering::SeqCst) >= 3).await, "the task survived");
+        assert_eq!(supervisor.task("sync-part").map(|t| t.panics), Some(1));
+        supervisor.stopped().await;
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use crate::{
     error::AppError,
     i18n::{Locale, td_string},
     model::job::{JobQuery, JobSource, JobState, RunQuery, RunResult},
-    ssr::infra::input::{id_field, instant_field, integer_field, non_empty},
+    ssr::infra::input::{id_field, instant_field, integer_field, non_empty, parse_rfc3339},
 };
 
 /// The default page size of lists.
@@ -121,7 +121,7 @@ fn decode_run_cursor(cursor: &str, locale: Locale) -> Result<(DateTime<Utc>, i64
         base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor(locale))?;
     let raw = String::from_utf8(raw).map_err(|_| bad_cursor(locale))?;
     let (at, id) = raw.split_once('|').ok_or_else(|| bad_cursor(locale))?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad_cursor(locale))?.with_timezone(&Utc);
+    let at = parse_rfc3339(at).ok_or_else(|| bad_cursor(locale))?;
     Ok((at, id.parse().map_err(|_| bad_cursor(locale))?))
 }
 

@@ -28,7 +28,10 @@ impl JobFilter {
             "all" => JobFilter::All,
             "tags" => JobFilter::Tags(split(tags)),
             "jobs" => JobFilter::Jobs(split(job_ids)),
-            _ => JobFilter::Jobs(vec![]),
+            other => {
+                tracing::error!(kind = other, "a stored job filter's kind is unknown; it covers no job");
+                JobFilter::Jobs(vec![])
+            }
         }
     }
 

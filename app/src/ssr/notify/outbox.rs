@@ -253,6 +253,9 @@ async fn produce_reminders(state: &AppState, now: DateTime<Utc>) -> Result<usize
         let mut tags = jobs::tags_of(state, &ids).await?;
         for (job_id, last_id) in told {
             let Some(job_state) = states.get(&job_id).copied() else { continue };
+            if !policy::still_a_problem(job_state) {
+                continue;
+            }
             let Some((event, notice, created_at)) = store::delivery_notice(&state.db, last_id).await? else {
                 continue;
             };

@@ -354,6 +354,14 @@ pub fn decide_system_events(
     out
 }
 
+/// Whether a job in `state` still has a problem a reminder would repeat.
+pub fn still_a_problem(state: JobState) -> bool {
+    matches!(
+        state,
+        JobState::Failed | JobState::Missed | JobState::Late | JobState::Overdue | JobState::Warning
+    )
+}
+
 /// A job a rule told about that may need a reminder: its state now and the
 /// rule's newest delivery about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,12 +392,8 @@ pub fn decide_reminders(
     for candidate in candidates {
         let Some(rule) = rules.iter().find(|r| r.id == candidate.rule_id) else { continue };
         let Some(hours) = rule.repeat_every_hours else { continue };
-        let still_a_problem = matches!(
-            candidate.state,
-            JobState::Failed | JobState::Missed | JobState::Late | JobState::Overdue | JobState::Warning
-        );
         let (last_id, last_kind, notice, last_at) = &candidate.last;
-        if !still_a_problem
+        if !still_a_problem(candidate.state)
             || *last_kind == EventKind::JobRecovered
             || *last_at + Duration::hours(hours) > now
         {
@@ -583,7 +587,12 @@ mod tests {
         );
         assert_eq!(actions.len(), 1);
         assert!(announced.open(1, "veeam:7"));
-        let recovered = SystemEventFacts { id: 6, kind: EventKind::VeeamRecovered, ..event };
+        let recovered = SystemEventFacts {
+            id: 6,
+            kind: EventKind::VeeamRecovered,
+            notice: notice(EventKind::VeeamRecovered),
+            ..event
+        };
         let actions = decide_system_events(&[recovered], &[osaka], &[], &enabled(), &mut announced);
         assert_eq!(queued(&actions, EventKind::VeeamRecovered), 1);
         assert!(!announced.open(1, "veeam:7"));

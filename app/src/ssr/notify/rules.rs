@@ -212,7 +212,17 @@ pub async fn enabled(db: &Db) -> Result<Vec<policy::Rule>, sqlx::Error> {
             events: r
                 .events
                 .split(',')
-                .filter_map(|e| EventKind::ALL.into_iter().find(|k| k.as_str() == e.trim()))
+                .filter_map(|e| {
+                    let kind = EventKind::ALL.into_iter().find(|k| k.as_str() == e.trim());
+                    if kind.is_none() {
+                        tracing::error!(
+                            rule_id = r.id,
+                            event = e,
+                            "a rule's stored event is unknown; left out"
+                        );
+                    }
+                    kind
+                })
                 .collect(),
             channel_ids: split(&r.channel_ids),
             filter: filter::JobFilter::from_columns(

@@ -134,7 +134,10 @@ impl WindowRow {
 
 fn to_model(r: WindowRow, now: DateTime<Utc>) -> MaintenanceWindow {
     let active_now = r.in_force(now);
-    let zone: Tz = r.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone: Tz = r.time_zone.parse().unwrap_or_else(|_| {
+        tracing::error!(window_id = r.id, zone = %r.time_zone, "a maintenance window's stored time zone is unknown; shown in UTC");
+        chrono_tz::UTC
+    });
     let local =
         |at: Option<DateTime<Utc>>| at.map(|t| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string());
     MaintenanceWindow {

@@ -27,7 +27,10 @@ use super::{
 use crate::{
     model::job::{JobSource, RunResult},
     ssr::{
-        infra::{db::Db, state::AppState},
+        infra::{
+            db::{Db, is_unreadable},
+            state::AppState,
+        },
         jobs::{self, Incoming, IngestError, LinkedJob},
     },
 };
@@ -199,7 +202,7 @@ async fn run_sync(
                     server: Some((server.id, &server.name)),
                     external_id: Some(&job.id),
                 };
-                let (id, _) = jobs::create_linked(&state.db, &linked).await.map_err(|e| match e {
+                let (id, created) = jobs::create_linked(&state.db, &linked).await.map_err(|e| match e {
                     jobs::WriteJobError::Db(e) => SyncError::Db(e),
                     jobs::WriteJobError::NameTaken => {
                         SyncError::Db(sqlx::Error::Protocol(format!("no free name for Veeam job {}", job.id)))
@@ -208,7 +211,7 @@ async fn run_sync(
                 jobs::set_veeam_status(&state.db, id, &status).await?;
                 by_veeam.insert(job.id.clone(), id);
                 seen.push(id);
-                report.jobs_created += 1;
+                report.jobs_created += usize::from(created);
             }
         }
         if done % 100 == 0 {
@@ -265,7 +268,8 @@ async fn run_sync(
                     report.runs_changed += 1;
                 }
             }
-            Err(IngestError::Db(e)) => return Err(e.into()),
+            // One job whose row cannot be read (logged) does not stop the sync.
+            Err(IngestError::Db(e)) if !is_unreadable(&e) => return Err(e.into()),
             Err(e) => tracing::warn!(server_id, session = %session.id, error = %e, "session not recorded"),
         }
         if done % 200 == 0 {
@@ -309,9 +313,14 @@ pub async fn follow_session(
     session_id: String,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let stopping = state.tasks.stopping();
     while started.elapsed() < Duration::from_secs(12 * 3600) {
         let pause = if started.elapsed() < Duration::from_secs(120) { 2 } else { 15 };
-        tokio::time::sleep(Duration::from_secs(pause)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(pause)) => {}
+            // Shutdown: the next sync picks the session up.
+            _ = stopping.cancelled() => return Ok(()),
+        }
         let Some(row) = db::find_server(&state.db, server_id).await? else { return Ok(()) };
         let Ok(client) = client_for(&state, &row).await else { continue };
         match client.session(&session_id).await {

@@ -60,12 +60,13 @@ pub async fn last_id(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, |pool| sqlx::query_scalar("select coalesce(max(id), 0) from job_events").fetch_one(pool).await)
 }
 
-/// A run's facts.
+/// A run's facts; a run whose row cannot be read (logged) counts as none,
+/// so one bad row never holds up the notifications of every other event.
 pub async fn run_facts(db: &Db, run_id: i64) -> Result<Option<RunFacts>, sqlx::Error> {
-    const SQL: &str = "select started_at, ended_at, result, message from runs where id = $1";
+    const SQL: &str = "select id, started_at, ended_at, result, message from runs where id = $1";
     on_db!(db, |pool| {
         let row = sqlx::query(SQL).bind(run_id).fetch_optional(pool).await?;
-        row.as_ref().map(|r| read_row("runs", r)).transpose()
+        Ok(row.as_ref().and_then(|r| read_row("runs", r).ok()))
     })
 }
 

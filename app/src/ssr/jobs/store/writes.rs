@@ -168,6 +168,12 @@ pub async fn record(
     job_id: i64,
     incoming: &Incoming,
 ) -> Result<Recorded, IngestError> {
+    if let (Some(start), Some(end)) = (incoming.started_at, incoming.ended_at) {
+        // Refused before anything is read or locked (the plan checks it too).
+        if end < start {
+            return Err(ReportError::EndsBeforeStart.into());
+        }
+    }
     let now = ingest::now();
     let finished = incoming.result != RunResult::Running;
     with_job!(db, job_id, |tx, job| {
