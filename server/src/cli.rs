@@ -40,13 +40,23 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
   log_format      BMS_LOG_FORMAT      text (default) or json
   log_level       BMS_LOG_LEVEL       tracing filter, default info
   session_hours   BMS_SESSION_HOURS   sign-in lifetime without activity, default 12
+  session_max_days  BMS_SESSION_MAX_DAYS
+                                      longest a sign-in lasts however active,
+                                      default 7
   login_rate_per_minute  BMS_LOGIN_RATE_PER_MINUTE
                                       sign-in attempts per minute per address and
                                       per username, default 5
   api_rate_per_minute    BMS_API_RATE_PER_MINUTE
                                       /api/v1 requests per minute per address,
                                       default 600, 0 for no limit
-  trust_proxy     BMS_TRUST_PROXY     true: client address from X-Forwarded-For
+  trust_proxy     BMS_TRUST_PROXY     true: client address from X-Forwarded-For,
+                                      the entry the trusted proxy appended
+  trusted_proxy_hops  BMS_TRUSTED_PROXY_HOPS
+                                      trusted proxies in front of the console,
+                                      each appending to X-Forwarded-For, default 1
+  allow_insecure_http  BMS_ALLOW_INSECURE_HTTP
+                                      true: production mode with an http base URL
+                                      (TLS ends at a proxy on the same host)
   timezone        BMS_TIMEZONE        IANA zone of schedules without one and of
                                       daily figures, default Asia/Tokyo
   monitor_interval_seconds  BMS_MONITOR_INTERVAL_SECONDS

@@ -51,9 +51,12 @@ struct RawSettings {
     log_format: String,
     log_level: String,
     session_hours: u32,
+    session_max_days: u32,
     login_rate_per_minute: u32,
     api_rate_per_minute: u32,
     trust_proxy: bool,
+    trusted_proxy_hops: u32,
+    allow_insecure_http: bool,
     timezone: String,
     monitor_interval_seconds: u64,
     notify_max_attempts: u32,
@@ -74,9 +77,12 @@ impl Default for RawSettings {
             log_format: "text".into(),
             log_level: "info".into(),
             session_hours: 12,
+            session_max_days: 7,
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,
+            trusted_proxy_hops: 1,
+            allow_insecure_http: false,
             timezone: "Asia/Tokyo".into(),
             monitor_interval_seconds: 15,
             notify_max_attempts: 12,
@@ -98,9 +104,12 @@ const KEYS: &[&str] = &[
     "log_format",
     "log_level",
     "session_hours",
+    "session_max_days",
     "login_rate_per_minute",
     "api_rate_per_minute",
     "trust_proxy",
+    "trusted_proxy_hops",
+    "allow_insecure_http",
     "timezone",
     "monitor_interval_seconds",
     "notify_max_attempts",
@@ -251,6 +260,17 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         }
     };
     let production = environment == Environment::Production || base_url.scheme() == "https";
+    if production && base_url.scheme() == "http" && !raw.allow_insecure_http {
+        return Err(bad_setting(
+            "base_url",
+            format!(
+                "production mode serves the console at `{base_url}`, which is plain http: passwords and \
+                 session cookies would cross the network readable. Set an https base URL, or set \
+                 allow_insecure_http = true (BMS_ALLOW_INSECURE_HTTP) when a TLS-terminating proxy on the \
+                 same host serves it"
+            ),
+        ));
+    }
 
     let jwt_secret = given(raw.jwt_secret);
     match &jwt_secret {
@@ -301,6 +321,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     if !(1..=24 * 30).contains(&raw.session_hours) {
         return Err(bad_setting("session_hours", "expected a number of hours from 1 to 720"));
     }
+    if !(1..=365).contains(&raw.session_max_days) {
+        return Err(bad_setting("session_max_days", "expected a number of days from 1 to 365"));
+    }
+    if !(1..=10).contains(&raw.trusted_proxy_hops) {
+        return Err(bad_setting("trusted_proxy_hops", "expected 1 to 10 proxies"));
+    }
     if raw.login_rate_per_minute == 0 {
         return Err(bad_setting("login_rate_per_minute", "must be at least 1"));
     }
@@ -329,9 +355,11 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         log_format,
         log_level: raw.log_level,
         session_hours: raw.session_hours,
+        session_max_days: raw.session_max_days,
         login_rate_per_minute: raw.login_rate_per_minute,
         api_rate_per_minute: raw.api_rate_per_minute,
         trust_proxy: raw.trust_proxy,
+        trusted_proxy_hops: raw.trusted_proxy_hops,
         timezone,
         monitor_interval_seconds: raw.monitor_interval_seconds,
         notify_max_attempts: raw.notify_max_attempts,
@@ -422,6 +450,10 @@ mod tests {
             ("BMS_SESSION_HOURS", "0", "session_hours"),
             ("BMS_SESSION_HOURS", "twelve", "session_hours"),
             ("BMS_TRUST_PROXY", "maybe", "trust_proxy"),
+            ("BMS_TRUSTED_PROXY_HOPS", "0", "trusted_proxy_hops"),
+            ("BMS_SESSION_MAX_DAYS", "0", "session_max_days"),
+            ("BMS_SESSION_MAX_DAYS", "a week", "session_max_days"),
+            ("BMS_ALLOW_INSECURE_HTTP", "sometimes", "allow_insecure_http"),
             ("BMS_TIMEZONE", "Mars/Olympus", "timezone"),
             ("BMS_NOTIFY_MAX_ATTEMPTS", "0", "notify_max_attempts"),
             ("BMS_NOTIFY_MAX_ATTEMPTS", "many", "notify_max_attempts"),
@@ -454,11 +486,32 @@ mod tests {
         let key = "k".repeat(44);
         let settings = load(
             None,
-            env(&[("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret), ("BMS_ENCRYPTION_KEY", &key)]),
+            env(&[
+                ("BMS_ENV", "production"),
+                ("BMS_JWT_SECRET", &secret),
+                ("BMS_ENCRYPTION_KEY", &key),
+                ("BMS_BASE_URL", "https://backup.example.co.jp"),
+            ]),
         )
         .unwrap();
         assert_eq!(settings.environment, Environment::Production);
         assert!(!format!("{settings:?}").contains(&key));
+    }
+
+    #[test]
+    fn production_mode_refuses_a_plain_http_base_url_unless_allowed() {
+        let secret = "x".repeat(32);
+        let key = "k".repeat(44);
+        let production =
+            [("BMS_ENV", "production"), ("BMS_JWT_SECRET", &secret), ("BMS_ENCRYPTION_KEY", &key)];
+        let error = load(None, env(&production)).unwrap_err().to_string();
+        assert!(error.contains("BMS_BASE_URL") && error.contains("BMS_ALLOW_INSECURE_HTTP"), "{error}");
+        let mut behind_proxy = production.to_vec();
+        behind_proxy.push(("BMS_ALLOW_INSECURE_HTTP", "true"));
+        let settings = load(None, env(&behind_proxy)).unwrap();
+        assert_eq!(settings.base_url.scheme(), "http");
+        assert_eq!(settings.environment, Environment::Production);
+        assert!(load(None, env(&[])).is_ok(), "development mode keeps plain http");
     }
 
     #[test]

@@ -40,18 +40,27 @@ fn is_public_asset(path: &str) -> bool {
         || path == "/favicon.ico"
 }
 
-/// The client's address: the peer, or with `trust_proxy` the first address
-/// of `X-Forwarded-For` (else `X-Real-IP`) set by the reverse proxy.
+/// The client's address: the peer, or with `trust_proxy` the address the
+/// trusted proxy appended to `X-Forwarded-For` (the entry
+/// `trusted_proxy_hops` from the right; everything left of it was written
+/// by the client and proves nothing), else `X-Real-IP`.
 pub fn client_ip(settings: &Settings, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
     if settings.trust_proxy {
+        let hops = usize::try_from(settings.trusted_proxy_hops).unwrap_or(1).max(1);
         let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>();
+        let appended = forwarded.len().checked_sub(hops).and_then(|i| forwarded.get(i).copied());
+        let chosen = appended
             .or_else(|| headers.get("x-real-ip").and_then(|v| v.to_str().ok()))
             .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
+        if chosen.is_some() {
+            return chosen;
         }
     }
     peer.map(|p| p.ip())
@@ -162,8 +171,10 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     let locale = locale::chosen(headers)
         .or_else(|| principal.as_ref().map(|p| ui_locale(p.locale)))
         .unwrap_or_default();
-    let session_issued_at = match principal.as_ref().map(|p| &p.via) {
-        Some(AuthVia::Session { issued_at }) => Some((*issued_at, principal.as_ref().map(|p| p.user_id))),
+    let session = match principal.as_ref().map(|p| (&p.via, p.user_id)) {
+        Some((AuthVia::Session { issued_at, session_id }, user_id)) => {
+            Some((*issued_at, user_id, session_id.clone()))
+        }
         _ => None,
     };
     request.extensions_mut().insert(RequestInfo { principal, locale, client_ip });
@@ -175,19 +186,20 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         .get_all(header::SET_COOKIE)
         .iter()
         .any(|v| v.as_bytes().starts_with(auth::SESSION_COOKIE.as_bytes()));
-    if let Some((issued_at, Some(user_id))) = session_issued_at {
+    if let Some((issued_at, user_id, session_id)) = session {
         let ttl = accounts::token_ttl(&state);
         // Sliding sessions: once half the lifetime has passed, an active
-        // user gets a fresh token, so only inactivity signs them out.
+        // user gets a fresh token, so only inactivity (or the session's
+        // absolute end, `session_max_days`) signs them out.
         if !sets_session && Utc::now() - issued_at > ttl / 2 {
-            renew_session(&state, user_id, &mut response).await;
+            renew_session(&state, user_id, &session_id, &mut response).await;
         }
     }
     response
 }
 
-async fn renew_session(state: &AppState, user_id: i64, response: &mut Response) {
-    if let Some(cookie) = accounts::renewed_session_cookie(state, user_id).await {
+async fn renew_session(state: &AppState, user_id: i64, session_id: &str, response: &mut Response) {
+    if let Some(cookie) = accounts::renewed_session_cookie(state, user_id, session_id).await {
         append_cookie(response, &cookie);
     }
 }
@@ -308,6 +320,24 @@ mod tests {
         let peer: SocketAddr = ([10, 0, 0, 1], 1234).into();
         assert_eq!(client_ip(&s, &h, Some(peer)), Some([10, 0, 0, 1].into()));
         s.trust_proxy = true;
-        assert_eq!(client_ip(&s, &h, Some(peer)), Some([203, 0, 113, 9].into()));
+        assert_eq!(client_ip(&s, &h, Some(peer)), Some([10, 0, 0, 1].into()), "the entry the proxy appended");
+    }
+
+    #[test]
+    fn a_client_cannot_choose_its_address_through_x_forwarded_for() {
+        let mut s = settings();
+        s.trust_proxy = true;
+        let peer: SocketAddr = ([10, 0, 0, 2], 1234).into();
+        // The client sent `X-Forwarded-For: 1.2.3.4`; the proxy appended the
+        // address it saw.
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7")]);
+        assert_eq!(client_ip(&s, &h, Some(peer)), Some([198, 51, 100, 7].into()));
+        // Two proxies: the outer one appended the client, the inner one the outer proxy.
+        s.trusted_proxy_hops = 2;
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7, 10.0.0.9")]);
+        assert_eq!(client_ip(&s, &h, Some(peer)), Some([198, 51, 100, 7].into()));
+        // Fewer entries than proxies: X-Real-IP, else the peer.
+        let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(client_ip(&s, &h, Some(peer)), Some([10, 0, 0, 2].into()));
     }
 }

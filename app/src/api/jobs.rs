@@ -117,8 +117,10 @@ impl JobForm {
                     None => Ok(None),
                     Some(v) => v
                         .parse::<i64>()
-                        .map(|m| Some(m * 60))
-                        .map_err(|_| AppError::validation(field, message)),
+                        .ok()
+                        .and_then(|m| m.checked_mul(60))
+                        .map(Some)
+                        .ok_or_else(|| AppError::validation(field, message)),
                 }
             };
         let kind = match non_empty(self.schedule_kind) {
@@ -245,4 +247,29 @@ use super::server;
 pub async fn get_run(id: i64) -> Result<crate::model::job::RunDetail, AppError> {
     let (state, info) = server::ctx()?;
     crate::ssr::jobs::get_run(&state, &info, id).await
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_too_large_for_seconds_are_a_clear_error_not_an_overflow() {
+        for field in ["grace", "max_duration", "interval"] {
+            let huge = Some(i64::MAX.to_string());
+            let mut form = JobForm { name: "nightly".into(), ..JobForm::default() };
+            match field {
+                "grace" => form.grace_minutes = huge,
+                "max_duration" => form.max_duration_minutes = huge,
+                _ => {
+                    form.schedule_kind = Some("interval".into());
+                    form.interval_minutes = huge;
+                }
+            }
+            match form.into_new_job(crate::i18n::Locale::en) {
+                Err(AppError::Validation { field: Some(f), .. }) => assert!(f.contains(field), "{f}"),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
 }

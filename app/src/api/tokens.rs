@@ -14,12 +14,14 @@ pub async fn list_my_tokens() -> Result<Vec<ApiToken>, AppError> {
     crate::ssr::accounts::tokens::list(&state, &info, false).await
 }
 
-/// Creates a token; its secret is returned this once.
+/// Creates a token; its secret is returned this once. `tags` (comma- or
+/// space-separated, optional) limits it to jobs with one of them.
 #[server(prefix = "/api/fn", endpoint = "tokens/create")]
 pub async fn create_token(
     name: String,
     scope: String,
     expires_in_days: Option<String>,
+    tags: Option<String>,
 ) -> Result<CreatedApiToken, AppError> {
     use crate::{
         i18n::td_string,
@@ -44,8 +46,14 @@ pub async fn create_token(
             }
         },
     };
-    let created =
-        crate::ssr::accounts::tokens::create(&state, &info, NewApiToken { name, scope, expires_at }).await?;
+    let tags = super::non_empty(tags).map(|t| {
+        t.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
+    let new = NewApiToken { name, scope, expires_at, job_ids: None, tags };
+    let created = crate::ssr::accounts::tokens::create(&state, &info, new).await?;
     let flash = Flash::TokenSecret { name: created.token.name.clone(), secret: created.secret.clone() };
     server::flash_if_form_post(&state, &flash);
     Ok(created)

@@ -59,6 +59,14 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When set, the token may report runs for and change only these jobs
+    /// (and those with one of `tags`).
+    #[serde(default)]
+    pub job_ids: Option<Vec<i64>>,
+    /// When set, the token may report runs for and change only jobs with
+    /// one of these tags (and those in `job_ids`).
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 /// A new API token.
@@ -72,6 +80,14 @@ pub struct NewApiToken {
     /// When it stops working; never when absent.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Limits the token to these jobs (at most 100 ids); with `tags`, to
+    /// the jobs named or tagged. Absent: every job.
+    #[serde(default)]
+    pub job_ids: Option<Vec<i64>>,
+    /// Limits the token to jobs with one of these tags (at most 20).
+    /// Absent: every job.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 /// A created token with its secret, shown this once.

@@ -138,6 +138,11 @@ fn TokensSection() -> impl IntoView {
                     <input id="token-expiry" type="number" name="expires_in_days" min="1" max="3650" inputmode="numeric" />
                     <FieldError error=create_error field="expires_in_days" />
                 </div>
+                <div class="field">
+                    <label for="token-tags">{t!(i18n, tokens.limit_tags)}</label>
+                    <input id="token-tags" type="text" name="tags" maxlength="1100" placeholder=move || t_string!(i18n, tokens.limit_tags_placeholder).to_string() />
+                    <FieldError error=create_error field="tags" />
+                </div>
                 <button type="submit" class="button">{t!(i18n, tokens.create)}</button>
             </ActionForm>
             <FormAlert error=revoke_error />
@@ -178,6 +183,11 @@ fn TokensSection() -> impl IntoView {
                                                     }}</td>
                                                     <td>{match token.expires_at {
                                                         Some(at) => view! { <DateTime at=at /> }.into_any(),
+                                                        // A token that never expires works until someone
+                                                        // remembers to revoke it: say so where it is listed.
+                                                        None if !revoked => view! {
+                                                            <span class="badge badge-warning" data-testid="token-no-expiry" title=move || t_string!(i18n, tokens.no_expiry_hint).to_string()>{t!(i18n, tokens.no_expiry)}</span>
+                                                        }.into_any(),
                                                         None => view! { <span class="muted">{t!(i18n, tokens.no_expiry)}</span> }.into_any(),
                                                     }}</td>
                                                     <td>

@@ -21,7 +21,7 @@ mod views;
 use chrono::{DateTime, Utc};
 
 pub use dashboard::{dashboard, job_page};
-pub use ingest::Incoming;
+pub use ingest::{Incoming, MAX_CLOCK_AHEAD_MINUTES};
 pub use live::{publish, publish_change};
 use store::{
     events as events_db,
@@ -55,7 +55,7 @@ use crate::{
     },
     ssr::{
         accounts::{
-            self, Access, RequestInfo,
+            self, Access, Principal, RequestInfo,
             audit::{self, Event, Target},
         },
         infra::state::AppState,
@@ -76,8 +76,30 @@ pub fn ingest_error(locale: Locale, e: IngestError) -> AppError {
         IngestError::Report(ReportError::EndsBeforeStart) => {
             AppError::validation("ended_at", td_string!(locale, jobs.errors.times_order))
         }
+        IngestError::Report(ReportError::StartsInFuture) => future_time(locale, "started_at"),
+        IngestError::Report(ReportError::EndsInFuture) => future_time(locale, "ended_at"),
         IngestError::Db(e) => e.into(),
     }
+}
+
+/// A reported time too far ahead of the server's clock, naming `field`.
+pub fn future_time(locale: Locale, field: &str) -> AppError {
+    let minutes = ingest::MAX_CLOCK_AHEAD_MINUTES;
+    AppError::validation(field, td_string!(locale, jobs.errors.future_time, minutes = minutes))
+}
+
+/// Refuses (403) an API token limited to jobs other than `job_id`.
+pub async fn check_covers(state: &AppState, principal: &Principal, job_id: i64) -> Result<(), AppError> {
+    if !principal.is_job_limited() {
+        return Ok(());
+    }
+    let tags = jobs_db::tags_of(&state.db, &[job_id]).await?.remove(&job_id).unwrap_or_default();
+    if principal.covers_job(job_id, &tags) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Refuses (403) creating jobs through an API token limited to some jobs.
+pub fn check_may_create(principal: &Principal) -> Result<(), AppError> {
+    if principal.is_job_limited() { Err(AppError::Forbidden) } else { Ok(()) }
 }
 
 /// Normalises tags: trimmed, lower-cased, sorted, without duplicates.
@@ -201,6 +223,7 @@ pub async fn list(state: &AppState, info: &RequestInfo, query: JobQuery) -> Resu
 /// Creates a push job (operators and administrators).
 pub async fn create(state: &AppState, info: &RequestInfo, input: NewJob) -> Result<Job, AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
+    check_may_create(principal)?;
     let valid = validate(state, info.locale, input).await?;
     let next = valid.expected.first_expected(ingest::now());
     let row = jobs_db::NewJobRow {
@@ -222,6 +245,7 @@ pub async fn create(state: &AppState, info: &RequestInfo, input: NewJob) -> Resu
 /// schedule counts from now: no run is declared missed for the past.
 pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPatch) -> Result<Job, AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
+    check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let current = views::jobs(state, info, vec![row.clone()]).await?.remove(0);
     let schedule_changed = patch.schedule.as_ref().is_some_and(|s| *s != current.schedule);
@@ -256,6 +280,7 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
 /// Deletes a job with its history (operators and administrators).
 pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(), AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
+    check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     if !jobs_db::delete(&state.db, id).await? {
         return Err(AppError::NotFound);
@@ -273,6 +298,7 @@ pub async fn pause(
     until: Option<DateTime<Utc>>,
 ) -> Result<Job, AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
+    check_covers(state, principal, id).await?;
     if until.is_some_and(|u| u <= Utc::now()) {
         return Err(AppError::validation("until", td_string!(info.locale, jobs.errors.paused_until)));
     }
@@ -305,6 +331,7 @@ pub async fn pause(
 /// by its schedule counted from now.
 pub async fn resume(state: &AppState, info: &RequestInfo, id: i64) -> Result<Job, AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
+    check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     monitor::resume_row(state, &row, "resumed", ingest::now())
         .await
@@ -379,7 +406,8 @@ pub async fn report(
     job_id: i64,
     report: RunReport,
 ) -> Result<ReportOutcome, AppError> {
-    info.require(Role::Operator, Access::Ingest)?;
+    let principal = info.require(Role::Operator, Access::Ingest)?;
+    check_covers(state, principal, job_id).await?;
     if report.result == RunResult::Missed {
         return Err(AppError::validation("result", td_string!(info.locale, jobs.errors.result)));
     }

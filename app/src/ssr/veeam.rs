@@ -319,6 +319,7 @@ pub async fn job_action(
     if !ACTIONS.contains(&action) {
         return Err(AppError::NotFound);
     }
+    jobs::check_covers(state, principal, job_id).await?;
     let job = jobs::find(state, job_id).await?.ok_or(AppError::NotFound)?;
     let (Some(server_id), Some(veeam_id)) = (job.veeam_server_id, job.veeam_job_id.clone()) else {
         return Err(AppError::Conflict { message: td_string!(locale, veeam.errors.not_veeam).to_string() });
@@ -482,9 +483,19 @@ pub async fn job_complete(
 ) -> Result<ReportOutcome, AppError> {
     let principal = info.require(Role::Operator, Access::Ingest)?;
     let locale = info.locale;
-    let veeam_id =
-        body.veeam_job_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
-    let name = body.job_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    // Names and ids arrive from a script: bounded and printable, like the job API's.
+    let text = |field: &str, value: &Option<String>, max: usize| -> Result<Option<String>, AppError> {
+        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        match value {
+            Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
+                Err(AppError::validation(field, td_string!(locale, jobs.errors.webhook_text, max = max)))
+            }
+            other => Ok(other.map(str::to_owned)),
+        }
+    };
+    let veeam_id = text("veeam_job_id", &body.veeam_job_id, 100)?.map(|v| v.to_lowercase());
+    let name = text("job_name", &body.job_name, 200)?;
+    let session_id = text("session_id", &body.session_id, 100)?.map(|v| v.to_lowercase());
     if veeam_id.is_none() && name.is_none() {
         return Err(AppError::validation("veeam_job_id", td_string!(locale, jobs.errors.veeam_job)));
     }
@@ -504,12 +515,22 @@ pub async fn job_complete(
     };
     let started_at = time("start_time", &body.start_time)?;
     let ended_at = time("end_time", &body.end_time)?;
+    let latest = Utc::now() + Duration::minutes(jobs::MAX_CLOCK_AHEAD_MINUTES);
+    for (field, at) in [("start_time", started_at), ("end_time", ended_at)] {
+        if at.is_some_and(|at| at > latest) {
+            return Err(jobs::future_time(locale, field));
+        }
+    }
     if body.bytes_processed.is_some_and(|b| b < 0) {
         return Err(AppError::validation("bytes_processed", td_string!(locale, jobs.errors.bytes)));
     }
     let job_id = match jobs::find_veeam(state, veeam_id.as_deref(), name.as_deref()).await? {
-        Some(job) if job.source == JobSource::Veeam => job.id,
+        Some(job) if job.source == JobSource::Veeam => {
+            jobs::check_covers(state, principal, job.id).await?;
+            job.id
+        }
         _ => {
+            jobs::check_may_create(principal)?;
             let base =
                 name.clone().unwrap_or_else(|| format!("Veeam {}", veeam_id.clone().unwrap_or_default()));
             let linked = LinkedJob {
@@ -541,7 +562,7 @@ pub async fn job_complete(
         message: body.message,
         bytes_processed: body.bytes_processed,
         exit_code: None,
-        external_id: body.session_id.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+        external_id: session_id,
         log: None,
         origin: "veeam_webhook",
     };

@@ -3,7 +3,7 @@
 
 use app::{
     model::user::Role,
-    ssr::accounts::auth::{TokenKind, issue_jwt},
+    ssr::accounts::auth::{TokenKind, TokenSubject, issue_jwt},
 };
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -19,8 +19,14 @@ async fn an_expired_or_tampered_token_is_refused(app: TestApp) {
     let token = app.bearer(&user).await;
     assert_eq!(status_of_me(&app, &token).await, StatusCode::OK);
 
-    let (expired, _) =
-        issue_jwt(&app.state.keys, user.id, 0, TokenKind::Api, chrono::Duration::seconds(-1)).unwrap();
+    let subject = TokenSubject { user_id: user.id, session_version: 0, session_id: "any" };
+    let expired = issue_jwt(
+        &app.state.keys,
+        subject,
+        TokenKind::Api,
+        chrono::Utc::now() - chrono::Duration::seconds(1),
+    )
+    .unwrap();
     assert_eq!(status_of_me(&app, &expired).await, StatusCode::UNAUTHORIZED);
 
     let mut tampered = token.clone();
@@ -35,8 +41,13 @@ async fn an_expired_or_tampered_token_is_refused(app: TestApp) {
     assert_eq!(body["error"]["code"], "unauthorized");
 
     // A session token is not accepted as a bearer token.
-    let (session, _) =
-        issue_jwt(&app.state.keys, user.id, 0, TokenKind::Session, chrono::Duration::hours(1)).unwrap();
+    let session = issue_jwt(
+        &app.state.keys,
+        subject,
+        TokenKind::Session,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .unwrap();
     assert_eq!(status_of_me(&app, &session).await, StatusCode::UNAUTHORIZED);
 }
 both_backends!(expired_and_tampered_tokens, an_expired_or_tampered_token_is_refused);
@@ -117,6 +128,8 @@ async fn a_password_change_ends_the_other_sessions_and_tokens(app: TestApp) {
             secret_hash: &app::ssr::accounts::auth::hash_api_token_secret(&api_token),
             prefix: "bms_",
             expires_at: None,
+            job_ids: None,
+            tags: None,
         },
     )
     .await
@@ -183,9 +196,18 @@ async fn api_tokens_work_until_revoked_and_keep_to_their_scope(app: TestApp) {
             .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
-    // write: what the role allows.
+    // write: what the role allows, except managing accounts: an admin's
+    // write token can neither create users nor reset passwords (a sign-in can).
     assert_eq!(
-        app.api(Method::POST, "/api/v1/users", Some(&write), Some(new_user)).await.status(),
+        app.api(Method::POST, "/api/v1/users", Some(&write), Some(new_user.clone())).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let someone = app.add_user(Role::Viewer).await;
+    let reset = format!("/api/v1/users/{}/reset-password", someone.id);
+    assert_eq!(app.api(Method::POST, &reset, Some(&write), None).await.status(), StatusCode::FORBIDDEN);
+    let signed_in = jwt.clone();
+    assert_eq!(
+        app.api(Method::POST, "/api/v1/users", Some(&signed_in), Some(new_user)).await.status(),
         StatusCode::CREATED
     );
     // ingest: only reporting runs.
@@ -586,33 +608,51 @@ async fn https_consoles_send_hsts_and_secure_cookies() {
 
 async fn an_active_session_is_renewed_after_half_its_lifetime(app: TestApp) {
     let user = app.add_user(Role::Viewer).await;
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({"sub": user.id.to_string(), "sv": 0, "kind": "session", "iat": now - 7 * 3600, "exp": now + 5 * 3600});
-    let secret = "test secret: not for production use, 32+ bytes";
-    let old = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap();
-    let response = app
-        .client
-        .post(format!("{}/api/fn/auth/me", app.address))
-        .header(header::COOKIE, format!("bms_session={old}"))
-        .header(header::ORIGIN, &app.address)
-        .send()
-        .await
+    let now = chrono::Utc::now();
+    // A session signed in seven hours ago, ending (session_max_days) in a week or in 40 minutes.
+    let old_cookie = |sid: &'static str| {
+        let claims = json!({
+            "sub": user.id.to_string(), "sv": 0, "sid": sid, "kind": "session",
+            "iat": now.timestamp() - 7 * 3600, "exp": now.timestamp() + 5 * 3600,
+        });
+        let secret = "test secret: not for production use, 32+ bytes";
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
         .unwrap();
-    let renewed = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("bms_session="))
-        .expect("a renewed session cookie");
-    assert!(renewed.contains("Max-Age=43200"));
-    let body: Value = response.json().await.unwrap();
+        format!("bms_session={token}")
+    };
+    let sessions = app::ssr::accounts::store::sessions::create;
+    sessions(&app.state.db, "week", user.id, "session", now + chrono::Duration::days(7)).await.unwrap();
+    sessions(&app.state.db, "ending", user.id, "session", now + chrono::Duration::minutes(40)).await.unwrap();
+    let renewal_of = |cookie: String| {
+        let request = app
+            .client
+            .post(format!("{}/api/fn/auth/me", app.address))
+            .header(header::COOKIE, cookie)
+            .header(header::ORIGIN, &app.address);
+        async move {
+            let response = request.send().await.unwrap();
+            let renewed = response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|c| c.starts_with("bms_session="))
+                .expect("a renewed session cookie");
+            let body: Value = response.json().await.unwrap();
+            (renewed, body)
+        }
+    };
+    let (renewed, body) = renewal_of(old_cookie("week")).await;
+    assert!(renewed.contains("Max-Age=43200"), "{renewed}");
     assert_eq!(body["user"]["username"], user.username.as_str());
+    // Renewal never goes past the session's absolute end.
+    let (renewed, _) = renewal_of(old_cookie("ending")).await;
+    let max_age: i64 = renewed.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
+    assert!((1..=2400).contains(&max_age), "{renewed}");
 
     // A fresh session is not renewed on every request.
     let browser = app.browser_as(&user).await;

@@ -166,6 +166,7 @@ impl TestApp {
                 role: role.as_str(),
                 locale: "en",
                 must_change_password: false,
+                password_expires_at: None,
             },
         )
         .await

@@ -12,6 +12,7 @@ mod notify_outbox;
 mod notify_restart;
 mod notify_send;
 mod rbac;
+mod security;
 mod shell;
 mod veeam_client;
 mod veeam_spec;

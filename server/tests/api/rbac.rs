@@ -474,6 +474,8 @@ async fn own_token(app: &TestApp, user_id: i64) -> i64 {
             secret_hash: &app::ssr::accounts::auth::hash_api_token_secret(&secret),
             prefix: "bms_",
             expires_at: None,
+            job_ids: None,
+            tags: None,
         },
     )
     .await

@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::store::{api_tokens, users};
+use super::store::{api_tokens, sessions, users};
 use crate::ssr::infra::{db::Db, keys::Keys, settings::Settings};
 use crate::{
     error::AppError,
@@ -48,40 +48,53 @@ struct Claims {
     sub: String,
     /// The user's session version when issued; a bump ends the token.
     sv: i64,
+    /// The session (a row of `auth_sessions`): signing out revokes it, and
+    /// it is gone with its user, so the token can never name anyone else.
+    sid: String,
     kind: TokenKind,
     iat: i64,
     exp: i64,
 }
 
-/// Signs a token for `user_id`, valid for `ttl`. Returns it and its expiry.
+/// Whose token to sign: a user, their session version, and their session.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSubject<'a> {
+    /// The user.
+    pub user_id: i64,
+    /// Their session version.
+    pub session_version: i64,
+    /// The session's id.
+    pub session_id: &'a str,
+}
+
+/// Signs a token for `subject`, valid until `expires_at`.
 pub fn issue_jwt(
     keys: &Keys,
-    user_id: i64,
-    session_version: i64,
+    subject: TokenSubject<'_>,
     kind: TokenKind,
-    ttl: Duration,
-) -> Result<(String, DateTime<Utc>), AppError> {
-    let now = Utc::now();
-    let expires = now + ttl;
+    expires_at: DateTime<Utc>,
+) -> Result<String, AppError> {
     let claims = Claims {
-        sub: user_id.to_string(),
-        sv: session_version,
+        sub: subject.user_id.to_string(),
+        sv: subject.session_version,
+        sid: subject.session_id.to_owned(),
         kind,
-        iat: now.timestamp(),
-        exp: expires.timestamp(),
+        iat: Utc::now().timestamp(),
+        exp: expires_at.timestamp(),
     };
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.jwt_encoding)
-        .map_err(AppError::internal)?;
-    Ok((token, expires))
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.jwt_encoding)
+        .map_err(AppError::internal)
 }
 
 /// A verified token's content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedJwt {
     /// The user.
     pub user_id: i64,
     /// Their session version at issue.
     pub session_version: i64,
+    /// The session it belongs to.
+    pub session_id: String,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
 }
@@ -99,8 +112,26 @@ pub fn verify_jwt(keys: &Keys, token: &str, kind: TokenKind) -> Option<VerifiedJ
     Some(VerifiedJwt {
         user_id: claims.sub.parse().ok()?,
         session_version: claims.sv,
+        session_id: claims.sid,
         issued_at: Utc.timestamp_opt(claims.iat, 0).single()?,
     })
+}
+
+/// A new session id: 128 random bits, base64url.
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenKind {
+    /// The `auth_sessions.kind` of tokens of this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Api => "api",
+        }
+    }
 }
 
 /// A new API token secret: the prefix and 32 random bytes, base64url.
@@ -124,16 +155,40 @@ pub enum AuthVia {
     Session {
         /// When the cookie's token was issued.
         issued_at: DateTime<Utc>,
+        /// The session it belongs to.
+        session_id: String,
     },
     /// A bearer JWT.
-    Bearer,
+    Bearer {
+        /// The session it belongs to.
+        session_id: String,
+    },
     /// An API token.
     ApiToken {
         /// Its id.
         id: i64,
         /// Its scope.
         scope: TokenScope,
+        /// The jobs it is limited to, if any.
+        limit: Option<JobLimit>,
     },
+}
+
+/// The jobs an API token is limited to: those named, and those with one of
+/// the tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobLimit {
+    /// Jobs by id.
+    pub job_ids: Vec<i64>,
+    /// Jobs by tag.
+    pub tags: Vec<String>,
+}
+
+impl JobLimit {
+    /// Whether job `job_id` with `tags` is within the limit.
+    pub fn covers(&self, job_id: i64, tags: &[String]) -> bool {
+        self.job_ids.contains(&job_id) || tags.iter().any(|t| self.tags.contains(t))
+    }
 }
 
 /// The kind of access an operation needs, checked against the role and,
@@ -149,6 +204,10 @@ pub enum Access {
     /// Managing one's own credentials: password, API tokens. Never through
     /// an API token, and allowed while a password change is pending.
     Account,
+    /// Managing other people's accounts (create, change, reset, delete):
+    /// needs a sign-in (session or bearer JWT), never an API token, so a
+    /// leaked script token cannot make itself an administrator.
+    Accounts,
 }
 
 /// An authenticated caller.
@@ -180,7 +239,7 @@ impl Principal {
         }
         if let AuthVia::ApiToken { scope, .. } = self.via {
             let allowed = match (scope, access) {
-                (_, Access::Account) => false,
+                (_, Access::Account | Access::Accounts) => false,
                 (TokenScope::Read, Access::Read) => true,
                 (TokenScope::Write, Access::Read | Access::Write | Access::Ingest) => true,
                 (TokenScope::Ingest, Access::Ingest) => true,
@@ -197,7 +256,7 @@ impl Principal {
     pub fn method(&self) -> AuthMethod {
         match self.via {
             AuthVia::Session { .. } => AuthMethod::Session,
-            AuthVia::Bearer => AuthMethod::Bearer,
+            AuthVia::Bearer { .. } => AuthMethod::Bearer,
             AuthVia::ApiToken { .. } => AuthMethod::ApiToken,
         }
     }
@@ -207,6 +266,29 @@ impl Principal {
         match self.via {
             AuthVia::ApiToken { scope, .. } => Some(scope),
             _ => None,
+        }
+    }
+
+    /// Whether the caller may report runs for and change job `job_id`
+    /// tagged `tags`: everyone but an API token limited to other jobs.
+    pub fn covers_job(&self, job_id: i64, tags: &[String]) -> bool {
+        match &self.via {
+            AuthVia::ApiToken { limit: Some(limit), .. } => limit.covers(job_id, tags),
+            _ => true,
+        }
+    }
+
+    /// Whether the caller is an API token limited to some jobs (such a token
+    /// cannot create jobs).
+    pub fn is_job_limited(&self) -> bool {
+        matches!(self.via, AuthVia::ApiToken { limit: Some(_), .. })
+    }
+
+    /// The sign-in session of a cookie or bearer JWT.
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.via {
+            AuthVia::Session { session_id, .. } | AuthVia::Bearer { session_id } => Some(session_id),
+            AuthVia::ApiToken { .. } => None,
         }
     }
 }
@@ -265,16 +347,35 @@ pub async fn resolve(db: &Db, keys: &Keys, headers: &HeaderMap) -> Result<Princi
             resolve_api_token(db, token).await
         } else {
             let jwt = verify_jwt(keys, token, TokenKind::Api).ok_or(Credentials::Invalid)?;
-            load_user(db, jwt, AuthVia::Bearer).await
+            let via = AuthVia::Bearer { session_id: jwt.session_id.clone() };
+            load_user(db, jwt, TokenKind::Api, via).await
         };
     }
     let jar = CookieJar::from_headers(headers);
     let cookie = jar.get(SESSION_COOKIE).ok_or(Credentials::None)?;
     let jwt = verify_jwt(keys, cookie.value(), TokenKind::Session).ok_or(Credentials::Invalid)?;
-    load_user(db, jwt, AuthVia::Session { issued_at: jwt.issued_at }).await
+    let via = AuthVia::Session { issued_at: jwt.issued_at, session_id: jwt.session_id.clone() };
+    load_user(db, jwt, TokenKind::Session, via).await
 }
 
-async fn load_user(db: &Db, jwt: VerifiedJwt, via: AuthVia) -> Result<Principal, Credentials> {
+/// The session `id` of user `user_id`, if it is still live: neither signed
+/// out nor past its absolute end.
+pub async fn live_session(db: &Db, id: &str, user_id: i64, kind: TokenKind) -> Option<sessions::SessionRow> {
+    let session = sessions::find(db, id).await.ok().flatten()?;
+    let live = session.user_id == user_id
+        && session.kind == kind.as_str()
+        && session.revoked_at.is_none()
+        && session.expires_at > Utc::now();
+    live.then_some(session)
+}
+
+async fn load_user(
+    db: &Db,
+    jwt: VerifiedJwt,
+    kind: TokenKind,
+    via: AuthVia,
+) -> Result<Principal, Credentials> {
+    live_session(db, &jwt.session_id, jwt.user_id, kind).await.ok_or(Credentials::Invalid)?;
     let row = users::find_by_id(db, jwt.user_id).await.ok().flatten().ok_or(Credentials::Invalid)?;
     if row.disabled || row.session_version != jwt.session_version {
         return Err(Credentials::Invalid);
@@ -300,7 +401,11 @@ async fn resolve_api_token(db: &Db, secret: &str) -> Result<Principal, Credentia
     {
         tracing::warn!(error = %e, "cannot record API token use");
     }
-    principal_from_row(row, AuthVia::ApiToken { id: token.id, scope })
+    let limit = (token.job_ids.is_some() || token.tags.is_some()).then(|| JobLimit {
+        job_ids: token.job_ids.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),
+        tags: token.tags.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
+    });
+    principal_from_row(row, AuthVia::ApiToken { id: token.id, scope, limit })
 }
 
 fn principal_from_row(row: users::UserRow, via: AuthVia) -> Result<Principal, Credentials> {
@@ -352,12 +457,17 @@ mod tests {
         }
     }
 
+    fn subject(user_id: i64, session_version: i64) -> TokenSubject<'static> {
+        TokenSubject { user_id, session_version, session_id: "s-1" }
+    }
+
     #[test]
     fn a_jwt_verifies_with_its_own_key_and_kind_only() {
-        let (token, expires) = issue_jwt(&keys(), 7, 3, TokenKind::Session, Duration::hours(12)).unwrap();
-        assert!(expires > Utc::now() + Duration::hours(11));
+        let token =
+            issue_jwt(&keys(), subject(7, 3), TokenKind::Session, Utc::now() + Duration::hours(12)).unwrap();
         let verified = verify_jwt(&keys(), &token, TokenKind::Session).unwrap();
         assert_eq!((verified.user_id, verified.session_version), (7, 3));
+        assert_eq!(verified.session_id, "s-1");
         assert!(verify_jwt(&keys(), &token, TokenKind::Api).is_none(), "a session token is no API token");
         let other = Keys::from_secret(&SecretString::from("another secret that is long enough!!".to_owned()));
         assert!(verify_jwt(&other, &token, TokenKind::Session).is_none());
@@ -365,9 +475,11 @@ mod tests {
 
     #[test]
     fn an_expired_or_tampered_jwt_is_refused() {
-        let (expired, _) = issue_jwt(&keys(), 7, 0, TokenKind::Api, Duration::seconds(-5)).unwrap();
+        let expired =
+            issue_jwt(&keys(), subject(7, 0), TokenKind::Api, Utc::now() - Duration::seconds(5)).unwrap();
         assert!(verify_jwt(&keys(), &expired, TokenKind::Api).is_none());
-        let (token, _) = issue_jwt(&keys(), 7, 0, TokenKind::Api, Duration::hours(1)).unwrap();
+        let token =
+            issue_jwt(&keys(), subject(7, 0), TokenKind::Api, Utc::now() + Duration::hours(1)).unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let payload = String::from_utf8(engine.decode(&parts[1]).unwrap()).unwrap().replace("\"7\"", "\"1\"");
@@ -379,16 +491,17 @@ mod tests {
 
     #[test]
     fn roles_are_ordered_checks() {
-        let viewer = principal(Role::Viewer, AuthVia::Bearer);
+        let bearer = || AuthVia::Bearer { session_id: "s".into() };
+        let viewer = principal(Role::Viewer, bearer());
         assert_eq!(viewer.authorize(Role::Viewer, Access::Read), Ok(()));
         assert_eq!(viewer.authorize(Role::Operator, Access::Write), Err(AppError::Forbidden));
-        let admin = principal(Role::Admin, AuthVia::Bearer);
+        let admin = principal(Role::Admin, bearer());
         assert_eq!(admin.authorize(Role::Operator, Access::Write), Ok(()));
     }
 
     #[test]
     fn token_scopes_limit_what_a_token_may_do() {
-        let token = |scope| principal(Role::Admin, AuthVia::ApiToken { id: 1, scope });
+        let token = |scope| principal(Role::Admin, AuthVia::ApiToken { id: 1, scope, limit: None });
         let read = token(TokenScope::Read);
         assert_eq!(read.authorize(Role::Viewer, Access::Read), Ok(()));
         assert_eq!(read.authorize(Role::Admin, Access::Write), Err(AppError::Forbidden));
@@ -402,8 +515,25 @@ mod tests {
     }
 
     #[test]
+    fn a_token_limited_to_tags_or_jobs_covers_only_those() {
+        let limit = JobLimit { job_ids: vec![7], tags: vec!["nas".into()] };
+        let token = principal(
+            Role::Operator,
+            AuthVia::ApiToken { id: 1, scope: TokenScope::Ingest, limit: Some(limit) },
+        );
+        assert!(token.covers_job(7, &[]));
+        assert!(token.covers_job(8, &["db".into(), "nas".into()]));
+        assert!(!token.covers_job(8, &["db".into()]));
+        assert!(token.is_job_limited());
+        let free =
+            principal(Role::Operator, AuthVia::ApiToken { id: 2, scope: TokenScope::Ingest, limit: None });
+        assert!(free.covers_job(8, &[]) && !free.is_job_limited());
+    }
+
+    #[test]
     fn a_pending_password_change_blocks_everything_but_account_access() {
-        let mut p = principal(Role::Admin, AuthVia::Session { issued_at: Utc::now() });
+        let mut p =
+            principal(Role::Admin, AuthVia::Session { issued_at: Utc::now(), session_id: "s".into() });
         p.must_change_password = true;
         assert_eq!(p.authorize(Role::Viewer, Access::Read), Err(AppError::PasswordChangeRequired));
         assert_eq!(p.authorize(Role::Viewer, Access::Account), Ok(()));

@@ -101,6 +101,7 @@ pub async fn create_admin(db: &Db, admin: NewAdmin) -> Result<Option<SecretStrin
         role: Role::Admin.as_str(),
         locale: "en",
         must_change_password: one_time,
+        password_expires_at: one_time.then(password::one_time_expiry),
     };
     match users::create(db, &new_user).await {
         Ok(_) => Ok(one_time.then_some(secret)),

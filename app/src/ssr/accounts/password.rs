@@ -1,7 +1,14 @@
 //! Password hashing (argon2id), verification and one-time passwords.
 //!
-//! Hashing costs tens of milliseconds of CPU by design, so it runs on the
-//! blocking pool, never on the async worker threads.
+//! Hashing costs tens of milliseconds of CPU and 19 MiB of memory by
+//! design, so it runs on the blocking pool, never on the async worker
+//! threads, and at most [`hashing_slots`] at once: a burst of sign-ins or
+//! password changes waits its turn instead of taking all memory and CPU.
+
+use std::sync::{
+    LazyLock,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use argon2::{
     Algorithm, Argon2, Params, Version,
@@ -46,9 +53,38 @@ pub fn check_policy(password: &str) -> Result<(), PasswordPolicyError> {
     }
 }
 
+/// How many argon2 computations may run at once: one per core.
+pub fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+static SLOTS: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(hashing_slots()));
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static MOST_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// The most argon2 computations seen running at once (for tests).
+pub fn most_running_at_once() -> usize {
+    MOST_RUNNING.load(Ordering::Relaxed)
+}
+
+/// Runs one argon2 computation on the blocking pool once a slot is free.
+async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _permit = SLOTS.acquire().await?;
+    let result = tokio::task::spawn_blocking(move || {
+        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        MOST_RUNNING.fetch_max(now, Ordering::Relaxed);
+        let result = work();
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        result
+    })
+    .await?;
+    Ok(result)
+}
+
 /// Hashes a password into an argon2id PHC string.
 pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose_secret().as_bytes(), &salt)
@@ -60,7 +96,7 @@ pub async fn hash(password: SecretString) -> anyhow::Result<String> {
 
 /// A hash of a random password, verified against when the user does not
 /// exist so that unknown users and wrong passwords take the same time.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
     hasher()
         .hash_password(b"no user has this password, it is only here to spend time", &salt)
@@ -71,7 +107,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 /// Verifies `password` against `stored` (or against a dummy hash when there
 /// is no user), always spending the same effort.
 pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let Ok(parsed) = PasswordHash::new(&phc) else { return false };
@@ -80,6 +116,14 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// How long a one-time password (first administrator, reset) works unless used.
+pub const ONE_TIME_PASSWORD_HOURS: i64 = 24;
+
+/// When a one-time password issued now stops working.
+pub fn one_time_expiry() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::hours(ONE_TIME_PASSWORD_HOURS)
 }
 
 /// A random password for first sign-in or a reset: 20 characters from an
@@ -94,6 +138,24 @@ pub fn generate_one_time_password() -> SecretString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_there_are_slots() {
+        let stored = hash(SecretString::from("correct horse battery")).await.expect("hash");
+        let tries: Vec<_> = (0..24)
+            .map(|i| {
+                let stored = stored.clone();
+                tokio::spawn(
+                    async move { verify(SecretString::from(format!("guess {i}")), Some(stored)).await },
+                )
+            })
+            .collect();
+        for t in tries {
+            assert!(!t.await.expect("join"));
+        }
+        let most = most_running_at_once();
+        assert!(most >= 1 && most <= hashing_slots(), "{most} ran at once, {} slots", hashing_slots());
+    }
 
     #[tokio::test]
     async fn a_hash_verifies_its_own_password_and_nothing_else() {

@@ -1,5 +1,7 @@
-//! The SQL of the accounts tables: `users`, `api_tokens` and `audit_log`.
+//! The SQL of the accounts tables: `users`, `auth_sessions`, `api_tokens`
+//! and `audit_log`.
 
 pub mod api_tokens;
 pub mod audit_log;
+pub mod sessions;
 pub mod users;

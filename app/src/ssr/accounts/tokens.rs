@@ -33,7 +33,50 @@ fn from_row(row: api_tokens::ApiTokenRow) -> ApiToken {
         expires_at: row.expires_at,
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
+        job_ids: row.job_ids.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        tags: row.tags.as_deref().and_then(|t| serde_json::from_str(t).ok()),
     }
+}
+
+/// The most jobs and tags a token can be limited to.
+const MAX_LIMIT_JOBS: usize = 100;
+const MAX_LIMIT_TAGS: usize = 20;
+
+/// Checks a token's job and tag limits: positive ids, tags as jobs have
+/// them (1–50 letters, digits, `. _ - :`), lower-cased and sorted.
+fn read_limits(
+    locale: crate::i18n::Locale,
+    job_ids: Option<Vec<i64>>,
+    tags: Option<Vec<String>>,
+) -> Result<(Option<Vec<i64>>, Option<Vec<String>>), AppError> {
+    let job_ids = match job_ids {
+        Some(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.len() > MAX_LIMIT_JOBS || ids.iter().any(|id| *id <= 0) {
+                return Err(AppError::validation("job_ids", td_string!(locale, errors.token_job_ids)));
+            }
+            Some(ids)
+        }
+        None => None,
+    };
+    let tags = match tags {
+        Some(tags) => {
+            let mut out: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
+            out.sort();
+            out.dedup();
+            let valid = |t: &String| {
+                (1..=50).contains(&t.chars().count())
+                    && t.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+            };
+            if out.len() > MAX_LIMIT_TAGS || !out.iter().all(valid) {
+                return Err(AppError::validation("tags", td_string!(locale, errors.token_tags)));
+            }
+            Some(out)
+        }
+        None => None,
+    };
+    Ok((job_ids, tags))
 }
 
 /// The caller's tokens; with `everyone`, an administrator sees all tokens.
@@ -64,6 +107,16 @@ pub async fn create(
     if new.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::validation("expires_at", td_string!(locale, errors.expiry_past).to_string()));
     }
+    let (job_ids, tags) = read_limits(locale, new.job_ids, new.tags)?;
+    let json = |v: String| Some(v);
+    let job_ids_json = match &job_ids {
+        Some(ids) => json(serde_json::to_string(ids).map_err(AppError::internal)?),
+        None => None,
+    };
+    let tags_json = match &tags {
+        Some(tags) => json(serde_json::to_string(tags).map_err(AppError::internal)?),
+        None => None,
+    };
     let secret = auth::new_api_token_secret();
     let hash = auth::hash_api_token_secret(&secret);
     let prefix: String = secret.chars().take(PREFIX_LEN).collect();
@@ -74,10 +127,16 @@ pub async fn create(
         secret_hash: &hash,
         prefix: &prefix,
         expires_at: new.expires_at,
+        job_ids: job_ids_json,
+        tags: tags_json,
     };
     let id = api_tokens::create(&state.db, &record).await?;
+    let limits = match (&job_ids, &tags) {
+        (None, None) => "every job".to_owned(),
+        (ids, tags) => format!("jobs {ids:?}, tags {tags:?}"),
+    };
     let event = Event::ok("token.create", Target::new("token", id, name)).details(format!(
-        "scope {}, {}",
+        "scope {}, {}, {limits}",
         new.scope.as_str(),
         new.expires_at.map_or_else(|| "no expiry".to_owned(), |at| format!("expires {}", at.to_rfc3339()))
     ));

@@ -7,11 +7,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{
     audit::{self as audit_trail, Event, Target},
-    auth::{self, Access, AuthVia, RequestInfo, TokenKind},
+    auth::{self, Access, AuthVia, RequestInfo, TokenKind, TokenSubject},
     bootstrap::{is_plausible_email, normalise_username},
     password,
-    store::{api_tokens, users},
+    store::{api_tokens, audit_log, sessions, users},
 };
+use crate::ssr::infra::limits::LoginRefusal;
 use crate::ssr::infra::state::AppState;
 use crate::{
     error::AppError,
@@ -52,6 +53,60 @@ pub fn token_ttl(state: &AppState) -> Duration {
     Duration::hours(i64::from(state.settings.session_hours))
 }
 
+/// The longest a sign-in session lasts however active it is.
+pub fn session_max_age(state: &AppState) -> Duration {
+    Duration::days(i64::from(state.settings.session_max_days))
+}
+
+/// Starts a session of `kind` for `row` and signs its first token: a
+/// browser session ends after `session_max_days` at the latest, a bearer
+/// token after `session_hours`.
+async fn start_session(
+    state: &AppState,
+    row: &users::UserRow,
+    kind: TokenKind,
+) -> Result<(String, DateTime<Utc>), AppError> {
+    let now = Utc::now();
+    let first = now + token_ttl(state);
+    let ends = match kind {
+        TokenKind::Session => (now + session_max_age(state)).max(first),
+        TokenKind::Api => first,
+    };
+    let session_id = auth::new_session_id();
+    sessions::create(&state.db, &session_id, row.id, kind.as_str(), ends).await?;
+    let subject =
+        TokenSubject { user_id: row.id, session_version: row.session_version, session_id: &session_id };
+    let token = auth::issue_jwt(&state.keys, subject, kind, first)?;
+    Ok((token, first))
+}
+
+/// Audits a refused sign-in attempt, once per refused key and minute, so a
+/// flood of attempts cannot fill the audit log.
+async fn audit_refusal(state: &AppState, info: &RequestInfo, name: &str, refusal: &LoginRefusal) {
+    let key = refusal.key();
+    if !state.limits.first_refusal_this_minute(&key) {
+        return;
+    }
+    let event = Event {
+        action: "auth.login_rate_limited",
+        target: Target::default(),
+        success: false,
+        details: Some(format!("too many attempts ({key}); more this minute are not recorded")),
+        attempted_name: Some(truncate(name, 64)),
+    };
+    audit_trail::record(state, info, None, event).await;
+}
+
+/// Whether `name` has signed in from the caller's address before: such an
+/// address keeps working while others hammer the account (so nobody can
+/// lock an administrator out by failing to sign in as them).
+async fn is_known_address(state: &AppState, info: &RequestInfo, name: &str) -> bool {
+    match info.client() {
+        Some(ip) => audit_log::has_signed_in_from(&state.db, name, &ip).await.unwrap_or(false),
+        None => false,
+    }
+}
+
 /// A successful sign-in.
 #[derive(Debug)]
 pub struct SignedIn {
@@ -76,15 +131,14 @@ pub async fn sign_in(
     kind: TokenKind,
 ) -> Result<SignedIn, AppError> {
     let name = username.trim().to_lowercase();
-    if let Err(limited) = state.limits.check_login(info.client_ip, &name) {
-        let event = Event {
-            action: "auth.login_rate_limited",
-            target: Target::default(),
-            success: false,
-            details: None,
-            attempted_name: Some(truncate(&name, 64)),
-        };
-        audit_trail::record(state, info, None, event).await;
+    if let Err((refusal, limited)) = state.limits.check_login_address(info.client_ip) {
+        audit_refusal(state, info, &name, &refusal).await;
+        return Err(limited);
+    }
+    if let Err((refusal, limited)) = state.limits.check_login_username(&name)
+        && !is_known_address(state, info, &name).await
+    {
+        audit_refusal(state, info, &name, &refusal).await;
         return Err(limited);
     }
     let row = users::find_by_username(&state.db, &name).await?;
@@ -110,8 +164,20 @@ pub async fn sign_in(
             });
         }
     };
-    let (token, expires_at) =
-        auth::issue_jwt(&state.keys, row.id, row.session_version, kind, token_ttl(state))?;
+    if row.must_change_password && row.password_expires_at.is_some_and(|at| at <= Utc::now()) {
+        let event = Event {
+            action: "auth.login_failed",
+            target: Target::new("user", row.id, row.username.clone()),
+            success: false,
+            details: Some("one-time password expired".to_owned()),
+            attempted_name: Some(row.username.clone()),
+        };
+        audit_trail::record(state, info, None, event).await;
+        return Err(AppError::InvalidCredentials {
+            message: td_string!(info.locale, errors.one_time_password_expired).to_string(),
+        });
+    }
+    let (token, expires_at) = start_session(state, &row, kind).await?;
     let via = match kind {
         TokenKind::Session => "session",
         TokenKind::Api => "bearer token",
@@ -127,9 +193,15 @@ fn truncate(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
 }
 
-/// Records a sign-out.
+/// Signs out: the caller's session (cookie or bearer JWT) ends on the
+/// server, so a copy of its token stops working too.
 pub async fn sign_out(state: &AppState, info: &RequestInfo) {
     if let Some(principal) = &info.principal {
+        if let Some(session_id) = principal.session_id()
+            && let Err(e) = sessions::revoke(&state.db, session_id).await
+        {
+            tracing::error!(error = %e, "cannot end the session at sign-out");
+        }
         let target = Target::new("user", principal.user_id, principal.username.clone());
         audit_trail::record(state, info, Some(principal), Event::ok("auth.logout", target)).await;
     }
@@ -152,6 +224,9 @@ pub async fn change_own_password(
 ) -> Result<Option<SignedIn>, AppError> {
     let principal = info.require(Role::Viewer, Access::Account)?;
     let locale = info.locale;
+    // Each try checks the current password: limited like sign-ins, so it
+    // is neither a way to guess it nor to keep the hashing slots busy.
+    state.limits.check_password_change(info.client_ip, principal.user_id)?;
     password::check_policy(&change.new_password).map_err(|e| policy_error(locale, "new_password", e))?;
     if change.new_password == change.current_password {
         return Err(AppError::validation("new_password", td_string!(locale, errors.password_same)));
@@ -169,7 +244,7 @@ pub async fn change_own_password(
         ));
     }
     let hash = password::hash(SecretString::from(change.new_password)).await.map_err(AppError::internal)?;
-    users::set_password(&state.db, row.id, &hash, false).await?;
+    users::set_password(&state.db, row.id, &hash, None).await?;
     let revoked = api_tokens::revoke_all_of_user(&state.db, row.id).await?;
     let target = Target::new("user", row.id, row.username.clone());
     let event = Event::ok("user.password_change", target)
@@ -179,13 +254,7 @@ pub async fn change_own_password(
     let fresh = users::find_by_id(&state.db, row.id).await?.ok_or(AppError::Unauthorized)?;
     match principal.via {
         AuthVia::Session { .. } => {
-            let (token, expires_at) = auth::issue_jwt(
-                &state.keys,
-                fresh.id,
-                fresh.session_version,
-                TokenKind::Session,
-                token_ttl(state),
-            )?;
+            let (token, expires_at) = start_session(state, &fresh, TokenKind::Session).await?;
             Ok(Some(SignedIn { user: user_from_row(fresh), token, expires_at }))
         }
         _ => Ok(None),
@@ -231,7 +300,7 @@ pub async fn create_user(
     info: &RequestInfo,
     new: NewUser,
 ) -> Result<UserWithPassword, AppError> {
-    let principal = info.require(Role::Admin, Access::Write)?;
+    let principal = info.require(Role::Admin, Access::Accounts)?;
     let locale = info.locale;
     let username = normalise_username(&new.username)
         .map_err(|_| AppError::validation("username", td_string!(locale, errors.username_invalid)))?;
@@ -253,6 +322,7 @@ pub async fn create_user(
         role: new.role.as_str(),
         locale: new.locale.as_str(),
         must_change_password: one_time,
+        password_expires_at: one_time.then(password::one_time_expiry),
     };
     let id = match users::create(&state.db, &record).await {
         Ok(id) => id,
@@ -281,7 +351,7 @@ pub async fn update_user(
     id: i64,
     patch: UserPatch,
 ) -> Result<User, AppError> {
-    let principal = info.require(Role::Admin, Access::Write)?;
+    let principal = info.require(Role::Admin, Access::Accounts)?;
     let locale = info.locale;
     let row = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let current_role = row.role;
@@ -342,11 +412,11 @@ pub async fn reset_password(
     info: &RequestInfo,
     id: i64,
 ) -> Result<UserWithPassword, AppError> {
-    let principal = info.require(Role::Admin, Access::Write)?;
+    let principal = info.require(Role::Admin, Access::Accounts)?;
     let row = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let secret = password::generate_one_time_password();
     let hash = password::hash(secret.clone()).await.map_err(AppError::internal)?;
-    users::set_password(&state.db, id, &hash, true).await?;
+    users::set_password(&state.db, id, &hash, Some(password::one_time_expiry())).await?;
     let revoked = api_tokens::revoke_all_of_user(&state.db, id).await?;
     let event = Event::ok("user.password_reset", Target::new("user", id, row.username.clone()))
         .details(format!("one-time password issued; sessions ended, {revoked} API token(s) revoked"));
@@ -358,7 +428,7 @@ pub async fn reset_password(
 /// Deletes a user and their API tokens (administrators only); never oneself,
 /// never the last active administrator.
 pub async fn delete_user(state: &AppState, info: &RequestInfo, id: i64) -> Result<(), AppError> {
-    let principal = info.require(Role::Admin, Access::Write)?;
+    let principal = info.require(Role::Admin, Access::Accounts)?;
     let locale = info.locale;
     if id == principal.user_id {
         return Err(AppError::Conflict { message: td_string!(locale, errors.self_delete).to_string() });
@@ -393,12 +463,15 @@ pub async fn username_of(state: &AppState, id: i64) -> Result<Option<String>, Ap
     Ok(users::find_by_id(&state.db, id).await?.map(|u| u.username))
 }
 
-/// A fresh session cookie for an active user (sliding sessions), or `None`
-/// when the user is gone.
-pub async fn renewed_session_cookie(state: &AppState, user_id: i64) -> Option<String> {
+/// A fresh session cookie for an active session (sliding sessions), or
+/// `None` when the user or the session is gone. It never outlives the
+/// session's absolute end (`session_max_days`).
+pub async fn renewed_session_cookie(state: &AppState, user_id: i64, session_id: &str) -> Option<String> {
     let row = users::find_by_id(&state.db, user_id).await.ok().flatten()?;
-    let ttl = token_ttl(state);
-    let (token, _) =
-        auth::issue_jwt(&state.keys, row.id, row.session_version, TokenKind::Session, ttl).ok()?;
-    Some(auth::session_cookie(&state.settings, &token, ttl))
+    let session = auth::live_session(&state.db, session_id, user_id, TokenKind::Session).await?;
+    let now = Utc::now();
+    let expires_at = (now + token_ttl(state)).min(session.expires_at);
+    let subject = TokenSubject { user_id: row.id, session_version: row.session_version, session_id };
+    let token = auth::issue_jwt(&state.keys, subject, TokenKind::Session, expires_at).ok()?;
+    Some(auth::session_cookie(&state.settings, &token, expires_at - now))
 }

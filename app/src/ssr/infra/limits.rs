@@ -1,11 +1,17 @@
-//! Rate limits (governor): sign-in attempts per client address and per
-//! username, and a general per-address limit on `/api/v1`.
+//! Rate limits (governor): sign-in attempts and password changes per
+//! client address and per account, and a general per-address limit on
+//! `/api/v1`. An IPv6 client is keyed by its /64 network (one host usually
+//! owns a whole /64 and can rotate through it).
 //!
 //! Limits are per process. Several instances behind a load balancer each
 //! allow the configured rate; the balancer's own limits (nginx
 //! `limit_req`) are the place for a cluster-wide cap.
 
-use std::{hash::Hash, net::IpAddr, num::NonZeroU32};
+use std::{
+    hash::Hash,
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock, clock::DefaultClock};
 
@@ -17,8 +23,42 @@ use crate::error::AppError;
 pub struct RateLimits {
     login_by_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_by_user: DefaultKeyedRateLimiter<String>,
+    password_change_by_user: DefaultKeyedRateLimiter<i64>,
     api_by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// One audit row per refused key and minute.
+    refusals_told: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+}
+
+/// The key an address is limited by: IPv4 as is (also when written as an
+/// IPv4-mapped IPv6 address), IPv6 by its /64 network.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
+}
+
+/// Which limit refused a sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// Too many attempts from this address (network, for IPv6).
+    Address(IpAddr),
+    /// Too many attempts for this username, from anywhere.
+    Username(String),
+}
+
+impl LoginRefusal {
+    /// The refused key, as text (for the audit log).
+    pub fn key(&self) -> String {
+        match self {
+            Self::Address(ip) => format!("address {ip}"),
+            Self::Username(name) => format!("username {name}"),
+        }
+    }
 }
 
 fn per_minute<K: Hash + Eq + Clone>(n: u32) -> DefaultKeyedRateLimiter<K> {
@@ -33,6 +73,8 @@ impl RateLimits {
         Self {
             login_by_ip: per_minute(settings.login_rate_per_minute),
             login_by_user: per_minute(settings.login_rate_per_minute),
+            password_change_by_user: per_minute(settings.login_rate_per_minute),
+            refusals_told: per_minute(1),
             api_by_ip: (settings.api_rate_per_minute > 0).then(|| per_minute(settings.api_rate_per_minute)),
             clock: DefaultClock::default(),
         }
@@ -51,16 +93,41 @@ impl RateLimits {
 
     /// One sign-in attempt from `ip` for `username`.
     pub fn check_login(&self, ip: Option<IpAddr>, username: &str) -> Result<(), AppError> {
-        if let Some(ip) = ip {
-            self.check(&self.login_by_ip, &ip)?;
+        self.check_login_address(ip).map_err(|(_, e)| e)?;
+        self.check_login_username(username).map_err(|(_, e)| e)
+    }
+
+    /// One sign-in attempt (or password check) from `ip`.
+    pub fn check_login_address(&self, ip: Option<IpAddr>) -> Result<(), (LoginRefusal, AppError)> {
+        match ip.map(limit_key) {
+            Some(key) => self.check(&self.login_by_ip, &key).map_err(|e| (LoginRefusal::Address(key), e)),
+            None => Ok(()),
         }
-        self.check(&self.login_by_user, &username.to_lowercase())
+    }
+
+    /// One sign-in attempt for `username`, from anywhere.
+    pub fn check_login_username(&self, username: &str) -> Result<(), (LoginRefusal, AppError)> {
+        let name = username.to_lowercase();
+        self.check(&self.login_by_user, &name).map_err(|e| (LoginRefusal::Username(name), e))
+    }
+
+    /// One password change (a check of the current password) by user
+    /// `user_id` from `ip`: limited like sign-ins, per address and per user.
+    pub fn check_password_change(&self, ip: Option<IpAddr>, user_id: i64) -> Result<(), AppError> {
+        self.check_login_address(ip).map_err(|(_, e)| e)?;
+        self.check(&self.password_change_by_user, &user_id)
+    }
+
+    /// Whether a refusal of `key` is the first this minute, so the audit log
+    /// gets one row per key and minute however hard someone knocks.
+    pub fn first_refusal_this_minute(&self, key: &str) -> bool {
+        self.refusals_told.check_key(&key.to_owned()).is_ok()
     }
 
     /// One `/api/v1` request from `ip`.
     pub fn check_api(&self, ip: IpAddr) -> Result<(), AppError> {
         match &self.api_by_ip {
-            Some(limiter) => self.check(limiter, &ip),
+            Some(limiter) => self.check(limiter, &limit_key(ip)),
             None => Ok(()),
         }
     }
@@ -70,6 +137,8 @@ impl RateLimits {
     pub fn prune(&self) {
         self.login_by_ip.retain_recent();
         self.login_by_user.retain_recent();
+        self.password_change_by_user.retain_recent();
+        self.refusals_told.retain_recent();
         if let Some(limiter) = &self.api_by_ip {
             limiter.retain_recent();
         }
@@ -105,5 +174,41 @@ mod tests {
         }
         assert!(limits.check_login(Some([10, 0, 1, 99].into()), "bob").is_err());
         assert!(limits.check_login(Some([10, 0, 1, 99].into()), "carol").is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_slash_64() {
+        let settings = Settings::for_tests(std::env::temp_dir(), None);
+        let limits = RateLimits::new(&settings);
+        for i in 0..5u16 {
+            let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, i, i, i));
+            assert!(limits.check_login_address(Some(ip)).is_ok());
+        }
+        let rotated = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0xffff, 9, 9, 9));
+        assert!(limits.check_login_address(Some(rotated)).is_err(), "same /64, new host bits");
+        let other_net = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1));
+        assert!(limits.check_login_address(Some(other_net)).is_ok());
+        let mapped = IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201));
+        assert_eq!(limit_key(mapped), IpAddr::from([192, 0, 2, 1]));
+    }
+
+    #[test]
+    fn password_changes_are_limited_per_user() {
+        let settings = Settings::for_tests(std::env::temp_dir(), None);
+        let limits = RateLimits::new(&settings);
+        for i in 0..5u8 {
+            assert_eq!(limits.check_password_change(Some([10, 0, 2, i].into()), 7), Ok(()));
+        }
+        assert!(limits.check_password_change(Some([10, 0, 3, 1].into()), 7).is_err());
+        assert!(limits.check_password_change(Some([10, 0, 3, 1].into()), 8).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_is_told_once_a_minute_per_key() {
+        let settings = Settings::for_tests(std::env::temp_dir(), None);
+        let limits = RateLimits::new(&settings);
+        assert!(limits.first_refusal_this_minute("username admin"));
+        assert!(!limits.first_refusal_this_minute("username admin"));
+        assert!(limits.first_refusal_this_minute("address 10.0.0.1"));
     }
 }

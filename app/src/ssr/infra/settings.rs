@@ -99,12 +99,17 @@ pub struct Settings {
     pub log_level: String,
     /// How long a sign-in lasts without activity; active sessions are renewed.
     pub session_hours: u32,
+    /// How long a session may last however active it is (days).
+    pub session_max_days: u32,
     /// Sign-in attempts allowed per minute per client address and per username.
     pub login_rate_per_minute: u32,
     /// Requests to `/api/v1` allowed per minute per client address (0: no limit).
     pub api_rate_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
+    /// How many trusted proxies append to `X-Forwarded-For`: the client is
+    /// the address this many entries from the right.
+    pub trusted_proxy_hops: u32,
     /// The time zone of schedules without one, daily figures and messages.
     pub timezone: chrono_tz::Tz,
     /// How often the scheduler looks for late, missed and overdue jobs.
@@ -144,9 +149,11 @@ impl Settings {
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
             session_hours: 12,
+            session_max_days: 7,
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,
+            trusted_proxy_hops: 1,
             timezone: chrono_tz::Asia::Tokyo,
             monitor_interval_seconds: 15,
             notify_max_attempts: 12,

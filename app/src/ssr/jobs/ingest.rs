@@ -255,7 +255,19 @@ pub enum ReportError {
     /// The end is before the start.
     #[error("the run ends before it starts")]
     EndsBeforeStart,
+    /// The start is more than [`MAX_CLOCK_AHEAD_MINUTES`] ahead of now.
+    #[error("the run starts in the future")]
+    StartsInFuture,
+    /// The end is more than [`MAX_CLOCK_AHEAD_MINUTES`] ahead of now.
+    #[error("the run ends in the future")]
+    EndsInFuture,
 }
+
+/// How far ahead of the server's clock a reported time may be: clocks of
+/// reporting machines drift a little. Anything later is refused, so a
+/// report dated in the future can never push a job's expectations out of
+/// reach (and so silence it); times within the allowance count as now.
+pub const MAX_CLOCK_AHEAD_MINUTES: i64 = 5;
 
 /// Decides what a report does. `stored` is the run the report is about
 /// (see [`StoredRun`]); `others_running_since` is the earliest start of
@@ -276,8 +288,16 @@ pub fn plan_report(
     {
         return Err(ReportError::EndsBeforeStart);
     }
-    let started_in = incoming.started_at.map(truncate);
-    let ended_in = incoming.ended_at.map(truncate);
+    let latest = now + Duration::minutes(MAX_CLOCK_AHEAD_MINUTES);
+    if incoming.started_at.is_some_and(|t| t > latest) {
+        return Err(ReportError::StartsInFuture);
+    }
+    if incoming.ended_at.is_some_and(|t| t > latest) {
+        return Err(ReportError::EndsInFuture);
+    }
+    // A job's last run is never in the future.
+    let started_in = incoming.started_at.map(|t| truncate(t.min(now)));
+    let ended_in = incoming.ended_at.map(|t| truncate(t.min(now)));
     let finished = incoming.result != RunResult::Running;
     let fields = |started_at, ended_at| RunFields {
         started_at,

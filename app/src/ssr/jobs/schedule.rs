@@ -59,6 +59,9 @@ pub enum ScheduleError {
     Timezone(String),
     /// `interval_seconds` is missing or out of range.
     Interval,
+    /// `cron` fires more than once a minute (it would flood the history
+    /// with missed runs).
+    TooFrequent,
 }
 
 impl ScheduleError {
@@ -68,6 +71,7 @@ impl ScheduleError {
             ScheduleError::Cron(_) => "schedule.cron",
             ScheduleError::Timezone(_) => "schedule.timezone",
             ScheduleError::Interval => "schedule.interval_seconds",
+            ScheduleError::TooFrequent => "schedule.cron",
         }
     }
 
@@ -78,6 +82,7 @@ impl ScheduleError {
             ScheduleError::Timezone(zone) => {
                 td_string!(locale, jobs.errors.timezone, zone = zone).to_string()
             }
+            ScheduleError::TooFrequent => td_string!(locale, jobs.errors.cron_too_frequent).to_string(),
             ScheduleError::Interval => td_string!(
                 locale,
                 jobs.errors.interval,
@@ -117,8 +122,19 @@ impl Expected {
                 let cron = parse_cron(text)?;
                 // An expression that never matches (31 February) is useless.
                 let probe = Utc::now().with_timezone(&tz);
-                if cron.find_next_occurrence(&probe, false).is_err() {
+                let Ok(first) = cron.find_next_occurrence(&probe, false) else {
                     return Err(ScheduleError::Cron("it never matches".into()));
+                };
+                // At most once a minute: with one second value, matches are
+                // a minute apart or more; with several, two of the next
+                // three matches fall within one minute.
+                let mut previous = first;
+                for _ in 0..2 {
+                    let Ok(next) = cron.find_next_occurrence(&previous, false) else { break };
+                    if next - previous < Duration::seconds(60) {
+                        return Err(ScheduleError::TooFrequent);
+                    }
+                    previous = next;
                 }
                 Ok(Expected::Cron {
                     cron: Box::new(cron),
@@ -346,6 +362,25 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_cron_firing_more_than_once_a_minute_is_refused() {
+        let parse = |expr: &str| {
+            let schedule = Schedule {
+                kind: ScheduleKind::Cron,
+                cron: Some(expr.into()),
+                timezone: Some("UTC".into()),
+                interval_seconds: None,
+            };
+            Expected::parse(&schedule, chrono_tz::UTC)
+        };
+        for expr in ["* * * * * *", "*/30 * * * * *", "0,1 * * * * *", "* 0 3 * * *"] {
+            assert_eq!(parse(expr).err(), Some(ScheduleError::TooFrequent), "{expr}");
+        }
+        for expr in ["* * * * *", "30 * * * * *", "*/5 * * * *", "0 2 * * *"] {
+            assert!(parse(expr).is_ok(), "{expr}");
+        }
     }
 
     #[test]

@@ -13,7 +13,10 @@ use crate::{
         job::{Job, Run},
         user::Role,
     },
-    ssr::{accounts::RequestInfo, infra::state::AppState},
+    ssr::{
+        accounts::{Access, RequestInfo},
+        infra::state::AppState,
+    },
 };
 
 /// The wire form of a run row.
@@ -32,9 +35,11 @@ pub fn run(row: &RunRow) -> Run {
     }
 }
 
-/// The ping URL of a job, for callers allowed to report runs.
+/// The ping URL of a job, for callers allowed to report runs: the URL is a
+/// credential, so a `read` API token never sees it.
 fn ping_url(state: &AppState, info: &RequestInfo, token: &str) -> Option<String> {
-    let can_see = info.principal.as_ref().is_some_and(|p| p.role >= Role::Operator);
+    let can_see =
+        info.principal.as_ref().is_some_and(|p| p.authorize(Role::Operator, Access::Ingest).is_ok());
     can_see.then(|| format!("{}/ping/{token}", state.settings.base_url.as_str().trim_end_matches('/')))
 }
 

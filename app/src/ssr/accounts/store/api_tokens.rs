@@ -31,12 +31,16 @@ pub struct ApiTokenRow {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Revocation time.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The jobs it is limited to (a JSON array of ids), if limited.
+    pub job_ids: Option<String>,
+    /// The tags it is limited to (a JSON array), if limited.
+    pub tags: Option<String>,
 }
 
 macro_rules! token_select {
     () => {
         "select t.id, t.user_id, u.username, t.name, t.scope, t.prefix, t.created_at, t.expires_at, \
-         t.last_used_at, t.revoked_at from api_tokens t join users u on u.id = t.user_id"
+         t.last_used_at, t.revoked_at, t.job_ids, t.tags from api_tokens t join users u on u.id = t.user_id"
     };
 }
 
@@ -55,6 +59,10 @@ pub struct NewToken<'a> {
     pub prefix: &'a str,
     /// Expiry.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The jobs it is limited to (a JSON array of ids), if limited.
+    pub job_ids: Option<String>,
+    /// The tags it is limited to (a JSON array), if limited.
+    pub tags: Option<String>,
 }
 
 /// Stores a token and returns its id.
@@ -62,8 +70,8 @@ pub struct NewToken<'a> {
 pub async fn create(db: &Db, token: &NewToken<'_>) -> Result<i64, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
-            "insert into api_tokens (user_id, name, scope, secret_hash, prefix, created_at, expires_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning id",
+            "insert into api_tokens (user_id, name, scope, secret_hash, prefix, created_at, expires_at, \
+             job_ids, tags) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
         )
         .bind(token.user_id)
         .bind(token.name)
@@ -72,6 +80,8 @@ pub async fn create(db: &Db, token: &NewToken<'_>) -> Result<i64, sqlx::Error> {
         .bind(token.prefix)
         .bind(Utc::now())
         .bind(token.expires_at)
+        .bind(token.job_ids.as_deref())
+        .bind(token.tags.as_deref())
         .fetch_one(pool)
         .await
     })

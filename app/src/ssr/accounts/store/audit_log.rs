@@ -78,6 +78,22 @@ pub async fn append(db: &Db, record: &NewAuditRecord) -> Result<(), sqlx::Error>
     })
 }
 
+/// Whether user `username` has signed in successfully from `client_ip`
+/// before (such an address is not locked out by attempts from elsewhere).
+#[tracing::instrument(skip_all)]
+pub async fn has_signed_in_from(db: &Db, username: &str, client_ip: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "select exists (select 1 from audit_log where action = 'auth.login' and success \
+             and actor_name = $1 and client_ip = $2)",
+        )
+        .bind(username)
+        .bind(client_ip)
+        .fetch_one(pool)
+        .await
+    })
+}
+
 /// Filters for [`list`]; all optional.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -33,6 +33,8 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     /// When the row last changed.
     pub updated_at: DateTime<Utc>,
+    /// When an unused one-time password stops working.
+    pub password_expires_at: Option<DateTime<Utc>>,
 }
 
 /// What it takes to create a user.
@@ -50,6 +52,8 @@ pub struct NewUser<'a> {
     pub locale: &'a str,
     /// Whether the first sign-in must change the password.
     pub must_change_password: bool,
+    /// When a one-time password stops working unless used.
+    pub password_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Why a user could not be created.
@@ -67,7 +71,7 @@ pub enum CreateUserError {
 macro_rules! user_columns {
     () => {
         "id, username, email, password_hash, role, locale, disabled, \
-         must_change_password, session_version, created_at, updated_at"
+         must_change_password, session_version, created_at, updated_at, password_expires_at"
     };
 }
 
@@ -84,8 +88,8 @@ pub async fn create(db: &Db, user: &NewUser<'_>) -> Result<i64, CreateUserError>
     let result = on_db!(db, |pool| {
         sqlx::query_scalar(
             "insert into users (username, email, password_hash, role, locale, disabled, \
-             must_change_password, session_version, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, false, $6, 0, $7, $7) returning id",
+             must_change_password, session_version, created_at, updated_at, password_expires_at) \
+             values ($1, $2, $3, $4, $5, false, $6, 0, $7, $7, $8) returning id",
         )
         .bind(user.username)
         .bind(user.email)
@@ -94,6 +98,7 @@ pub async fn create(db: &Db, user: &NewUser<'_>) -> Result<i64, CreateUserError>
         .bind(user.locale)
         .bind(user.must_change_password)
         .bind(now)
+        .bind(user.password_expires_at)
         .fetch_one(pool)
         .await
     });
@@ -178,22 +183,25 @@ pub async fn update_profile(db: &Db, id: i64, update: &ProfileUpdate<'_>) -> Res
 }
 
 /// Stores a new password hash and ends every existing session of the user.
-/// `must_change` marks a one-time password.
+/// `one_time_until` marks a one-time password (the next sign-in must change
+/// it) that stops working at that time.
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn set_password(
     db: &Db,
     id: i64,
     password_hash: &str,
-    must_change: bool,
+    one_time_until: Option<DateTime<Utc>>,
 ) -> Result<bool, sqlx::Error> {
     let result = on_db!(db, |pool| {
         sqlx::query(
             "update users set password_hash = $1, must_change_password = $2, \
-             session_version = session_version + 1, updated_at = $3 where id = $4",
+             session_version = session_version + 1, updated_at = $3, password_expires_at = $4 \
+             where id = $5",
         )
         .bind(password_hash)
-        .bind(must_change)
+        .bind(one_time_until.is_some())
         .bind(Utc::now())
+        .bind(one_time_until)
         .bind(id)
         .execute(pool)
         .await
@@ -226,6 +234,7 @@ mod tests {
             role: "operator",
             locale: "ja",
             must_change_password: true,
+            password_expires_at: None,
         }
     }
 
