@@ -260,17 +260,6 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         }
     };
     let production = environment == Environment::Production || base_url.scheme() == "https";
-    if production && base_url.scheme() == "http" && !raw.allow_insecure_http {
-        return Err(bad_setting(
-            "base_url",
-            format!(
-                "production mode serves the console at `{base_url}`, which is plain http: passwords and \
-                 session cookies would cross the network readable. Set an https base URL, or set \
-                 allow_insecure_http = true (BMS_ALLOW_INSECURE_HTTP) when a TLS-terminating proxy on the \
-                 same host serves it"
-            ),
-        ));
-    }
 
     let jwt_secret = given(raw.jwt_secret);
     match &jwt_secret {
@@ -310,6 +299,18 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             ));
         }
         _ => {}
+    }
+
+    if production && base_url.scheme() == "http" && !raw.allow_insecure_http {
+        return Err(bad_setting(
+            "base_url",
+            format!(
+                "production mode serves the console at `{base_url}`, which is plain http: passwords and \
+                 session cookies would cross the network readable. Set an https base URL, or set \
+                 allow_insecure_http = true (BMS_ALLOW_INSECURE_HTTP) when a TLS-terminating proxy on the \
+                 same host serves it"
+            ),
+        ));
     }
 
     let admin_password = given(raw.admin_password);

@@ -42,13 +42,19 @@ fn from_row(row: api_tokens::ApiTokenRow) -> ApiToken {
 const MAX_LIMIT_JOBS: usize = 100;
 const MAX_LIMIT_TAGS: usize = 20;
 
+/// A token's checked limits (absent: every job).
+struct Limits {
+    job_ids: Option<Vec<i64>>,
+    tags: Option<Vec<String>>,
+}
+
 /// Checks a token's job and tag limits: positive ids, tags as jobs have
 /// them (1–50 letters, digits, `. _ - :`), lower-cased and sorted.
 fn read_limits(
     locale: crate::i18n::Locale,
     job_ids: Option<Vec<i64>>,
     tags: Option<Vec<String>>,
-) -> Result<(Option<Vec<i64>>, Option<Vec<String>>), AppError> {
+) -> Result<Limits, AppError> {
     let job_ids = match job_ids {
         Some(mut ids) => {
             ids.sort_unstable();
@@ -76,7 +82,7 @@ fn read_limits(
         }
         None => None,
     };
-    Ok((job_ids, tags))
+    Ok(Limits { job_ids, tags })
 }
 
 /// The caller's tokens; with `everyone`, an administrator sees all tokens.
@@ -107,16 +113,9 @@ pub async fn create(
     if new.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::validation("expires_at", td_string!(locale, errors.expiry_past).to_string()));
     }
-    let (job_ids, tags) = read_limits(locale, new.job_ids, new.tags)?;
-    let json = |v: String| Some(v);
-    let job_ids_json = match &job_ids {
-        Some(ids) => json(serde_json::to_string(ids).map_err(AppError::internal)?),
-        None => None,
-    };
-    let tags_json = match &tags {
-        Some(tags) => json(serde_json::to_string(tags).map_err(AppError::internal)?),
-        None => None,
-    };
+    let Limits { job_ids, tags } = read_limits(locale, new.job_ids, new.tags)?;
+    let job_ids_json = job_ids.as_ref().map(serde_json::to_string).transpose().map_err(AppError::internal)?;
+    let tags_json = tags.as_ref().map(serde_json::to_string).transpose().map_err(AppError::internal)?;
     let secret = auth::new_api_token_secret();
     let hash = auth::hash_api_token_secret(&secret);
     let prefix: String = secret.chars().take(PREFIX_LEN).collect();
