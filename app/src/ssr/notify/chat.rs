@@ -313,8 +313,6 @@ pub async fn post(
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used)]
-
     use super::*;
 
     #[test]
