@@ -67,6 +67,10 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
                                       default 12 (about 2.7 hours of retries)
   notify_timeout_seconds  BMS_NOTIFY_TIMEOUT_SECONDS
                                       time allowed for one send, default 20
+  outbound_deny_private  BMS_OUTBOUND_DENY_PRIVATE
+                                      true: webhooks, chat, Veeam and SMTP may not
+                                      reach loopback or private addresses either
+                                      (link-local and cloud metadata: never)
 
 An unknown key or BMS_ variable is an error that names it.";
 

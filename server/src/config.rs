@@ -61,6 +61,7 @@ struct RawSettings {
     monitor_interval_seconds: u64,
     notify_max_attempts: u32,
     notify_timeout_seconds: u64,
+    outbound_deny_private: bool,
 }
 
 impl Default for RawSettings {
@@ -87,6 +88,7 @@ impl Default for RawSettings {
             monitor_interval_seconds: 15,
             notify_max_attempts: 12,
             notify_timeout_seconds: 20,
+            outbound_deny_private: false,
         }
     }
 }
@@ -114,6 +116,7 @@ const KEYS: &[&str] = &[
     "monitor_interval_seconds",
     "notify_max_attempts",
     "notify_timeout_seconds",
+    "outbound_deny_private",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -365,6 +368,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         monitor_interval_seconds: raw.monitor_interval_seconds,
         notify_max_attempts: raw.notify_max_attempts,
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
+        outbound_deny_private: raw.outbound_deny_private,
     })
 }
 
@@ -459,6 +463,7 @@ mod tests {
             ("BMS_NOTIFY_MAX_ATTEMPTS", "0", "notify_max_attempts"),
             ("BMS_NOTIFY_MAX_ATTEMPTS", "many", "notify_max_attempts"),
             ("BMS_NOTIFY_TIMEOUT_SECONDS", "0", "notify_timeout_seconds"),
+            ("BMS_OUTBOUND_DENY_PRIVATE", "sometimes", "outbound_deny_private"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");

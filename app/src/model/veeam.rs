@@ -122,7 +122,8 @@ pub struct VeeamServer {
     /// The last failure, in plain words.
     pub last_error: Option<String>,
     /// The last failure's kind: `unreachable`, `certificate`, `timeout`,
-    /// `credentials`, `unsupported_version`, `api`, `decode`, `circuit_open`.
+    /// `credentials`, `unsupported_version`, `api`, `decode`, `refused`
+    /// (an address the console may not reach), `circuit_open`.
     pub last_error_code: Option<String>,
     /// The sync in progress, if any.
     pub sync_progress: Option<SyncProgress>,

@@ -1,13 +1,15 @@
 //! Infrastructure every domain builds on: the database, settings, secrets
 //! and signing keys, rate limits, live events for dashboards, the shared
 //! application state, the supervisor of background work, input parsing
-//! shared by both transports, and small HTTP helpers.
+//! shared by both transports, outbound requests (which addresses may be
+//! reached, and cleaning what peers answer), and small HTTP helpers.
 
 pub mod db;
 pub mod events;
 pub mod input;
 pub mod keys;
 pub mod limits;
+pub mod outbound;
 pub mod secrets;
 pub mod settings;
 pub mod state;

@@ -42,7 +42,7 @@ use crate::{
             Access, RequestInfo,
             audit::{self, Event, Target},
         },
-        infra::{input::parse_rfc3339, state::AppState},
+        infra::{input::parse_rfc3339, outbound::Policy, state::AppState},
         jobs::{self, Incoming, LinkedJob},
     },
 };
@@ -96,6 +96,7 @@ pub fn explain(locale: Locale, error: &VeeamError) -> String {
         VeeamError::Api { .. } | VeeamError::Decode(_) => {
             td_string!(locale, veeam.outcome.api, detail = detail).to_string()
         }
+        VeeamError::Refused(_) => td_string!(locale, veeam.outcome.address, detail = detail).to_string(),
     }
 }
 
@@ -135,7 +136,7 @@ pub async fn create(
     input: VeeamServerInput,
 ) -> Result<VeeamServer, AppError> {
     let principal = info.require(Role::Admin, Access::Write)?;
-    let c = form::check(info.locale, input, true)?;
+    let c = form::check(info.locale, input, true, Policy::from_settings(&state.settings))?;
     let encrypted = state.cipher.encrypt(c.password.as_deref().unwrap_or_default());
     let fields = c.fields(&encrypted);
     let id = db::insert_server(&state.db, &fields).await.map_err(|e| write_error(info.locale, e))?;
@@ -145,7 +146,10 @@ pub async fn create(
     server_model(state, id).await
 }
 
-/// Changes a server (administrators). An empty password keeps the stored one.
+/// Changes a server (administrators). An empty password keeps the stored
+/// one, unless the address goes elsewhere (another scheme, host or port):
+/// then the password must be entered again, so an edit cannot send the
+/// stored password to a new host.
 pub async fn update(
     state: &AppState,
     info: &RequestInfo,
@@ -169,7 +173,10 @@ pub async fn update(
         sync_interval_seconds: Some(patch.sync_interval_seconds.unwrap_or(row.sync_interval_seconds)),
         enabled: Some(patch.enabled.unwrap_or(row.enabled)),
     };
-    let c = form::check(info.locale, input, false)?;
+    let c = form::check(info.locale, input, false, Policy::from_settings(&state.settings))?;
+    if c.password.is_none() && !form::same_destination(&row.base_url, &c.base_url) {
+        return Err(AppError::validation("password", td_string!(info.locale, veeam.errors.password_again)));
+    }
     let encrypted = match &c.password {
         Some(password) => state.cipher.encrypt(password),
         None => row.password_encrypted.clone(),

@@ -525,7 +525,8 @@ async fn missed_runs_of_a_server_that_is_down_are_told_once_with_its_recovery(ap
 
     // The server stops answering (here: it moves to a closed port).
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let patch = |url: String| json!({"base_url": url});
+    // Another address needs the password again.
+    let patch = |url: String| json!({"base_url": url, "password": "simulator"});
     let response = app
         .api(
             Method::PATCH,

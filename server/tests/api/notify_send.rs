@@ -11,6 +11,7 @@ use std::{
 use app::{
     i18n::Locale,
     model::job::RunResult,
+    ssr::infra::outbound::Policy,
     ssr::notify::{
         SendError,
         chat::{self, SIGNATURE_HEADER},
@@ -41,6 +42,11 @@ fn notice() -> Notice {
         reminder: false,
         link_path: None,
     }
+}
+
+/// A sender that may reach loopback receivers (the default policy).
+fn poster() -> chat::Poster {
+    chat::Poster::new(Policy::default()).unwrap()
 }
 
 fn rendered(locale: Locale) -> Rendered {
@@ -254,8 +260,14 @@ fn part(data: &str, content_type: &str) -> String {
 async fn an_email_arrives_with_both_parts_and_a_japanese_subject() {
     let receiver = SmtpReceiver::start(false).await;
     let message = rendered(Locale::ja);
-    let answer =
-        email::send(&config(receiver.port, SmtpTls::None), &message, Duration::from_secs(10)).await.unwrap();
+    let answer = email::send(
+        &config(receiver.port, SmtpTls::None),
+        &message,
+        Duration::from_secs(10),
+        Policy::default(),
+    )
+    .await
+    .unwrap();
     assert!(answer.starts_with("250"), "{answer}");
     let mail = receiver.received();
     assert_eq!(mail.len(), 1);
@@ -285,9 +297,14 @@ async fn starttls_with_a_trusted_self_signed_certificate() {
     let receiver = SmtpReceiver::start(true).await;
     let message = rendered(Locale::en);
     // Not trusted: refused, and the error says so.
-    let error = email::send(&config(receiver.port, SmtpTls::Starttls), &message, Duration::from_secs(10))
-        .await
-        .unwrap_err();
+    let error = email::send(
+        &config(receiver.port, SmtpTls::Starttls),
+        &message,
+        Duration::from_secs(10),
+        Policy::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().to_lowercase().contains("certificate"), "{error}");
     assert!(receiver.received().is_empty());
     // Trusted: delivered over TLS.
@@ -295,7 +312,7 @@ async fn starttls_with_a_trusted_self_signed_certificate() {
         trust_cert_pem: Some(receiver.certificate_pem.clone()),
         ..config(receiver.port, SmtpTls::Starttls)
     };
-    email::send(&trusted, &message, Duration::from_secs(10)).await.unwrap();
+    email::send(&trusted, &message, Duration::from_secs(10), Policy::default()).await.unwrap();
     let mail = receiver.received();
     assert_eq!(mail.len(), 1);
     assert!(mail[0].secured, "sent after STARTTLS");
@@ -307,13 +324,18 @@ async fn smtp_failures_say_what_happened() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let error = email::send(&config(port, SmtpTls::None), &rendered(Locale::en), Duration::from_secs(5))
-        .await
-        .unwrap_err();
+    let error = email::send(
+        &config(port, SmtpTls::None),
+        &rendered(Locale::en),
+        Duration::from_secs(5),
+        Policy::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, SendError::Temporary(_)), "{error:?}");
     let bad = EmailConfig { to: vec!["not an address".into()], ..config(port, SmtpTls::None) };
     assert!(matches!(
-        email::send(&bad, &rendered(Locale::en), Duration::from_secs(5)).await,
+        email::send(&bad, &rendered(Locale::en), Duration::from_secs(5), Policy::default()).await,
         Err(SendError::Permanent(_))
     ));
 }
@@ -363,7 +385,7 @@ impl Captured {
 async fn teams_gets_an_adaptive_card_in_a_workflows_message() {
     let (url, captured) = receiver(202, vec![], "").await;
     let m = rendered(Locale::ja);
-    chat::post(&reqwest::Client::new(), &url, &chat::teams(&m), None, Duration::from_secs(5)).await.unwrap();
+    chat::post(&poster(), &url, &chat::teams(&m), None, Duration::from_secs(5)).await.unwrap();
     let (headers, body) = captured.only();
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(body["type"], "message");
@@ -393,9 +415,7 @@ async fn teams_gets_an_adaptive_card_in_a_workflows_message() {
 async fn slack_gets_text_and_blocks() {
     let (url, captured) = receiver(200, vec![], "ok").await;
     let m = rendered(Locale::en);
-    let answer = chat::post(&reqwest::Client::new(), &url, &chat::slack(&m), None, Duration::from_secs(5))
-        .await
-        .unwrap();
+    let answer = chat::post(&poster(), &url, &chat::slack(&m), None, Duration::from_secs(5)).await.unwrap();
     assert!(answer.ends_with("ok"), "{answer}");
     let (_, body) = captured.only();
     assert_eq!(
@@ -419,9 +439,7 @@ async fn slack_gets_text_and_blocks() {
 async fn discord_gets_an_embed_and_no_mentions() {
     let (url, captured) = receiver(204, vec![], "").await;
     let m = rendered(Locale::en);
-    chat::post(&reqwest::Client::new(), &url, &chat::discord(&m), None, Duration::from_secs(5))
-        .await
-        .unwrap();
+    chat::post(&poster(), &url, &chat::discord(&m), None, Duration::from_secs(5)).await.unwrap();
     let (_, body) = captured.only();
     assert_eq!(body["allowed_mentions"], json!({"parse": []}));
     assert_eq!(body["content"], "Backup failed: 東京ファイルサーバー nightly");
@@ -431,7 +449,8 @@ async fn discord_gets_an_embed_and_no_mentions() {
     assert!(embed["color"].is_u64(), "an integer colour");
     assert_eq!(embed["url"], "https://backup.example.co.jp/jobs/42");
     assert_eq!(embed["fields"][1], json!({"name": "Result", "value": "Failed", "inline": true}));
-    assert_eq!(embed["description"], "robocopy exited with 16: <access denied> & more");
+    // Markdown is escaped (`\>` shows as `>`), so a log cannot quote, format or link.
+    assert_eq!(embed["description"], r"robocopy exited with 16: <access denied\> & more");
 }
 
 #[tokio::test]
@@ -440,9 +459,7 @@ async fn webhooks_carry_the_documented_body_and_an_hmac_signature() {
     let n = notice();
     let m = rendered(Locale::en);
     let body = chat::webhook(&n, &m, Some(7));
-    chat::post(&reqwest::Client::new(), &url, &body, Some("shared secret"), Duration::from_secs(5))
-        .await
-        .unwrap();
+    chat::post(&poster(), &url, &body, Some("shared secret"), Duration::from_secs(5)).await.unwrap();
     let all = captured.0.lock().unwrap();
     let (headers, raw) = &all[0];
     let received: Value = serde_json::from_slice(raw).unwrap();
@@ -464,7 +481,7 @@ async fn webhooks_carry_the_documented_body_and_an_hmac_signature() {
 #[tokio::test]
 async fn rate_limits_and_errors_are_told_apart() {
     let m = rendered(Locale::en);
-    let http = reqwest::Client::new();
+    let http = poster();
     let (url, _) = receiver(429, vec![("retry-after", "7")], "slow down").await;
     let error = chat::post(&http, &url, &chat::slack(&m), None, Duration::from_secs(5)).await.unwrap_err();
     assert_eq!(error, SendError::RetryAfter(Duration::from_secs(7)));

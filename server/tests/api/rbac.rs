@@ -640,6 +640,8 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                         form.push(("name".into(), format!("fn-edit-{server_id}")));
                         form.push(("base_url".into(), "http://127.0.0.1:9".into()));
                         form.push(("username".into(), "administrator".into()));
+                        // Another address: the password must be given again.
+                        form.push(("password".into(), "simulator".into()));
                     }
                     _ => form.push(("id".into(), server_id.to_string())),
                 }

@@ -33,6 +33,7 @@ fn fast() -> Options {
         page_size: 200,
         breaker_threshold: 3,
         breaker_cooldown: Duration::from_millis(400),
+        ..Options::default()
     }
 }
 

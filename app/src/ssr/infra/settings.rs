@@ -118,6 +118,10 @@ pub struct Settings {
     pub notify_max_attempts: u32,
     /// How long one notification send may take.
     pub notify_timeout: std::time::Duration,
+    /// Refuse outbound requests (webhooks, chat, Veeam, SMTP) to loopback
+    /// and private addresses too; link-local and cloud metadata addresses
+    /// are refused always.
+    pub outbound_deny_private: bool,
 }
 
 impl Settings {
@@ -158,6 +162,7 @@ impl Settings {
             monitor_interval_seconds: 15,
             notify_max_attempts: 12,
             notify_timeout: std::time::Duration::from_secs(20),
+            outbound_deny_private: false,
         }
     }
 }

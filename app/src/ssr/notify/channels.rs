@@ -1,5 +1,11 @@
 //! Notification channels (administrators): validation, secrets encrypted
 //! at rest and never read back, sending, and the "send test" button.
+//!
+//! A stored secret (an SMTP password, a webhook's signing secret) is only
+//! ever sent where it was entered for: changing the destination (the SMTP
+//! server, its port or security; the webhook URL) needs the secret again.
+//! Addresses the console may not reach are refused when saved and again
+//! when sending (see [`outbound`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +32,11 @@ use crate::{
             Access, RequestInfo,
             audit::{self as audit_trail, Event, Target},
         },
-        infra::{input::non_empty, state::AppState},
+        infra::{
+            input::non_empty,
+            outbound::{self, Policy, refused_message},
+            state::AppState,
+        },
     },
 };
 
@@ -98,6 +108,7 @@ fn merge(
     kind: ChannelKind,
     current: StoredConfig,
     input: ChannelConfigInput,
+    policy: Policy,
 ) -> Result<StoredConfig, AppError> {
     match kind {
         ChannelKind::Email => {
@@ -105,6 +116,8 @@ fn merge(
             let host = non_empty(input.host).or(old.as_ref().map(|e| e.host.clone()));
             let host = host
                 .ok_or_else(|| AppError::validation("config.host", td_string!(locale, notify.errors.host)))?;
+            outbound::check_host(&host, policy)
+                .map_err(|refused| AppError::validation("config.host", refused_message(locale, refused)))?;
             let port = input.port.or(old.as_ref().map(|e| e.port)).unwrap_or(587);
             if port == 0 {
                 return Err(AppError::validation("config.port", td_string!(locale, notify.errors.port)));
@@ -122,7 +135,17 @@ fn merge(
                 Some(u) => non_empty(Some(u)),
                 None => old.as_ref().and_then(|e| e.username.clone()),
             };
-            let password = non_empty(input.password).or(old.as_ref().and_then(|e| e.password.clone()));
+            let new_password = non_empty(input.password);
+            if new_password.is_none()
+                && let Some(old) = old.as_ref().filter(|e| e.password.is_some())
+                && (old.host != host || old.port != port || old.tls != tls)
+            {
+                return Err(AppError::validation(
+                    "config.password",
+                    td_string!(locale, notify.errors.password_again),
+                ));
+            }
+            let password = new_password.or(old.as_ref().and_then(|e| e.password.clone()));
             let from = non_empty(input.from).or(old.as_ref().map(|e| e.from.clone())).unwrap_or_default();
             if from.parse::<lettre::message::Mailbox>().is_err() {
                 return Err(AppError::validation("config.from", td_string!(locale, notify.errors.from)));
@@ -156,16 +179,25 @@ fn merge(
             })
         }
         _ => {
-            let url = non_empty(input.url).or(current.url);
-            let valid = url
+            let url = non_empty(input.url).or(current.url.clone());
+            let parsed = url
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok())
-                .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some());
-            if !valid {
-                return Err(AppError::validation("config.url", td_string!(locale, notify.errors.url)));
-            }
+                .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
+                .ok_or_else(|| AppError::validation("config.url", td_string!(locale, notify.errors.url)))?;
+            outbound::check_url(&parsed, policy)
+                .map_err(|refused| AppError::validation("config.url", refused_message(locale, refused)))?;
             let secret = match kind {
-                ChannelKind::Webhook => non_empty(input.secret).or(current.secret),
+                ChannelKind::Webhook => {
+                    let new_secret = non_empty(input.secret);
+                    if new_secret.is_none() && current.secret.is_some() && current.url != url {
+                        return Err(AppError::validation(
+                            "config.secret",
+                            td_string!(locale, notify.errors.secret_again),
+                        ));
+                    }
+                    new_secret.or(current.secret)
+                }
                 _ => None,
             };
             Ok(StoredConfig { email: None, url, secret })
@@ -211,7 +243,8 @@ pub async fn create(state: &AppState, info: &RequestInfo, input: NewChannel) -> 
     let locale = info.locale;
     let channel_locale = input.locale.unwrap_or_else(|| "ja".into());
     check_common(locale, &input.name, &channel_locale)?;
-    let stored = merge(locale, input.kind, StoredConfig::default(), input.config)?;
+    let policy = Policy::from_settings(&state.settings);
+    let stored = merge(locale, input.kind, StoredConfig::default(), input.config, policy)?;
     let encrypted = state.cipher.encrypt(&serde_json::to_string(&stored).map_err(AppError::internal)?);
     let name = input.name.trim().to_owned();
     let id = db::insert(
@@ -244,7 +277,8 @@ pub async fn update(
     let channel_locale = patch.locale.unwrap_or(row.locale.clone());
     check_common(locale, &name, &channel_locale)?;
     let current = decrypt(state, &row).unwrap_or_default();
-    let stored = merge(locale, kind, current, patch.config.unwrap_or_default())?;
+    let policy = Policy::from_settings(&state.settings);
+    let stored = merge(locale, kind, current, patch.config.unwrap_or_default(), policy)?;
     let encrypted = state.cipher.encrypt(&serde_json::to_string(&stored).map_err(AppError::internal)?);
     if !db::update(&state.db, id, &name, &channel_locale, patch.enabled.unwrap_or(row.enabled), &encrypted)
         .await
@@ -295,13 +329,14 @@ pub async fn deliver(
         message.title = title;
     }
     let timeout = state.settings.notify_timeout;
-    let http = || reqwest::Client::builder().build().map_err(|e| SendError::Permanent(e.to_string()));
+    let policy = Policy::from_settings(&state.settings);
+    let http = || chat::Poster::new(policy);
     let url = || stored.url.clone().ok_or_else(|| SendError::Permanent("no URL".into()));
     match kind {
         ChannelKind::Email => {
             let config =
                 stored.email.as_ref().ok_or_else(|| SendError::Permanent("no e-mail settings".into()))?;
-            email::send(config, &message, timeout).await
+            email::send(config, &message, timeout, policy).await
         }
         ChannelKind::Teams => chat::post(&http()?, &url()?, &chat::teams(&message), None, timeout).await,
         ChannelKind::Slack => chat::post(&http()?, &url()?, &chat::slack(&message), None, timeout).await,

@@ -15,6 +15,7 @@ use lettre::{
 use serde::{Deserialize, Serialize};
 
 use super::{message::Rendered, send::SendError};
+use crate::ssr::infra::outbound::{self, Policy};
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -157,40 +158,73 @@ pub fn build(config: &EmailConfig, message: &Rendered) -> Result<Message, SendEr
         .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
 }
 
-/// Sends `message`; the SMTP server's answer on success.
-pub async fn send(config: &EmailConfig, message: &Rendered, timeout: Duration) -> Result<String, SendError> {
+/// Sends `message` to the first of the host's allowed addresses that
+/// answers; the SMTP server's answer on success. Errors never carry the
+/// password, and at most 300 characters of what the server said.
+pub async fn send(
+    config: &EmailConfig,
+    message: &Rendered,
+    timeout: Duration,
+    policy: Policy,
+) -> Result<String, SendError> {
     let email = build(config, message)?;
+    let secrets: Vec<String> = config.password.iter().cloned().collect();
+    if let Some(pem) = config.trust_cert_pem.as_deref().filter(|p| !p.trim().is_empty()) {
+        Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| SendError::Permanent(format!("trust_cert_pem: {e}")))?;
+    }
+    let addresses = tokio::time::timeout(timeout, outbound::resolve(&config.host, config.port, policy))
+        .await
+        .map_err(|_| SendError::Temporary(format!("cannot resolve {}: timed out", config.host)))?
+        .map_err(|e| match e {
+            outbound::ResolveError::Lookup(text) => SendError::Temporary(outbound::clean(&text, &secrets)),
+            refused => SendError::Permanent(refused.to_string()),
+        })?;
+    let mut last = SendError::Temporary(format!("{} has no address", config.host));
+    for address in addresses {
+        match send_to(config, &address.ip().to_string(), &email, timeout).await {
+            Ok(answer) => return Ok(outbound::clean(&answer, &secrets)),
+            Err(e) if e.is_permanent() => return Err(SendError::Permanent(describe(&e, &secrets))),
+            // An answer or a TLS failure is the server's: another address will not differ.
+            Err(e) if e.is_transient() || e.is_response() || e.is_tls() => {
+                return Err(SendError::Temporary(describe(&e, &secrets)));
+            }
+            Err(e) => last = SendError::Temporary(describe(&e, &secrets)),
+        }
+    }
+    Err(last)
+}
+
+/// One try against `server` (an address), checking TLS against the host name.
+async fn send_to(
+    config: &EmailConfig,
+    server: &str,
+    email: &Message,
+    timeout: Duration,
+) -> Result<String, lettre::transport::smtp::Error> {
     let tls = match config.tls {
         SmtpTls::None => Tls::None,
         mode => {
             let mut parameters = TlsParameters::builder(config.host.clone());
             if let Some(pem) = config.trust_cert_pem.as_deref().filter(|p| !p.trim().is_empty()) {
-                let certificate = Certificate::from_pem(pem.as_bytes())
-                    .map_err(|e| SendError::Permanent(format!("trust_cert_pem: {e}")))?;
-                parameters = parameters.add_root_certificate(certificate);
+                parameters = parameters.add_root_certificate(Certificate::from_pem(pem.as_bytes())?);
             }
-            let parameters =
-                parameters.build().map_err(|e| SendError::Permanent(format!("TLS settings: {e}")))?;
+            let parameters = parameters.build()?;
             if mode == SmtpTls::Tls { Tls::Wrapper(parameters) } else { Tls::Required(parameters) }
         }
     };
-    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server)
         .port(config.port)
         .tls(tls)
         .timeout(Some(timeout));
     if let (Some(user), Some(password)) = (config.username.as_ref(), config.password.as_ref()) {
         transport = transport.credentials(Credentials::new(user.clone(), password.clone()));
     }
-    match transport.build().send(email).await {
-        Ok(response) => {
-            Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")))
-        }
-        Err(e) if e.is_permanent() => Err(SendError::Permanent(describe(&e))),
-        Err(e) => Err(SendError::Temporary(describe(&e))),
-    }
+    let response = transport.build().send(email.clone()).await?;
+    Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")))
 }
 
-fn describe(error: &lettre::transport::smtp::Error) -> String {
+fn describe(error: &lettre::transport::smtp::Error, secrets: &[String]) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
@@ -198,5 +232,5 @@ fn describe(error: &lettre::transport::smtp::Error) -> String {
         text.push_str(&inner.to_string());
         source = inner.source();
     }
-    text
+    outbound::clean(&text, secrets)
 }

@@ -5,6 +5,11 @@
 //! `x-api-version` header on every call, paging through whole collections,
 //! retries with back-off on 5xx and connection errors, and a circuit
 //! breaker so a dead server costs one fast failure per call.
+//!
+//! Requests go only to addresses the outbound policy allows and never
+//! follow a redirect (the password must not be carried elsewhere); what
+//! the server says is cut short, rid of the password and of control
+//! characters before it becomes an error, a message or a log line.
 
 use std::{
     sync::Mutex,
@@ -20,6 +25,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::wire::{ErrorBody, JobStateModel, Page, RepositoryStateModel, ServerInfo, SessionModel, Token};
+use crate::ssr::infra::outbound::{self, Policy};
 
 /// API revisions this console speaks, newest first (VBR 12.3 and later).
 pub const SUPPORTED_REVISIONS: &[&str] = &["1.3-rev2", "1.3-rev1", "1.3-rev0", "1.2-rev1", "1.2-rev0"];
@@ -55,6 +61,8 @@ pub struct Options {
     pub breaker_threshold: u32,
     /// How long an open circuit fails calls at once (doubles while it stays down, up to 16×).
     pub breaker_cooldown: Duration,
+    /// Which addresses may be reached.
+    pub outbound: Policy,
 }
 
 impl Default for Options {
@@ -66,6 +74,7 @@ impl Default for Options {
             page_size: 500,
             breaker_threshold: 3,
             breaker_cooldown: Duration::from_secs(60),
+            outbound: Policy::default(),
         }
     }
 }
@@ -121,6 +130,10 @@ pub enum VeeamError {
     /// The body was not what the spec says.
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
+    /// The address may not be reached (link-local, cloud metadata, or
+    /// private with `outbound_deny_private`).
+    #[error("the address may not be reached: {0}")]
+    Refused(String),
     /// Recent calls failed; not trying again yet.
     #[error("the server is unreachable (not retried until {retry_at}): {last_error}")]
     CircuitOpen {
@@ -133,7 +146,8 @@ pub enum VeeamError {
 
 impl VeeamError {
     /// A stable code for the UI and the API: `unreachable`, `certificate`,
-    /// `timeout`, `credentials`, `unsupported_version`, `api`, `decode`, `circuit_open`.
+    /// `timeout`, `credentials`, `unsupported_version`, `api`, `decode`,
+    /// `refused`, `circuit_open`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unreachable(_) => "unreachable",
@@ -143,6 +157,7 @@ impl VeeamError {
             Self::UnsupportedVersion { .. } => "unsupported_version",
             Self::Api { .. } => "api",
             Self::Decode(_) => "decode",
+            Self::Refused(_) => "refused",
             Self::CircuitOpen { .. } => "circuit_open",
         }
     }
@@ -193,36 +208,50 @@ impl std::fmt::Debug for Client {
     }
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
+/// Whether `error` was caused by a refused address.
+fn refused(error: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
+        if inner.is::<outbound::RefusedName>() {
+            return true;
+        }
         source = inner.source();
     }
-    text
+    false
 }
 
-fn transport_error(error: &reqwest::Error) -> VeeamError {
-    let text = describe(error);
-    if error.is_timeout() {
-        VeeamError::Timeout
-    } else if text.contains("certificate") || text.contains("UnknownIssuer") || text.contains("CertNotValid")
-    {
-        VeeamError::Certificate(text)
-    } else {
-        VeeamError::Unreachable(text)
+impl Client {
+    /// What the server (or the network) said, fit for an error: no URL, no
+    /// password, no control characters, at most 300 characters.
+    fn clean(&self, text: &str) -> String {
+        outbound::clean(text, &[self.target.password.expose_secret().to_owned()])
+    }
+
+    fn transport_error(&self, error: reqwest::Error) -> VeeamError {
+        let timeout = error.is_timeout();
+        let refused = refused(&error);
+        let text = outbound::describe(error, &[self.target.password.expose_secret().to_owned()]);
+        if refused {
+            VeeamError::Refused(text)
+        } else if timeout {
+            VeeamError::Timeout
+        } else if text.contains("certificate")
+            || text.contains("UnknownIssuer")
+            || text.contains("CertNotValid")
+        {
+            VeeamError::Certificate(text)
+        } else {
+            VeeamError::Unreachable(text)
+        }
     }
 }
 
 impl Client {
     /// A client for `target`. Fails only on an unusable CA certificate.
     pub fn new(target: Target, options: Options) -> Result<Self, VeeamError> {
-        let mut builder = reqwest::Client::builder()
+        let mut builder = outbound::builder(options.outbound)
             .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("backup-mgmt/", env!("CARGO_PKG_VERSION")));
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)));
         match &target.tls {
             Tls::Verify => {}
             Tls::CustomCa(pem) => {
@@ -238,7 +267,7 @@ impl Client {
             }
             Tls::Insecure => builder = builder.danger_accept_invalid_certs(true),
         }
-        let http = builder.build().map_err(|e| VeeamError::Unreachable(describe(&e)))?;
+        let http = builder.build().map_err(|e| VeeamError::Unreachable(outbound::describe(e, &[])))?;
         Ok(Self { http, target, options, token: tokio::sync::Mutex::new(None), breaker: Mutex::default() })
     }
 
@@ -247,8 +276,16 @@ impl Client {
         &self.target.api_version
     }
 
+    /// The URL of `path`, when its address may be reached (reqwest checks
+    /// names as it resolves them; a literal address is checked here).
     fn url(&self, path: &str) -> Result<Url, VeeamError> {
-        self.target.base_url.join(path.trim_start_matches('/')).map_err(|e| VeeamError::Decode(e.to_string()))
+        let url = self
+            .target
+            .base_url
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| VeeamError::Decode(e.to_string()))?;
+        outbound::check_url(&url, self.options.outbound).map_err(|e| VeeamError::Refused(e.to_string()))?;
+        Ok(url)
     }
 
     /// The error that opened the circuit, while it is open.
@@ -290,17 +327,25 @@ impl Client {
         tokio::time::sleep(base.mul_f64(jitter)).await;
     }
 
-    async fn decode_error(status: StatusCode, response: reqwest::Response) -> VeeamError {
-        let text = response.text().await.unwrap_or_default();
-        match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => {
-                VeeamError::Api { status: status.as_u16(), code: body.error_code, message: body.message }
-            }
-            Err(_) => VeeamError::Api {
+    async fn decode_error(&self, status: StatusCode, response: reqwest::Response) -> VeeamError {
+        if status.is_redirection() {
+            return VeeamError::Api {
                 status: status.as_u16(),
-                code: String::new(),
-                message: text.chars().take(300).collect(),
+                code: "Redirect".into(),
+                message: "the server redirects elsewhere and redirects are not followed; check the address"
+                    .into(),
+            };
+        }
+        let text: String = response.text().await.unwrap_or_default().chars().take(4000).collect();
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => VeeamError::Api {
+                status: status.as_u16(),
+                code: outbound::cut(&outbound::escape_control(&body.error_code), 100),
+                message: self.clean(&body.message),
             },
+            Err(_) => {
+                VeeamError::Api { status: status.as_u16(), code: String::new(), message: self.clean(&text) }
+            }
         }
     }
 
@@ -313,10 +358,12 @@ impl Client {
             .form(form)
             .send()
             .await
-            .map_err(|e| transport_error(&e))?;
+            .map_err(|e| self.transport_error(e))?;
         let status = response.status();
         if status.is_success() {
-            let token: Token = response.json().await.map_err(|e| VeeamError::Decode(describe(&e)))?;
+            let token: Token = response.json().await.map_err(|e| {
+                VeeamError::Decode(outbound::describe(e, &[self.target.password.expose_secret().to_owned()]))
+            })?;
             let lifetime = Duration::from_secs(token.expires_in.max(1) as u64);
             let margin = (lifetime / 4).min(Duration::from_secs(60));
             return Ok(TokenState {
@@ -325,7 +372,7 @@ impl Client {
                 refresh_at: Instant::now() + lifetime - margin,
             });
         }
-        let error = Self::decode_error(status, response).await;
+        let error = self.decode_error(status, response).await;
         Err(match error {
             VeeamError::Api { status: 400, code, message }
                 if code == "NotImplemented"
@@ -422,17 +469,17 @@ impl Client {
                 if let Some(body) = body {
                     request = request.json(body);
                 }
-                let response = request.send().await.map_err(|e| transport_error(&e))?;
+                let response = request.send().await.map_err(|e| self.transport_error(e))?;
                 let status = response.status();
                 if !status.is_success() {
-                    return Err(Self::decode_error(status, response).await);
+                    return Err(self.decode_error(status, response).await);
                 }
-                let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
+                let bytes = response.bytes().await.map_err(|e| self.transport_error(e))?;
                 if bytes.is_empty() {
                     return Ok((status, None));
                 }
-                let value: Value =
-                    serde_json::from_slice(&bytes).map_err(|e| VeeamError::Decode(e.to_string()))?;
+                let value: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| VeeamError::Decode(self.clean(&e.to_string())))?;
                 Ok((status, Some(value)))
             }
             .await;
@@ -456,7 +503,7 @@ impl Client {
     async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, VeeamError> {
         let (_, body) = self.call(Method::GET, path, query, None).await?;
         serde_json::from_value(body.unwrap_or(Value::Null))
-            .map_err(|e| VeeamError::Decode(format!("{path}: {e}")))
+            .map_err(|e| VeeamError::Decode(self.clean(&format!("{path}: {e}"))))
     }
 
     /// Every item of a collection, page by page until `total`; `progress`
@@ -533,7 +580,7 @@ impl Client {
     async fn post_session(&self, path: &str, body: Value) -> Result<SessionModel, VeeamError> {
         let (_, answer) = self.call(Method::POST, path, &[], Some(&body)).await?;
         serde_json::from_value(answer.unwrap_or(Value::Null))
-            .map_err(|e| VeeamError::Decode(format!("{path}: {e}")))
+            .map_err(|e| VeeamError::Decode(self.clean(&format!("{path}: {e}"))))
     }
 
     /// Starts a job; the new session.

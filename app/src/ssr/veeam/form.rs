@@ -8,7 +8,10 @@ use crate::{
     error::AppError,
     i18n::{Locale, td_string},
     model::veeam::{TlsMode, VeeamServerForm, VeeamServerInput, VeeamServerPatch},
-    ssr::infra::input::{integer_field, non_empty},
+    ssr::infra::{
+        input::{integer_field, non_empty},
+        outbound::{self, Policy, refused_message},
+    },
 };
 
 /// Veeam's REST port.
@@ -83,6 +86,19 @@ pub fn normalise_url(input: &str) -> Option<String> {
     Some(url.to_string())
 }
 
+/// Where a stored password goes: scheme, host and port of `url`.
+fn destination(url: &str) -> Option<(String, String, Option<u16>)> {
+    let url = url::Url::parse(url).ok()?;
+    Some((url.scheme().to_owned(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()))
+}
+
+/// Whether two addresses reach the same place (a stored password may go
+/// to `new` only when it does).
+pub fn same_destination(old: &str, new: &str) -> bool {
+    let old = destination(old);
+    old.is_some() && old == destination(new)
+}
+
 fn has_explicit_port(url: &str) -> bool {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = after_scheme.split('/').next().unwrap_or_default();
@@ -92,6 +108,7 @@ fn has_explicit_port(url: &str) -> bool {
         && !authority.ends_with(']')
 }
 
+/// A server's settings, checked.
 pub struct Checked {
     pub name: String,
     pub base_url: String,
@@ -104,13 +121,24 @@ pub struct Checked {
     pub enabled: bool,
 }
 
-pub fn check(locale: Locale, input: VeeamServerInput, creating: bool) -> Result<Checked, AppError> {
+/// Checks a server's settings; an address the console may not reach is
+/// refused (a name is checked again when it is resolved).
+pub fn check(
+    locale: Locale,
+    input: VeeamServerInput,
+    creating: bool,
+    policy: Policy,
+) -> Result<Checked, AppError> {
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::validation("name", td_string!(locale, veeam.errors.name)));
     }
     let base_url = normalise_url(&input.base_url)
         .ok_or_else(|| AppError::validation("base_url", td_string!(locale, veeam.errors.base_url)))?;
+    if let Ok(url) = url::Url::parse(&base_url) {
+        outbound::check_url(&url, policy)
+            .map_err(|refused| AppError::validation("base_url", refused_message(locale, refused)))?;
+    }
     let username = input.username.trim().to_owned();
     if username.is_empty() || username.chars().count() > 200 {
         return Err(AppError::validation("username", td_string!(locale, veeam.errors.username)));
@@ -174,5 +202,20 @@ impl Checked {
             sync_interval_seconds: self.sync_interval_seconds,
             enabled: self.enabled,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_destination_is_scheme_host_and_port() {
+        assert!(same_destination("https://vbr.example.local:9419/", "https://VBR.example.local:9419/"));
+        assert!(same_destination("https://vbr.example.local:443/", "https://vbr.example.local/"));
+        assert!(!same_destination("https://vbr.example.local:9419/", "https://evil.example:9419/"));
+        assert!(!same_destination("https://vbr.example.local:9419/", "http://vbr.example.local:9419/"));
+        assert!(!same_destination("https://vbr.example.local:9419/", "https://vbr.example.local:9420/"));
+        assert!(!same_destination("not a url", "not a url"));
     }
 }

@@ -14,7 +14,10 @@ use super::{
     client::{Client, Options, Target, Tls, VeeamError, detect_revision},
     store::{self as db, ServerRow},
 };
-use crate::{model::veeam::TlsMode, ssr::infra::state::AppState};
+use crate::{
+    model::veeam::TlsMode,
+    ssr::infra::{outbound::Policy, state::AppState},
+};
 
 /// A cached client: the server row's version it was made from, the API
 /// revision, the client.
@@ -79,9 +82,10 @@ pub fn target_of(state: &AppState, row: &ServerRow, api_version: &str) -> Result
     })
 }
 
-/// The options new clients get.
+/// The options new clients get, with the outbound policy of the settings.
 pub fn options(state: &AppState) -> Options {
-    hub(state).options.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    let options = hub(state).options.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Options { outbound: Policy::from_settings(&state.settings), ..options }
 }
 
 /// The client of a server, detecting its revision first when none is set.

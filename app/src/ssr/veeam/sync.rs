@@ -29,6 +29,7 @@ use crate::{
     ssr::{
         infra::{
             db::{Db, is_unreadable},
+            outbound::escape_control,
             state::AppState,
         },
         jobs::{self, Incoming, IngestError, LinkedJob},
@@ -259,7 +260,7 @@ async fn run_sync(
     for (done, session) in sessions.iter().enumerate() {
         until = Some(until.map_or(session.creation_time, |u| u.max(session.creation_time)));
         let Some(&job_id) = by_veeam.get(&session.job_id) else {
-            tracing::debug!(server_id, session = %session.id, "session of a job Veeam does not list; skipped");
+            tracing::debug!(server_id, session = %escape_control(&session.id), "session of a job Veeam does not list; skipped");
             continue;
         };
         match jobs::record(state, job_id, &incoming_of(session)).await {
@@ -270,7 +271,10 @@ async fn run_sync(
             }
             // One job whose row cannot be read (logged) does not stop the sync.
             Err(IngestError::Db(e)) if !is_unreadable(&e) => return Err(e.into()),
-            Err(e) => tracing::warn!(server_id, session = %session.id, error = %e, "session not recorded"),
+            Err(e) => {
+                // Veeam's text goes into the log escaped, so it cannot forge a line.
+                tracing::warn!(server_id, session = %escape_control(&session.id), error = %e, "session not recorded");
+            }
         }
         if done % 200 == 0 {
             set("recording", done as i64 + 1, Some(total));
