@@ -336,6 +336,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         monitor_interval_seconds: raw.monitor_interval_seconds,
         notify_max_attempts: raw.notify_max_attempts,
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
+        watchdog_interval: app::ssr::notify::watchdog::DEFAULT_INTERVAL,
     })
 }
 

@@ -113,6 +113,9 @@ pub struct Settings {
     pub notify_max_attempts: u32,
     /// How long one notification send may take.
     pub notify_timeout: std::time::Duration,
+    /// How often the watchdog looks at the background tasks (not read
+    /// from configuration: ten seconds; tests shorten it).
+    pub watchdog_interval: std::time::Duration,
 }
 
 impl Settings {
@@ -151,6 +154,7 @@ impl Settings {
             monitor_interval_seconds: 15,
             notify_max_attempts: 12,
             notify_timeout: std::time::Duration::from_secs(20),
+            watchdog_interval: std::time::Duration::from_secs(10),
         }
     }
 }
