@@ -21,15 +21,18 @@ use server::veeam_sim::{SimConfig, Simulator};
 
 use crate::{both_backends, helpers::TestApp};
 
+/// A webhook receiver on loopback: keeps each JSON body; answers 503
+/// while `down`, 400 while `refuse`.
 #[derive(Clone, Default)]
-struct Receiver {
-    down: Arc<AtomicBool>,
-    refuse: Arc<AtomicBool>,
-    got: Arc<Mutex<Vec<Value>>>,
+pub(crate) struct Receiver {
+    pub(crate) down: Arc<AtomicBool>,
+    pub(crate) refuse: Arc<AtomicBool>,
+    pub(crate) got: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Receiver {
-    async fn start(&self) -> String {
+    /// Starts it; its URL.
+    pub(crate) async fn start(&self) -> String {
         let this = self.clone();
         let app = Router::new().route(
             "/hook",
@@ -53,7 +56,8 @@ impl Receiver {
         url
     }
 
-    fn events(&self) -> Vec<(String, String)> {
+    /// (event, subject) of each body received, in order.
+    pub(crate) fn events(&self) -> Vec<(String, String)> {
         self.got
             .lock()
             .unwrap()
@@ -63,13 +67,13 @@ impl Receiver {
     }
 }
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let response = app.api(Method::POST, path, Some(token), Some(body)).await;
     assert_eq!(response.status(), StatusCode::CREATED, "{path}: {}", response.text().await.unwrap());
     response.json().await.unwrap()
 }
 
-async fn ping(app: &TestApp, job: &Value, suffix: &str) {
+pub(crate) async fn ping(app: &TestApp, job: &Value, suffix: &str) {
     let url = job["ping_url"].as_str().unwrap();
     let path = &url[url.find("/ping/").unwrap()..];
     let response = app.client.post(format!("{}{path}{suffix}", app.address)).send().await.unwrap();
