@@ -11,6 +11,10 @@
 //! stalled task is the notifier. This instance's notifier then cannot send
 //! the message until it recovers (on PostgreSQL another instance's notifier
 //! sends it); `/health` answers `503 degraded` meanwhile.
+//!
+//! What was told is kept in memory, per instance: after a restart a task
+//! still in trouble is told again, and each instance tells about its own
+//! tasks (the subject, `task:<name>`, does not name the instance).
 
 use std::{collections::BTreeSet, sync::Mutex, time::Duration};
 
