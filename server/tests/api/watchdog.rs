@@ -278,3 +278,33 @@ async fn a_dead_delivery_is_told_elsewhere_on_postgres() {
         a_dead_delivery_is_told_through_another_channel_once(app).await;
     }
 }
+
+#[tokio::test]
+async fn the_rule_editor_offers_the_console_events_in_both_languages() {
+    let app = spawn_app_with(TestBackend::Sqlite, |_| {}).await.unwrap();
+    let user = app.add_user(Role::Admin).await;
+    let token = app.bearer(&user).await;
+    // The rule form is shown once there is a channel.
+    let channel = json!({"name": "ops", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/hook"}});
+    post_json(&app, &token, "/api/v1/notifications/channels", channel).await;
+    let admin = app.browser_as(&user).await;
+    for (language, labels) in [
+        ("en", ["Console task not working", "Console task working again", "Notification given up"]),
+        ("ja", ["コンソール処理の停止", "コンソール処理の回復", "通知の配信断念"]),
+    ] {
+        let chosen = admin
+            .post(format!("{}/prefs/locale", app.address))
+            .form(&[("locale", language)])
+            .send()
+            .await
+            .unwrap();
+        assert!(chosen.status().is_redirection(), "{language}: {}", chosen.status());
+        let html = admin.get(format!("{}/settings", app.address)).send().await.unwrap().text().await.unwrap();
+        for kind in ["console_degraded", "console_recovered", "delivery_dead"] {
+            assert!(html.contains(&format!("form[event_{kind}]")), "{language}: {kind} offered");
+        }
+        for label in labels {
+            assert!(html.contains(label), "{language}: {label}");
+        }
+    }
+}
