@@ -369,6 +369,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         notify_max_attempts: raw.notify_max_attempts,
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
         outbound_deny_private: raw.outbound_deny_private,
+        watchdog_interval: app::ssr::notify::watchdog::DEFAULT_INTERVAL,
     })
 }
 

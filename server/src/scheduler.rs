@@ -1,9 +1,12 @@
 //! The background tasks, each a named pass that the supervisor
 //! (`app::ssr::infra::supervisor`) runs again and again: the watch on
-//! expected runs, the Veeam sync, the notifier, and pruning of rate-limit
-//! state. A pass that fails or panics is logged with the task's name and
-//! the task runs again after a back-off; each task's last good pass is in
-//! `/health`.
+//! expected runs, the Veeam sync, the notifier, pruning of rate-limit
+//! state, and the watchdog over all of them. A pass that fails or panics
+//! is logged with the task's name and the task runs again after a
+//! back-off; each task's last good pass is in `/health`, which answers
+//! `503 degraded` while one is stalled, and the watchdog turns a stalled
+//! or failing task into a `console_degraded` event (and its recovery into
+//! `console_recovered`) for notification rules.
 
 use std::{
     collections::HashMap,
@@ -35,6 +38,23 @@ pub fn start(state: &AppState) {
     state.tasks.every(PRUNE_TASK, Duration::from_secs(60), move || {
         limits.prune();
         async { Ok(()) }
+    });
+    watchdog(state);
+}
+
+/// Every `watchdog_interval`, records the changes of the other tasks'
+/// condition as console events (see `notify::watchdog`). A task of its
+/// own, so a stalled notifier is still recorded.
+fn watchdog(state: &AppState) {
+    let watchdog = Arc::new(notify::watchdog::Watchdog::default());
+    let state = state.clone();
+    state.tasks.clone().every(notify::watchdog::WATCHDOG_TASK, state.settings.watchdog_interval, move || {
+        let state = state.clone();
+        let watchdog = watchdog.clone();
+        async move {
+            notify::watchdog::run_once(&state, &watchdog, Utc::now()).await?;
+            Ok(())
+        }
     });
 }
 
@@ -112,9 +132,15 @@ fn sync_veeam(state: &AppState) {
 /// events and sends what is due. Safe on several instances: the producer
 /// moves its cursor in the same transaction as the rows it adds (and a
 /// dedup key stops doubles), the worker leases each row.
+///
+/// A pass may wait on a few receivers that time out, so it is stalled only
+/// after three sends' timeouts on top of its interval, not after three
+/// intervals (six seconds).
 fn notifier(state: &AppState) {
+    let tasks = state.tasks.clone();
+    let slowest = state.settings.notify_timeout.saturating_mul(3);
     let state = state.clone();
-    state.tasks.clone().every(notify::NOTIFIER_TASK, Duration::from_secs(2), move || {
+    tasks.every(notify::NOTIFIER_TASK, Duration::from_secs(2), move || {
         let state = state.clone();
         async move {
             notify::produce(&state).await?;
@@ -125,4 +151,5 @@ fn notifier(state: &AppState) {
             Ok(())
         }
     });
+    tasks.allow_slow_passes(notify::NOTIFIER_TASK, slowest);
 }

@@ -196,7 +196,8 @@ pub struct Rule {
     /// Name.
     pub name: String,
     /// `run_failed`, `run_warning`, `run_missed`, `job_late`, `job_overdue`, `job_recovered`,
-    /// `veeam_unreachable`, `veeam_recovered`, `repository_low_space`.
+    /// `veeam_unreachable`, `veeam_recovered`, `repository_low_space`, `console_degraded`,
+    /// `console_recovered`, `delivery_dead`.
     pub events: Vec<String>,
     /// Channels to send to.
     pub channel_ids: Vec<i64>,

@@ -19,7 +19,7 @@ use crate::{
     model::notify::{Channel, ChannelKind, JobFilter, MaintenanceWindow, Rule},
 };
 
-const EVENTS: [&str; 9] = [
+const EVENTS: [&str; 12] = [
     "run_failed",
     "run_warning",
     "run_missed",
@@ -29,6 +29,9 @@ const EVENTS: [&str; 9] = [
     "veeam_unreachable",
     "veeam_recovered",
     "repository_low_space",
+    "console_degraded",
+    "console_recovered",
+    "delivery_dead",
 ];
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -45,6 +48,9 @@ pub fn event_name(locale: Locale, event: &str) -> String {
         "veeam_unreachable" => td_string!(locale, deliveries.events.veeam_unreachable).to_string(),
         "veeam_recovered" => td_string!(locale, deliveries.events.veeam_recovered).to_string(),
         "repository_low_space" => td_string!(locale, deliveries.events.repository_low_space).to_string(),
+        "console_degraded" => td_string!(locale, deliveries.events.console_degraded).to_string(),
+        "console_recovered" => td_string!(locale, deliveries.events.console_recovered).to_string(),
+        "delivery_dead" => td_string!(locale, deliveries.events.delivery_dead).to_string(),
         other => other.to_owned(),
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! The service: [`channels`], [`rules`] and [`windows`] (administrators),
 //! the delivery log in [`outbox`], and the notifier's passes
-//! ([`produce`], [`work_once`]) that the supervisor runs.
+//! ([`produce`], [`work_once`]) and the [`watchdog`]'s that the supervisor
+//! runs.
 
 pub mod channels;
 pub mod chat;
@@ -19,6 +20,7 @@ pub mod policy;
 pub mod rules;
 pub mod send;
 pub mod store;
+pub mod watchdog;
 pub mod windows;
 
 pub use outbox::{WorkOutcome, produce, produce_at, work_once};

@@ -1,17 +1,77 @@
 //! `GET /health`: liveness and readiness for load balancers and monitors.
+//!
+//! Anyone gets the verdict, `{"status": "ok" | "degraded" | "unavailable"}`,
+//! with 200 for `ok` and 503 otherwise, so a load balancer needs nothing
+//! else. The details (version, database, background tasks, the
+//! notification queue, uptime) are for a signed-in user or an API token
+//! with the `read` scope; credentials that do not check out only make the
+//! caller anonymous, never an error.
 
-use app::ssr::infra::{
-    state::AppState,
-    supervisor::{TaskKind, TaskStatus},
+use app::ssr::{
+    accounts::auth::{self, Access},
+    infra::{
+        state::AppState,
+        supervisor::{Condition, TaskKind, TaskStatus},
+    },
 };
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The `/health` body.
+/// The verdict: what load balancers and anonymous callers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Everything works.
+    Ok,
+    /// A periodic task is stalled (see [`Health::degraded`]).
+    Degraded,
+    /// The database does not answer.
+    Unavailable,
+}
+
+impl Verdict {
+    /// 200 when ok, else 503.
+    pub fn status_code(self) -> StatusCode {
+        match self {
+            Verdict::Ok => StatusCode::OK,
+            Verdict::Degraded | Verdict::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The verdict from the database's state and the stalled tasks: an
+/// unreachable database comes first (nothing works without it).
+pub fn verdict(db_ok: bool, stalled: &[String]) -> Verdict {
+    if !db_ok {
+        Verdict::Unavailable
+    } else if !stalled.is_empty() {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    }
+}
+
+/// The anonymous `/health` body.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// `ok`, `degraded` or `unavailable`.
+    pub status: Verdict,
+}
+
+/// The `/health` body for a signed-in caller.
 #[derive(Debug, Serialize)]
 pub struct Health {
-    /// `ok`, or `unavailable` when the database does not answer.
-    pub status: &'static str,
+    /// `ok`; `degraded` when a periodic task is stalled; `unavailable`
+    /// when the database does not answer.
+    pub status: Verdict,
+    /// The stalled periodic tasks, by name (empty when none).
+    pub degraded: Vec<String>,
     /// The product version.
     pub version: &'static str,
     /// The database's state.
@@ -20,32 +80,43 @@ pub struct Health {
     pub uptime_seconds: u64,
     /// The notification worker of this instance.
     pub notifications: NotificationHealth,
-    /// This instance's background tasks: each one's last good pass, and its
-    /// last failure (a task that fails or panics runs again after a back-off).
+    /// This instance's periodic tasks: each one's interval, last good pass,
+    /// and last failure (a task that fails or panics runs again after a
+    /// back-off).
     pub tasks: Vec<TaskHealth>,
 }
 
-/// A background task as `/health` shows it to anyone: when it last worked
-/// and failed, not why (the log has that).
+/// A background task as `/health` shows it: when it last worked and
+/// failed, not why (the log has that).
 #[derive(Debug, Serialize)]
 pub struct TaskHealth {
     /// The task's name.
     pub name: String,
     /// `periodic` or `follow_up`.
     pub kind: TaskKind,
+    /// `healthy`, `failing` (its last pass panicked, or several in a row
+    /// failed) or `stalled` (no good pass for three of its intervals).
+    pub condition: Condition,
+    /// Seconds between its passes.
+    pub interval_seconds: Option<f64>,
+    /// Seconds without a good pass after which it is stalled.
+    pub stall_after_seconds: Option<f64>,
     /// Its last good pass.
-    pub last_ok_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_ok_at: Option<DateTime<Utc>>,
     /// Its last failed (or panicked) pass.
-    pub last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error_at: Option<DateTime<Utc>>,
     /// Failed passes since the last good one.
     pub failures: u32,
     /// Passes that panicked, in all.
     pub panics: u64,
 }
 
-impl From<TaskStatus> for TaskHealth {
-    fn from(t: TaskStatus) -> Self {
+impl TaskHealth {
+    fn of(t: TaskStatus, now: DateTime<Utc>) -> Self {
         Self {
+            condition: t.condition(now),
+            interval_seconds: t.interval.map(|d| d.as_secs_f64()),
+            stall_after_seconds: t.stall_after.map(|d| d.as_secs_f64()),
             name: t.name,
             kind: t.kind,
             last_ok_at: t.last_ok_at,
@@ -62,7 +133,7 @@ pub struct NotificationHealth {
     /// Deliveries waiting to be sent (all instances).
     pub queue: Option<i64>,
     /// When this instance's worker last finished a pass.
-    pub last_loop_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_loop_at: Option<DateTime<Utc>>,
 }
 
 /// The database part of [`Health`].
@@ -74,16 +145,35 @@ pub struct DatabaseHealth {
     pub ok: bool,
 }
 
-/// 200 with the health JSON, or 503 when the database is unreachable.
-pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+/// Whether the caller may see the details: a signed-in user (session
+/// cookie or bearer JWT) or an API token whose scope allows reading.
+async fn may_see_details(state: &AppState, headers: &HeaderMap) -> bool {
+    match auth::resolve(&state.db, &state.keys, headers).await {
+        Ok(principal) => principal.authorize(app::model::user::Role::Viewer, Access::Read).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// 200 when the database answers and no periodic task is stalled, else
+/// 503; the details only for a signed-in caller.
+pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let db_ok = state.db.ping().await;
+    let now = Utc::now();
+    let degraded = state.tasks.stalled(now);
+    let status = verdict(db_ok, &degraded);
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    if !(db_ok && may_see_details(&state, &headers).await) {
+        // Without a database no caller can be checked: the verdict only.
+        return (status.status_code(), no_store, Json(Status { status })).into_response();
+    }
     let body = Health {
-        status: if db_ok { "ok" } else { "unavailable" },
+        status,
+        degraded,
         version: app::VERSION,
         database: DatabaseHealth { backend: state.db.backend().as_str(), ok: db_ok },
         uptime_seconds: state.started_at.elapsed().as_secs(),
         notifications: NotificationHealth {
-            queue: if db_ok { app::ssr::notify::outbox::queue_length(&state).await.ok() } else { None },
+            queue: app::ssr::notify::outbox::queue_length(&state).await.ok(),
             last_loop_at: state.tasks.task(app::ssr::notify::NOTIFIER_TASK).and_then(|t| t.last_ok_at),
         },
         // Periodic tasks only: follow-ups are named after servers and sessions.
@@ -92,9 +182,24 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             .status()
             .into_iter()
             .filter(|t| t.kind == TaskKind::Periodic)
-            .map(TaskHealth::from)
+            .map(|t| TaskHealth::of(t, now))
             .collect(),
     };
-    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))
+    (status.status_code(), no_store, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_comes_before_stalled_tasks() {
+        let stalled = vec!["notifier".to_owned()];
+        assert_eq!(verdict(false, &stalled), Verdict::Unavailable);
+        assert_eq!(verdict(true, &stalled), Verdict::Degraded);
+        assert_eq!(verdict(true, &[]), Verdict::Ok);
+        assert_eq!(verdict(false, &[]).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(verdict(true, &stalled).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(verdict(true, &[]).status_code(), StatusCode::OK);
+    }
 }

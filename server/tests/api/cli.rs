@@ -128,24 +128,40 @@ fn check_config_hides_secrets() {
 async fn serve_answers_health_and_stops_on_sigterm(database_url: &str, backend: &str) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let password = "a long test password for the first admin";
     let mut child = backup_mgmt(dir.path())
         .env("BMS_DATABASE_URL", database_url)
         .env("BMS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("BMS_ADMIN_PASSWORD", password)
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}/health");
+    let base = format!("http://127.0.0.1:{port}");
     let mut body = None;
     for _ in 0..100 {
-        if let Ok(response) = reqwest::get(&url).await {
+        if let Ok(response) = reqwest::get(format!("{base}/health")).await {
             body = Some(response.json::<serde_json::Value>().await.unwrap());
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let body = body.expect("the server answered /health");
+    assert_eq!(body.expect("the server answered /health"), serde_json::json!({"status": "ok"}));
+    // The details are for signed-in callers.
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let body: serde_json::Value =
+        client.get(format!("{base}/health")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["database"]["backend"], backend);
     assert_eq!(body["database"]["ok"], true);
 

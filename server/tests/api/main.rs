@@ -18,3 +18,4 @@ mod shell;
 mod veeam_client;
 mod veeam_spec;
 mod veeam_sync;
+mod watchdog;

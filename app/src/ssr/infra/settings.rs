@@ -122,6 +122,9 @@ pub struct Settings {
     /// and private addresses too; link-local and cloud metadata addresses
     /// are refused always.
     pub outbound_deny_private: bool,
+    /// How often the watchdog looks at the background tasks (not read
+    /// from configuration: ten seconds; tests shorten it).
+    pub watchdog_interval: std::time::Duration,
 }
 
 impl Settings {
@@ -163,6 +166,7 @@ impl Settings {
             notify_max_attempts: 12,
             notify_timeout: std::time::Duration::from_secs(20),
             outbound_deny_private: false,
+            watchdog_interval: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -6,10 +6,12 @@
 //! Each task has a name. A pass that fails or panics is caught, logged with
 //! that name, and the task runs again after a back-off that doubles with
 //! each failure in a row; one bad pass never ends a task for good. Each
-//! periodic task's last good pass is recorded, so `/health` can tell a
-//! loop that is alive from one that only exists. Shutdown cancels
-//! everything, lets passes in flight finish within a grace period, and
-//! waits for all of them.
+//! periodic task's last good pass and interval are recorded, so `/health`
+//! and the watchdog can tell a loop that is alive from one that only
+//! exists: a periodic task is *stalled* when it has not finished a good
+//! pass within [`STALL_INTERVALS`] of its intervals ([`TaskStatus::stalled`]).
+//! Shutdown cancels everything, lets passes in flight finish within a grace
+//! period, and waits for all of them.
 
 use std::{
     collections::BTreeMap,
@@ -58,6 +60,25 @@ pub enum TaskKind {
     FollowUp,
 }
 
+/// A periodic task is stalled when its last good pass (or its start, when
+/// it has had none) is more than this many of its intervals ago.
+pub const STALL_INTERVALS: u32 = 3;
+
+/// Failed passes in a row after which a task counts as failing.
+pub const FAILING_AFTER: u32 = 3;
+
+/// How a task is doing, as the watchdog sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Its passes succeed in time.
+    Healthy,
+    /// Its last pass panicked, or [`FAILING_AFTER`] passes in a row failed.
+    Failing,
+    /// No good pass within [`STALL_INTERVALS`] of its intervals.
+    Stalled,
+}
+
 /// What the supervisor knows about one task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskStatus {
@@ -65,6 +86,17 @@ pub struct TaskStatus {
     pub name: String,
     /// Periodic or a follow-up.
     pub kind: TaskKind,
+    /// When it was started (a stall is measured from here until its first
+    /// good pass).
+    pub started_at: DateTime<Utc>,
+    /// A periodic task's interval.
+    #[serde(skip)]
+    pub interval: Option<Duration>,
+    /// How long without a good pass makes a periodic task stalled:
+    /// [`STALL_INTERVALS`] intervals, or more for a task whose passes may
+    /// legitimately take long ([`Supervisor::allow_slow_passes`]).
+    #[serde(skip)]
+    pub stall_after: Option<Duration>,
     /// When its last pass succeeded.
     pub last_ok_at: Option<DateTime<Utc>>,
     /// When its last pass failed or panicked.
@@ -75,18 +107,47 @@ pub struct TaskStatus {
     pub failures: u32,
     /// Passes that panicked, in all.
     pub panics: u64,
+    /// Whether the last pass panicked (until the next good one).
+    pub panicking: bool,
 }
 
 impl TaskStatus {
-    fn new(name: &str, kind: TaskKind) -> Self {
+    fn new(name: &str, kind: TaskKind, interval: Option<Duration>, now: DateTime<Utc>) -> Self {
         Self {
             name: name.to_owned(),
             kind,
+            started_at: now,
+            interval,
+            stall_after: interval.map(|every| every.saturating_mul(STALL_INTERVALS)),
             last_ok_at: None,
             last_error_at: None,
             last_error: None,
             failures: 0,
             panics: 0,
+            panicking: false,
+        }
+    }
+
+    /// Whether a periodic task has gone longer than its `stall_after`
+    /// without a good pass at `now`, counted from its last good pass, or
+    /// from its start when it has had none. A task that fails every pass
+    /// is stalled too; a follow-up never is.
+    pub fn stalled(&self, now: DateTime<Utc>) -> bool {
+        let Some(limit) = self.stall_after.and_then(|d| chrono::Duration::from_std(d).ok()) else {
+            return false;
+        };
+        now - self.last_ok_at.unwrap_or(self.started_at) > limit
+    }
+
+    /// How the task is doing at `now`: stalled first, then failing (a
+    /// panic, or [`FAILING_AFTER`] failures in a row), else healthy.
+    pub fn condition(&self, now: DateTime<Utc>) -> Condition {
+        if self.stalled(now) {
+            Condition::Stalled
+        } else if self.panicking || self.failures >= FAILING_AFTER {
+            Condition::Failing
+        } else {
+            Condition::Healthy
         }
     }
 }
@@ -156,7 +217,7 @@ impl Supervisor {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let name = name.into();
-        self.register(&name, TaskKind::Periodic);
+        self.register(&name, TaskKind::Periodic, Some(every));
         let this = self.clone();
         self.inner.tracker.spawn(async move {
             let cancel = this.inner.cancel.clone();
@@ -192,7 +253,7 @@ impl Supervisor {
             tracing::info!(task = %name, "not started: the server is stopping");
             return;
         }
-        self.register(&name, TaskKind::FollowUp);
+        self.register(&name, TaskKind::FollowUp, None);
         let this = self.clone();
         self.inner.tracker.spawn(async move {
             let cancel = this.inner.cancel.clone();
@@ -227,9 +288,27 @@ impl Supervisor {
         self.inner.tracker.wait().await;
     }
 
+    /// Lets a periodic task's passes take up to `longest` before it counts
+    /// as stalled (a pass that waits on remote peers with a timeout): it is
+    /// stalled after the longer of [`STALL_INTERVALS`] intervals and
+    /// `longest` plus one interval.
+    pub fn allow_slow_passes(&self, name: &str, longest: Duration) {
+        if let Some(task) = self.lock().get_mut(name)
+            && let Some(every) = task.interval
+        {
+            let normal = every.saturating_mul(STALL_INTERVALS);
+            task.stall_after = Some(normal.max(longest.saturating_add(every)));
+        }
+    }
+
     /// Every task, by name.
     pub fn status(&self) -> Vec<TaskStatus> {
         self.lock().values().cloned().collect()
+    }
+
+    /// The periodic tasks stalled at `now`, by name.
+    pub fn stalled(&self, now: DateTime<Utc>) -> Vec<String> {
+        self.lock().values().filter(|t| t.stalled(now)).map(|t| t.name.clone()).collect()
     }
 
     /// One task's status.
@@ -241,8 +320,9 @@ impl Supervisor {
         self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn register(&self, name: &str, kind: TaskKind) {
-        self.lock().entry(name.to_owned()).or_insert_with(|| TaskStatus::new(name, kind));
+    fn register(&self, name: &str, kind: TaskKind, interval: Option<Duration>) {
+        let now = Utc::now();
+        self.lock().entry(name.to_owned()).or_insert_with(|| TaskStatus::new(name, kind, interval, now));
     }
 
     fn backoff_of(&self, name: &str) -> Duration {
@@ -276,18 +356,21 @@ impl Supervisor {
         };
         let now = Utc::now();
         let mut tasks = self.lock();
-        let status =
-            tasks.entry(name.to_owned()).or_insert_with(|| TaskStatus::new(name, TaskKind::Periodic));
+        let status = tasks
+            .entry(name.to_owned())
+            .or_insert_with(|| TaskStatus::new(name, TaskKind::Periodic, None, now));
         match &outcome {
             Pass::Ok => {
                 status.last_ok_at = Some(now);
                 status.failures = 0;
+                status.panicking = false;
             }
             Pass::Failed(error) => {
                 tracing::error!(task = %name, %error, "background task failed; it runs again after a back-off");
                 status.last_error_at = Some(now);
                 status.last_error = Some(error.clone());
                 status.failures = status.failures.saturating_add(1);
+                status.panicking = false;
             }
             Pass::Panicked(message) => {
                 tracing::error!(task = %name, panic = %message, "background task panicked; it runs again after a back-off");
@@ -295,6 +378,7 @@ impl Supervisor {
                 status.last_error = Some(format!("panicked: {message}"));
                 status.failures = status.failures.saturating_add(1);
                 status.panics += 1;
+                status.panicking = true;
             }
             Pass::Cancelled => {
                 tracing::warn!(task = %name, "a pass was still running at shutdown and was stopped");
@@ -441,6 +525,80 @@ mod tests {
             "the pass in flight finished before shutdown returned"
         );
         assert!(supervisor.is_stopping());
+    }
+
+    fn periodic(every_ms: u64) -> TaskStatus {
+        let start = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap_or_default().to_utc();
+        TaskStatus::new("t", TaskKind::Periodic, Some(Duration::from_millis(every_ms)), start)
+    }
+
+    fn ms(status: &TaskStatus, ms: i64) -> DateTime<Utc> {
+        status.started_at + chrono::Duration::milliseconds(ms)
+    }
+
+    #[test]
+    fn a_periodic_task_stalls_after_three_intervals_without_a_good_pass() {
+        let mut task = periodic(1000);
+        assert!(!task.stalled(ms(&task, 3000)), "measured from its start while it has had no pass");
+        assert!(task.stalled(ms(&task, 3001)));
+        task.last_ok_at = Some(ms(&task, 2500));
+        assert!(!task.stalled(ms(&task, 5500)), "measured from the last good pass");
+        assert_eq!(task.condition(ms(&task, 5501)), Condition::Stalled);
+        // Failing every pass is no excuse: without a good pass it stalls as well.
+        task.failures = 40;
+        assert_eq!(task.condition(ms(&task, 9000)), Condition::Stalled);
+    }
+
+    #[test]
+    fn a_panic_or_three_failures_in_a_row_is_failing_until_a_good_pass() {
+        let mut task = periodic(1000);
+        let now = ms(&task, 500);
+        assert_eq!(task.condition(now), Condition::Healthy);
+        task.failures = 2;
+        assert_eq!(task.condition(now), Condition::Healthy, "two failures may be a blip");
+        task.failures = FAILING_AFTER;
+        assert_eq!(task.condition(now), Condition::Failing);
+        task.failures = 1;
+        task.panicking = true;
+        assert_eq!(task.condition(now), Condition::Failing, "one panic is enough");
+    }
+
+    #[test]
+    fn follow_ups_never_stall() {
+        let start = Utc::now();
+        let task = TaskStatus::new("veeam-sync:1", TaskKind::FollowUp, None, start);
+        assert!(!task.stalled(start + chrono::Duration::days(1)));
+    }
+
+    #[tokio::test]
+    async fn slow_passes_can_be_allowed_for_a_task() {
+        let supervisor = quick();
+        supervisor.every("sender", Duration::from_secs(2), || async { Ok(()) });
+        supervisor.allow_slow_passes("sender", Duration::from_secs(60));
+        let task = supervisor.task("sender").expect("listed");
+        assert_eq!(task.stall_after, Some(Duration::from_secs(62)));
+        assert_eq!(task.interval, Some(Duration::from_secs(2)));
+        supervisor.stopped().await;
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_is_failing_and_a_good_pass_makes_it_healthy() {
+        let supervisor = quick();
+        let passes = Arc::new(AtomicUsize::new(0));
+        let counted = passes.clone();
+        supervisor.every("once", Duration::from_secs(3600), move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(n > 0, "the first pass panics");
+                Ok(())
+            }
+        });
+        assert!(until(|| supervisor.task("once").is_some_and(|t| t.panics == 1)).await);
+        assert!(until(|| supervisor.task("once").is_some_and(|t| t.last_ok_at.is_some())).await);
+        let task = supervisor.task("once").expect("listed");
+        assert!(!task.panicking);
+        assert_eq!(task.condition(Utc::now()), Condition::Healthy);
+        supervisor.stopped().await;
     }
 
     #[test]

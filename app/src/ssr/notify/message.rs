@@ -35,11 +35,17 @@ pub enum EventKind {
     VeeamRecovered,
     /// A repository went below its free-space threshold.
     RepositoryLowSpace,
+    /// A background task of the console stalled or keeps failing.
+    ConsoleDegraded,
+    /// That task works again.
+    ConsoleRecovered,
+    /// A notification was given up (`dead`).
+    DeliveryDead,
 }
 
 impl EventKind {
     /// Every kind, in the order the UI lists them.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::RunFailed,
         EventKind::RunWarning,
         EventKind::RunMissed,
@@ -49,6 +55,9 @@ impl EventKind {
         EventKind::VeeamUnreachable,
         EventKind::VeeamRecovered,
         EventKind::RepositoryLowSpace,
+        EventKind::ConsoleDegraded,
+        EventKind::ConsoleRecovered,
+        EventKind::DeliveryDead,
     ];
 
     /// The API name (`run_failed`, …).
@@ -63,18 +72,27 @@ impl EventKind {
             EventKind::VeeamUnreachable => "veeam_unreachable",
             EventKind::VeeamRecovered => "veeam_recovered",
             EventKind::RepositoryLowSpace => "repository_low_space",
+            EventKind::ConsoleDegraded => "console_degraded",
+            EventKind::ConsoleRecovered => "console_recovered",
+            EventKind::DeliveryDead => "delivery_dead",
         }
     }
 
     /// How bad it is.
     pub fn severity(self) -> Severity {
         match self {
-            EventKind::RunFailed | EventKind::RunMissed | EventKind::VeeamUnreachable => Severity::Critical,
+            EventKind::RunFailed
+            | EventKind::RunMissed
+            | EventKind::VeeamUnreachable
+            | EventKind::ConsoleDegraded => Severity::Critical,
             EventKind::RunWarning
             | EventKind::JobLate
             | EventKind::JobOverdue
-            | EventKind::RepositoryLowSpace => Severity::Warning,
-            EventKind::JobRecovered | EventKind::VeeamRecovered => Severity::Good,
+            | EventKind::RepositoryLowSpace
+            | EventKind::DeliveryDead => Severity::Warning,
+            EventKind::JobRecovered | EventKind::VeeamRecovered | EventKind::ConsoleRecovered => {
+                Severity::Good
+            }
         }
     }
 }
@@ -191,6 +209,15 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         EventKind::RepositoryLowSpace => {
             td_string!(locale, notify.event.repository_low_space, name = name.clone()).to_string()
         }
+        EventKind::ConsoleDegraded => {
+            td_string!(locale, notify.event.console_degraded, name = name.clone()).to_string()
+        }
+        EventKind::ConsoleRecovered => {
+            td_string!(locale, notify.event.console_recovered, name = name.clone()).to_string()
+        }
+        EventKind::DeliveryDead => {
+            td_string!(locale, notify.event.delivery_dead, name = name.clone()).to_string()
+        }
     };
     let title =
         if notice.reminder { td_string!(locale, notify.reminder, title = title).to_string() } else { title };
@@ -213,6 +240,7 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         let label = match notice.kind {
             EventKind::VeeamUnreachable => td_string!(locale, notify.label.jobs_affected).to_string(),
             EventKind::VeeamRecovered => td_string!(locale, notify.label.missed_during).to_string(),
+            EventKind::DeliveryDead => td_string!(locale, notify.label.undelivered).to_string(),
             _ => td_string!(locale, notify.label.related).to_string(),
         };
         facts.push((label, cut(&notice.related.join(", "), 600)));

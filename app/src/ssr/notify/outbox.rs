@@ -8,7 +8,10 @@
 //! (with a lease, so a delivery in flight when the process dies is sent
 //! again), sends them, and retries failures with exponential back-off and
 //! jitter until they are sent or dead. Deliveries of one job to one
-//! channel go in order.
+//! channel go in order. A delivery given up becomes a `delivery_dead`
+//! console event (in the transaction that marks it dead), told by the
+//! rules that want it like the watchdog's `console_degraded` and
+//! `console_recovered`.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -18,7 +21,10 @@ use rand::Rng;
 use super::{
     channels::deliver,
     message::{EventKind, Notice},
-    policy::{self, Announced, JobEventFacts, ReminderCandidate, SystemEventFacts, kind_of, streak_result},
+    policy::{
+        self, Announced, ConsoleEventFacts, JobEventFacts, ReminderCandidate, SystemEventFacts, kind_of,
+        streak_result,
+    },
     rules,
     send::SendError,
     store, windows,
@@ -57,6 +63,7 @@ pub async fn produce_at(state: &AppState, now: DateTime<Utc>) -> Result<usize, s
     // before the server's recovery message lists them.
     let mut queued = produce_job_events(state, now).await?;
     queued += produce_system_events(state, now).await?;
+    queued += produce_console_events(state, now).await?;
     queued += produce_reminders(state, now).await?;
     Ok(queued)
 }
@@ -236,6 +243,78 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
     Ok(store::apply(&state.db, Some((CURSOR, from, to)), &actions, now).await?.unwrap_or(0))
 }
 
+/// The link of a console event's message: the delivery log for a
+/// notification given up, the console's home otherwise.
+fn console_link(kind: EventKind) -> Option<String> {
+    (kind == EventKind::DeliveryDead).then(|| "notifications".to_owned())
+}
+
+async fn produce_console_events(state: &AppState, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
+    const CURSOR: &str = "console_events";
+    let from = store::cursor(&state.db, CURSOR).await?;
+    let events = store::console_events_after(&state.db, from, BATCH).await?;
+    let Some(to) = events.last().map(|e| e.id) else { return Ok(0) };
+    let rules = rules::enabled(&state.db).await?;
+    let enabled = store::enabled_channels(&state.db).await?;
+    let mut facts = Vec::new();
+    let mut announced = Announced::default();
+    for event in &events {
+        let Some(kind) = EventKind::ALL.into_iter().find(|k| k.as_str() == event.kind) else { continue };
+        if !rules.iter().any(|r| r.events.contains(&kind)) {
+            continue;
+        }
+        if kind == EventKind::ConsoleRecovered {
+            for rule in &rules {
+                let open =
+                    store::open_problem(&state.db, rule.id, &event.subject, EventKind::ConsoleRecovered)
+                        .await?;
+                announced.set(rule.id, &event.subject, open);
+            }
+        }
+        // A notification given up: what it was about.
+        let related = match event.delivery_id {
+            Some(id) => match store::delivery_notice(&state.db, id).await? {
+                Some((kind, notice, _)) => {
+                    let subject =
+                        serde_json::from_str::<Notice>(&notice).map(|n| n.subject_name).unwrap_or_default();
+                    vec![format!("{subject} ({kind})")]
+                }
+                None => vec![],
+            },
+            None => vec![],
+        };
+        facts.push(ConsoleEventFacts {
+            id: event.id,
+            kind,
+            subject: event.subject.clone(),
+            failed_channel: event.channel_id,
+            notice: Notice {
+                kind,
+                subject_name: event.subject_name.clone(),
+                job_id: None,
+                result: None,
+                at: event.occurred_at,
+                duration_seconds: None,
+                excerpt: event.details.clone(),
+                related,
+                reminder: false,
+                link_path: console_link(kind),
+            },
+        });
+    }
+    let actions = policy::decide_console_events(&facts, &rules, &enabled, &mut announced);
+    Ok(store::apply(&state.db, Some((CURSOR, from, to)), &actions, now).await?.unwrap_or(0))
+}
+
+/// Records an event about the console (the watchdog's `console_degraded`
+/// and `console_recovered`); the notifier tells it by the rules.
+pub async fn record_console_event(
+    state: &AppState,
+    event: &store::NewConsoleEvent,
+) -> Result<(), sqlx::Error> {
+    store::record_console_event(&state.db, event).await
+}
+
 /// Reminders: for rules with `repeat_every_hours`, a job still in trouble
 /// whose last message from the rule is that old gets the message again.
 async fn produce_reminders(state: &AppState, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
@@ -305,11 +384,9 @@ pub async fn work_once(state: &AppState, now: DateTime<Utc>) -> Result<WorkOutco
             continue;
         }
         let attempt = delivery.attempts + 1;
-        let result = match (
-            store::find(&state.db, delivery.channel_id).await?,
-            serde_json::from_str::<Notice>(&delivery.notice),
-        ) {
-            (Some(channel), Ok(notice)) => deliver(state, &channel, &notice, None, Some(delivery.id)).await,
+        let channel = store::find(&state.db, delivery.channel_id).await?;
+        let result = match (&channel, serde_json::from_str::<Notice>(&delivery.notice)) {
+            (Some(channel), Ok(notice)) => deliver(state, channel, &notice, None, Some(delivery.id)).await,
             (None, _) => Err(SendError::Permanent("the channel was removed".into())),
             (_, Err(e)) => Err(SendError::Permanent(format!("unreadable notice: {e}"))),
         };
@@ -332,7 +409,24 @@ pub async fn work_once(state: &AppState, now: DateTime<Utc>) -> Result<WorkOutco
             "pending" => outcome.retried += 1,
             _ => outcome.dead += 1,
         }
-        store::finish(&state.db, delivery.id, status, next, error.as_deref()).await?;
+        if status == "dead" {
+            // Told through the rules' other channels; never about a
+            // `delivery_dead` message itself (a failing channel cannot loop).
+            let report = policy::reports_dead_delivery(&delivery.event).then(|| store::NewConsoleEvent {
+                kind: EventKind::DeliveryDead,
+                subject: format!("delivery:{}", delivery.id),
+                subject_name: channel
+                    .as_ref()
+                    .map_or_else(|| format!("#{}", delivery.channel_id), |c| c.name.clone()),
+                details: error.clone(),
+                channel_id: channel.as_ref().map(|c| c.id),
+                delivery_id: Some(delivery.id),
+                occurred_at: Utc::now(),
+            });
+            store::finish_dead(&state.db, delivery.id, error.as_deref(), report.as_ref()).await?;
+        } else {
+            store::finish(&state.db, delivery.id, status, next, error.as_deref()).await?;
+        }
     }
     Ok(outcome)
 }

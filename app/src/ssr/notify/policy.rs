@@ -7,7 +7,9 @@
 //! return the deliveries to queue and the events to hold back;
 //! [`decide_reminders`] does the same for problems that are still there.
 //! `outbox` loads the inputs and applies the actions in one transaction
-//! with its cursor.
+//! with its cursor. [`decide_console_events`] does the same for events
+//! about the console itself (a task stalled or failing and well again, a
+//! notification given up).
 //!
 //! The rules:
 //! - a rule takes an event when it wants the event's kind and its job
@@ -20,7 +22,12 @@
 //! - a missed or late job whose Veeam server was down then is held back
 //!   (`correlated`) and listed in the server's recovery message instead;
 //! - an event in a maintenance window that covers it is held back
-//!   (`maintenance`) but kept, so the delivery log can show it.
+//!   (`maintenance`) but kept, so the delivery log can show it;
+//! - console events go to every rule that wants their kind, whatever its
+//!   job filter, and are never held back (a window is for the backups,
+//!   not for the console); a given-up notification is told through the
+//!   rule's other channels when it has any, and a given-up message about a
+//!   given-up message is never told (no loop).
 
 use std::collections::{HashMap, HashSet};
 
@@ -135,6 +142,21 @@ pub struct SystemEventFacts {
     pub notice: Notice,
 }
 
+/// An event about the console itself, with what the policy needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleEventFacts {
+    /// The event's id.
+    pub id: i64,
+    /// `console_degraded`, `console_recovered` or `delivery_dead`.
+    pub kind: EventKind,
+    /// `task:<name>`, `delivery:<id>`.
+    pub subject: String,
+    /// `delivery_dead`: the channel that failed.
+    pub failed_channel: Option<i64>,
+    /// What the message tells.
+    pub notice: Notice,
+}
+
 /// Why an event was held back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Held {
@@ -216,6 +238,21 @@ pub fn job_subject(job_id: i64) -> String {
     format!("job:{job_id}")
 }
 
+/// The enabled channels of `rule`, without `avoid` (a channel that just
+/// failed) unless it is the only one.
+pub fn channels_of(rule: &Rule, enabled: &HashSet<i64>, avoid: Option<i64>) -> Vec<i64> {
+    let all: Vec<i64> = rule.channel_ids.iter().copied().filter(|c| enabled.contains(c)).collect();
+    let others: Vec<i64> = all.iter().copied().filter(|c| Some(*c) != avoid).collect();
+    if others.is_empty() { all } else { others }
+}
+
+/// Whether a delivery of this kind that is given up becomes a
+/// `delivery_dead` event: every kind but `delivery_dead` itself, so a
+/// channel that fails cannot make messages about its own failures forever.
+pub fn reports_dead_delivery(event: &str) -> bool {
+    event != EventKind::DeliveryDead.as_str()
+}
+
 /// Queues `notice` (its kind is the event's) to each enabled channel of
 /// `rule`; whether anything was queued.
 fn queue_all(
@@ -227,8 +264,21 @@ fn queue_all(
     notice: &Notice,
     out: &mut Vec<Action>,
 ) -> bool {
+    queue_to(rule, &channels_of(rule, enabled, None), key, job_id, subject, notice, out)
+}
+
+/// Queues `notice` to `channels` for `rule`; whether anything was queued.
+fn queue_to(
+    rule: &Rule,
+    channels: &[i64],
+    key: impl Fn(i64) -> String,
+    job_id: Option<i64>,
+    subject: &str,
+    notice: &Notice,
+    out: &mut Vec<Action>,
+) -> bool {
     let mut queued = false;
-    for channel_id in rule.channel_ids.iter().copied().filter(|c| enabled.contains(c)) {
+    for channel_id in channels.iter().copied() {
         out.push(Action::Queue {
             dedup_key: key(channel_id),
             channel_id,
@@ -245,7 +295,9 @@ fn queue_all(
 
 fn record_told(announced: &mut Announced, rule_id: i64, subject: &str, kind: EventKind) {
     match kind {
-        EventKind::JobRecovered | EventKind::VeeamRecovered => announced.set(rule_id, subject, false),
+        EventKind::JobRecovered | EventKind::VeeamRecovered | EventKind::ConsoleRecovered => {
+            announced.set(rule_id, subject, false)
+        }
         _ => announced.set(rule_id, subject, true),
     }
 }
@@ -347,6 +399,34 @@ pub fn decide_system_events(
             }
             let key = |channel: i64| format!("system_event:{}:{channel}", event.id);
             if queue_all(rule, enabled, key, None, &event.subject, &event.notice, &mut out) {
+                record_told(announced, rule.id, &event.subject, kind);
+            }
+        }
+    }
+    out
+}
+
+/// Decides a batch of console events, oldest first: each goes to every
+/// rule that wants its kind (whatever its job filter; never held back by a
+/// maintenance window); a recovery only from a rule that told the problem;
+/// a given-up notification through the rule's channels other than the one
+/// that failed, when it has any.
+pub fn decide_console_events(
+    events: &[ConsoleEventFacts],
+    rules: &[Rule],
+    enabled: &HashSet<i64>,
+    announced: &mut Announced,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for event in events {
+        let kind = event.kind;
+        for rule in rules.iter().filter(|r| r.wants(kind)) {
+            if kind == EventKind::ConsoleRecovered && !announced.open(rule.id, &event.subject) {
+                continue;
+            }
+            let channels = channels_of(rule, enabled, event.failed_channel);
+            let key = |channel: i64| format!("console_event:{}:{channel}", event.id);
+            if queue_to(rule, &channels, key, None, &event.subject, &event.notice, &mut out) {
                 record_told(announced, rule.id, &event.subject, kind);
             }
         }
@@ -623,6 +703,104 @@ mod tests {
         }
         let fixed = ReminderCandidate { state: JobState::Ok, ..candidate };
         assert!(decide_reminders(&[fixed], &rules, &[], &enabled(), at(600)).is_empty());
+    }
+
+    fn console_event(
+        id: i64,
+        kind: EventKind,
+        subject: &str,
+        failed_channel: Option<i64>,
+    ) -> ConsoleEventFacts {
+        ConsoleEventFacts {
+            id,
+            kind,
+            subject: subject.into(),
+            failed_channel,
+            notice: Notice { job_id: None, ..notice(kind) },
+        }
+    }
+
+    fn console_rule(id: i64, channels: &[i64]) -> Rule {
+        Rule {
+            id,
+            events: vec![EventKind::ConsoleDegraded, EventKind::ConsoleRecovered, EventKind::DeliveryDead],
+            channel_ids: channels.to_vec(),
+            filter: JobFilter::Tags(vec!["tokyo".into()]),
+            min_consecutive_failures: 1,
+            repeat_every_hours: None,
+        }
+    }
+
+    fn channels_queued(actions: &[Action]) -> Vec<(i64, EventKind)> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Queue { channel_id, event, .. } => Some((*channel_id, *event)),
+                Action::Hold { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_given_up_notification_is_told_through_the_other_channels() {
+        let enabled: HashSet<i64> = [10, 11, 12].into();
+        let dead = console_event(1, EventKind::DeliveryDead, "delivery:5", Some(10));
+        let actions = decide_console_events(
+            std::slice::from_ref(&dead),
+            &[console_rule(1, &[10, 11])],
+            &enabled,
+            &mut Announced::default(),
+        );
+        assert_eq!(
+            channels_queued(&actions),
+            vec![(11, EventKind::DeliveryDead)],
+            "not through the channel that failed"
+        );
+        // The failed channel is the rule's only one: it is still tried.
+        let actions =
+            decide_console_events(&[dead], &[console_rule(2, &[10])], &enabled, &mut Announced::default());
+        assert_eq!(channels_queued(&actions), vec![(10, EventKind::DeliveryDead)]);
+        // Another channel that is disabled does not count.
+        let off: HashSet<i64> = [10].into();
+        let again = console_event(2, EventKind::DeliveryDead, "delivery:6", Some(10));
+        let actions =
+            decide_console_events(&[again], &[console_rule(3, &[10, 11])], &off, &mut Announced::default());
+        assert_eq!(channels_queued(&actions), vec![(10, EventKind::DeliveryDead)]);
+    }
+
+    #[test]
+    fn a_given_up_message_about_a_given_up_message_is_never_reported() {
+        assert!(reports_dead_delivery("run_failed"));
+        assert!(reports_dead_delivery("console_degraded"));
+        assert!(!reports_dead_delivery("delivery_dead"));
+    }
+
+    #[test]
+    fn console_events_reach_rules_for_chosen_jobs_and_recover_once_told() {
+        let rules = [
+            console_rule(1, &[10]),
+            Rule { events: vec![EventKind::ConsoleRecovered], ..console_rule(2, &[10]) },
+        ];
+        let mut announced = Announced::default();
+        let degraded = console_event(1, EventKind::ConsoleDegraded, "task:notifier", None);
+        let recovered = console_event(2, EventKind::ConsoleRecovered, "task:notifier", None);
+        let actions =
+            decide_console_events(&[degraded, recovered.clone()], &rules, &enabled(), &mut announced);
+        let told: Vec<(i64, EventKind)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Queue { rule_id, event, .. } => Some((*rule_id, *event)),
+                Action::Hold { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            told,
+            vec![(1, EventKind::ConsoleDegraded), (1, EventKind::ConsoleRecovered)],
+            "the recoveries-only rule told no problem, so no recovery"
+        );
+        assert!(!announced.open(1, "task:notifier"));
+        let again = decide_console_events(&[recovered], &rules, &enabled(), &mut announced);
+        assert!(again.is_empty(), "a recovery is told once");
     }
 
     fn any_results() -> impl Strategy<Value = Vec<RunResult>> {

@@ -1,7 +1,7 @@
 //! The SQL of the notification tables: `notification_channels`,
-//! `notifier_cursors`, `notification_deliveries` and
-//! `notification_suppressions` (rules and windows keep their own few
-//! statements beside their checks).
+//! `notifier_cursors`, `notification_deliveries`,
+//! `notification_suppressions` and `console_events` (rules and windows
+//! keep their own few statements beside their checks).
 
 use std::collections::HashSet;
 
@@ -339,6 +339,8 @@ pub struct Due {
     pub id: i64,
     /// Where.
     pub channel_id: i64,
+    /// Its kind (`run_failed`, ...).
+    pub event: String,
     /// The message (JSON of a `Notice`).
     pub notice: String,
     /// Tries so far.
@@ -350,7 +352,7 @@ pub struct Due {
 pub async fn due(db: &Db, now: DateTime<Utc>) -> Result<Vec<Due>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as(
-            "select d.id, d.channel_id, d.notice, d.attempts from notification_deliveries d \
+            "select d.id, d.channel_id, d.event, d.notice, d.attempts from notification_deliveries d \
              where d.status = 'pending' and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1) \
              and not exists (select 1 from notification_deliveries e where e.status = 'pending' \
              and e.channel_id = d.channel_id and e.job_id = d.job_id and e.id < d.id) \
@@ -401,6 +403,118 @@ pub async fn finish(
         .execute(pool)
         .await
         .map(|_| ())
+    })
+}
+
+/// Marks a delivery `dead` with its last error and, in the same
+/// transaction, records `report` (its `delivery_dead` event), so a
+/// delivery given up is never left untold by a crash in between.
+pub async fn finish_dead(
+    db: &Db,
+    id: i64,
+    error: Option<&str>,
+    report: Option<&NewConsoleEvent>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(db, |tx, _lock| {
+        sqlx::query(
+            "update notification_deliveries set status = 'dead', locked_until = null, \
+             last_error = coalesce($2, last_error) where id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(event) = report {
+            sqlx::query(INSERT_CONSOLE_EVENT)
+                .bind(event.kind.as_str())
+                .bind(&event.subject)
+                .bind(&event.subject_name)
+                .bind(&event.details)
+                .bind(event.channel_id)
+                .bind(event.delivery_id)
+                .bind(event.occurred_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })
+}
+
+/// An event about the console to record (`console_events`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewConsoleEvent {
+    /// `console_degraded`, `console_recovered` or `delivery_dead`.
+    pub kind: EventKind,
+    /// `task:<name>` or `delivery:<id>`.
+    pub subject: String,
+    /// The task's name, or the failed channel's.
+    pub subject_name: String,
+    /// Why.
+    pub details: Option<String>,
+    /// `delivery_dead`: the channel that failed.
+    pub channel_id: Option<i64>,
+    /// `delivery_dead`: the delivery given up.
+    pub delivery_id: Option<i64>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+const INSERT_CONSOLE_EVENT: &str = "insert into console_events (kind, subject, subject_name, details, \
+     channel_id, delivery_id, occurred_at) values ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Records an event about the console.
+pub async fn record_console_event(db: &Db, event: &NewConsoleEvent) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query(INSERT_CONSOLE_EVENT)
+            .bind(event.kind.as_str())
+            .bind(&event.subject)
+            .bind(&event.subject_name)
+            .bind(&event.details)
+            .bind(event.channel_id)
+            .bind(event.delivery_id)
+            .bind(event.occurred_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// A row of `console_events`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConsoleEventRow {
+    /// Id (the notifier's cursor).
+    pub id: i64,
+    /// `console_degraded`, `console_recovered` or `delivery_dead`.
+    pub kind: String,
+    /// `task:<name>` or `delivery:<id>`.
+    pub subject: String,
+    /// The task's name, or the failed channel's.
+    pub subject_name: String,
+    /// Why.
+    pub details: Option<String>,
+    /// `delivery_dead`: the channel that failed.
+    pub channel_id: Option<i64>,
+    /// `delivery_dead`: the delivery given up.
+    pub delivery_id: Option<i64>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Up to `limit` console events after id `after`, oldest first.
+pub async fn console_events_after(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ConsoleEventRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select id, kind, subject, subject_name, details, channel_id, delivery_id, occurred_at \
+             from console_events where id > $1 order by id limit $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
     })
 }
 
