@@ -15,6 +15,7 @@ use std::{
 };
 
 use app::ssr::{
+    accounts,
     infra::state::AppState,
     jobs::monitor,
     notify,
@@ -28,6 +29,8 @@ pub const MONITOR_TASK: &str = "monitor";
 pub const VEEAM_TASK: &str = "veeam-sync";
 /// Forgetting quiet clients' rate-limit state.
 pub const PRUNE_TASK: &str = "prune-rate-limits";
+/// Forgetting ended sign-in sessions.
+pub const SESSIONS_TASK: &str = "prune-sessions";
 
 /// Starts every periodic task under the state's supervisor.
 pub fn start(state: &AppState) {
@@ -38,6 +41,14 @@ pub fn start(state: &AppState) {
     state.tasks.every(PRUNE_TASK, Duration::from_secs(60), move || {
         limits.prune();
         async { Ok(()) }
+    });
+    let sessions = state.clone();
+    state.tasks.every(SESSIONS_TASK, Duration::from_secs(3600), move || {
+        let state = sessions.clone();
+        async move {
+            accounts::prune_sessions(&state).await?;
+            Ok(())
+        }
     });
     watchdog(state);
 }

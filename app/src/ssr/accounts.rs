@@ -16,7 +16,7 @@ mod users;
 
 pub use auth::{Access, AuthVia, Principal, RequestInfo};
 pub use users::{
-    SignedIn, change_own_password, create_user, delete_user, get_user, list_users, me,
+    SignedIn, change_own_password, create_user, delete_user, get_user, list_users, me, prune_sessions,
     renewed_session_cookie, reset_password, set_own_locale, sign_in, sign_out, token_ttl, update_user,
     user_choices, username_of,
 };

@@ -193,6 +193,12 @@ fn truncate(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
 }
 
+/// Forgets sessions that ended (signed out or past their end) more than a
+/// day ago; returns how many.
+pub async fn prune_sessions(state: &AppState) -> Result<u64, AppError> {
+    Ok(sessions::prune(&state.db, Utc::now() - Duration::days(1)).await?)
+}
+
 /// Signs out: the caller's session (cookie or bearer JWT) ends on the
 /// server, so a copy of its token stops working too.
 pub async fn sign_out(state: &AppState, info: &RequestInfo) {
