@@ -27,6 +27,9 @@ cargo test --workspace --exclude frontend
 
 build_release
 
+log "API contract (schemathesis)"
+bash scripts/api-contract.sh
+
 log "end-to-end tests in Chromium (Playwright)"
 (
   cd end2end

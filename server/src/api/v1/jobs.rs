@@ -104,13 +104,13 @@ pub async fn pause(
     ApiPath(id): ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Json<Job>, AppError> {
-    // The body is optional: an empty one pauses until resumed.
+    // The body is optional: an empty one (or `null`) pauses until resumed.
     let until = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<PauseRequest>(&body)
+        serde_json::from_slice::<Option<PauseRequest>>(&body)
             .map_err(|e| AppError::BadRequest { message: format!("invalid JSON body: {e}") })?
-            .until
+            .and_then(|request| request.until)
     };
     Ok(Json(jobs::pause(&state, &info, id, until).await?))
 }

@@ -182,6 +182,7 @@ pub async fn delete_rule(
 
 /// Filters of the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// `pending`, `sent` or `dead`.
     pub status: Option<String>,
@@ -189,7 +190,7 @@ pub struct DeliveryParams {
     pub channel_id: Option<i64>,
     /// Only this job.
     pub job_id: Option<i64>,
-    /// At most this many, newest first (default 100, at most 500).
+    /// At most this many, newest first: taken as 1 to 500 (default 100).
     pub limit: Option<i64>,
 }
 
@@ -226,10 +227,11 @@ pub async fn resend(
 
 /// Filters of the held-back events.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuppressedParams {
     /// Only this job.
     pub job_id: Option<i64>,
-    /// At most this many, newest first (default 100, at most 500).
+    /// At most this many, newest first: taken as 1 to 500 (default 100).
     pub limit: Option<i64>,
 }
 

@@ -149,6 +149,7 @@ pub async fn repositories(
 #[serde(deny_unknown_fields)]
 pub struct RepositoryPatch {
     /// Warn below this share of free space, 1–90 (default 15).
+    #[schema(minimum = 1, maximum = 90)]
     pub warning_free_percent: i64,
 }
 
