@@ -101,6 +101,7 @@ run() {
     --checks all \
     --seed "$seed" \
     --max-examples "$examples" \
+    --generation-database none \
     --request-timeout 10 \
     --workers 2 \
     --no-color \
