@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests on SQLite
-# and on PostgreSQL, then the end-to-end tests in Chromium against a
-# release build.
+# and on PostgreSQL, then the API contract check (schemathesis) and the
+# end-to-end tests in Chromium against a release build.
 # Installs what is missing first (Chromium, PostgreSQL, the npm packages).
 # Set TEST_POSTGRES_URL to use an existing PostgreSQL server instead.
 set -euo pipefail
