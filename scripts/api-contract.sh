@@ -82,12 +82,12 @@ jwt=$(curl -fsS -H 'content-type: application/json' \
 token=$(curl -fsS -H 'content-type: application/json' -H "authorization: Bearer $jwt" \
   -d '{"name": "api contract", "scope": "write"}' "$base/api/v1/tokens" | json_field '["secret"]')
 
-# Two runs. The first covers every operation with the API token. Revoking
-# a token and changing a password need a signed-in user (a token gets 403
+# Two runs. The first covers every operation with the API token. Managing
+# tokens and changing a password need a signed-in user (a token gets 403
 # there), and a revocation may hit the run's own token, so those operations
 # get a run of their own with the administrator's bearer JWT, afterwards.
-signed_in=(--include-name 'POST /api/v1/tokens' --include-name 'DELETE /api/v1/tokens/{id}'
-  --include-name 'POST /api/v1/me/password')
+signed_in=(--include-name 'GET /api/v1/tokens' --include-name 'POST /api/v1/tokens'
+  --include-name 'DELETE /api/v1/tokens/{id}' --include-name 'POST /api/v1/me/password')
 excluded=()
 for option in "${signed_in[@]}"; do excluded+=("${option/--include-/--exclude-}"); done
 

@@ -3,9 +3,12 @@
 //! axum's plain-text ones.
 
 use app::error::AppError;
-use axum::extract::{
-    FromRequest, FromRequestParts, Request,
-    rejection::{JsonRejection, PathRejection, QueryRejection},
+use axum::{
+    extract::{
+        FromRequest, FromRequestParts, Query, Request,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
+    },
+    http::request::Parts,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -58,10 +61,66 @@ fn whole_numbers_as_integers(value: &mut Value) {
 #[from_request(via(axum::extract::Path), rejection(ApiRejection))]
 pub struct ApiPath<T>(pub T);
 
-/// `Query<T>` answering malformed query strings with a 400.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiRejection))]
+/// `Query<T>` answering malformed query strings, and parameters `T` does
+/// not know (a misspelt filter would otherwise be ignored in silence), with
+/// a 400.
+#[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::try_from_uri(&parts.uri)?;
+        if let Some(known) = field_names::<T>() {
+            let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)?;
+            if let Some((unknown, _)) = pairs.iter().find(|(name, _)| !known.contains(&name.as_str())) {
+                return Err(ApiRejection(AppError::BadRequest {
+                    message: format!(
+                        "unknown query parameter `{unknown}`; this operation takes {}",
+                        known.join(", ")
+                    ),
+                }));
+            }
+        }
+        Ok(ApiQuery(value))
+    }
+}
+
+/// The field names of the struct `T` deserialises as; `None` when it is
+/// not a plain struct (a map, or one with flattened fields).
+fn field_names<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    let mut fields = None;
+    // The probe always fails: it only asks `T` which fields it reads.
+    let _ = T::deserialize(FieldProbe(&mut fields));
+    fields
+}
+
+/// A deserializer that records the field list a struct asks it for.
+struct FieldProbe<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> serde::Deserializer<'de> for FieldProbe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("probed"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
 
 /// A rejected request part, answered as [`AppError::BadRequest`].
 #[derive(Debug)]
@@ -107,6 +166,18 @@ impl From<QueryRejection> for ApiRejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_reads_a_structs_field_names() {
+        #[derive(serde::Deserialize)]
+        #[expect(dead_code)]
+        struct Filter {
+            limit: Option<i64>,
+            tag: Option<String>,
+        }
+        assert_eq!(field_names::<Filter>(), Some(&["limit", "tag"][..]));
+        assert_eq!(field_names::<std::collections::HashMap<String, String>>(), None);
+    }
 
     #[test]
     fn whole_floats_become_integers_and_others_stay() {

@@ -28,6 +28,15 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+/// A `201 Created` answer: the new resource's address in `Location`, and
+/// the resource.
+pub type Created<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
+
+/// Answers `status` with `body` and its address, `/api/v1/{location}`.
+pub fn located<T>(status: StatusCode, location: &str, body: T) -> Created<T> {
+    (status, [(header::LOCATION, format!("/api/v1/{location}"))], Json(body))
+}
+
 /// The body of every API error.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

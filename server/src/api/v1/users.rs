@@ -12,7 +12,7 @@ use axum::{Extension, Json, extract::State, http::StatusCode};
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
-    v1::ErrorBody,
+    v1::{Created, ErrorBody, located},
 };
 
 /// Every user.
@@ -33,7 +33,7 @@ pub async fn list(
     post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = NewUser,
     responses(
-        (status = 201, body = UserWithPassword),
+        (status = 201, body = UserWithPassword, headers(("Location" = String, description = "The user's address"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "Invalid or taken username, invalid e-mail, short password", body = ErrorBody)
     )
@@ -42,8 +42,9 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<UserWithPassword>), AppError> {
-    Ok((StatusCode::CREATED, Json(accounts::create_user(&state, &info, body).await?)))
+) -> Result<Created<UserWithPassword>, AppError> {
+    let created = accounts::create_user(&state, &info, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("users/{}", created.user.id), created))
 }
 
 /// One user.
