@@ -163,3 +163,34 @@ async fn an_administrator_cannot_reset_their_own_password_through_the_user_api(a
     app.stop().await.unwrap();
 }
 both_backends!(own_password_reset, an_administrator_cannot_reset_their_own_password_through_the_user_api);
+
+async fn a_filter_mistake_is_refused_even_beside_a_valid_spelling(app: TestApp) {
+    let admin = app.add_user(Role::Admin).await;
+    let token = app.bearer(&admin).await;
+    let response = app.api(Method::GET, "/api/v1/audit?success=true&outcome=bogus", Some(&token), None).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "outcome");
+    let response = app.api(Method::GET, "/api/v1/runs?jobid=1", Some(&token), None).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a misspelt filter is not ignored");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("`jobid`"), "{body}");
+    let response = app.api(Method::GET, "/api/v1/runs?job_id=1&result=failed", Some(&token), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.stop().await.unwrap();
+}
+both_backends!(filter_mistakes, a_filter_mistake_is_refused_even_beside_a_valid_spelling);
+
+async fn a_created_resource_answers_with_its_address(app: TestApp) {
+    let admin = app.add_user(Role::Admin).await;
+    let token = app.bearer(&admin).await;
+    let response = app.api(Method::POST, "/api/v1/jobs", Some(&token), Some(json!({"name": "nightly"}))).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/jobs/{}", job["id"]));
+    let response = app.api(Method::GET, &location, Some(&token), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.stop().await.unwrap();
+}
+both_backends!(created_location, a_created_resource_answers_with_its_address);
