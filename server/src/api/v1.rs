@@ -28,12 +28,12 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// A `201 Created` answer: the new resource's address in `Location`, and
-/// the resource.
-pub type Created<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
+/// An answer with the resource's address in `Location` (`201 Created`, or
+/// `200` for a report that was already recorded), and the resource.
+pub type Located<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
 
 /// Answers `status` with `body` and its address, `/api/v1/{location}`.
-pub fn located<T>(status: StatusCode, location: &str, body: T) -> Created<T> {
+pub fn located<T>(status: StatusCode, location: &str, body: T) -> Located<T> {
     (status, [(header::LOCATION, format!("/api/v1/{location}"))], Json(body))
 }
 
@@ -107,7 +107,8 @@ impl Modify for CommonResponses {
                     (
                         has_input,
                         "400",
-                        "Malformed request: a path parameter, query string or body that does not parse",
+                        "Malformed request: a path parameter, query string or body that does not parse, \
+                         or a query parameter the operation does not take",
                     ),
                     (secured, "401", "No credential, or one that is not valid (any more)"),
                     (secured, "403", "The role or token scope does not allow this, or a cross-site request"),

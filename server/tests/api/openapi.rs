@@ -184,7 +184,8 @@ both_backends!(filter_mistakes, a_filter_mistake_is_refused_even_beside_a_valid_
 async fn a_created_resource_answers_with_its_address(app: TestApp) {
     let admin = app.add_user(Role::Admin).await;
     let token = app.bearer(&admin).await;
-    let response = app.api(Method::POST, "/api/v1/jobs", Some(&token), Some(json!({"name": "nightly"}))).await;
+    let response =
+        app.api(Method::POST, "/api/v1/jobs", Some(&token), Some(json!({"name": "nightly"}))).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
     let job: Value = response.json().await.unwrap();

@@ -15,7 +15,7 @@ use axum::{Extension, Json, extract::State, http::StatusCode};
 
 use crate::api::{
     extract::{ApiJson, ApiPath, ApiQuery},
-    v1::{Created, ErrorBody, located},
+    v1::{ErrorBody, Located, located},
 };
 
 /// Jobs by name, a page at a time.
@@ -42,7 +42,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewJob>,
-) -> Result<Created<Job>, AppError> {
+) -> Result<Located<Job>, AppError> {
     let job = jobs::create(&state, &info, body).await?;
     Ok(located(StatusCode::CREATED, &format!("jobs/{}", job.id), job))
 }
@@ -149,7 +149,7 @@ pub async fn report(
     Extension(info): Extension<RequestInfo>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RunReport>,
-) -> Result<Created<ReportOutcome>, AppError> {
+) -> Result<Located<ReportOutcome>, AppError> {
     let outcome = jobs::report(&state, &info, id, body).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(located(status, &format!("runs/{}", outcome.run_id), outcome))
@@ -200,7 +200,7 @@ pub async fn veeam_job_complete(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<VeeamJobComplete>,
-) -> Result<Created<ReportOutcome>, AppError> {
+) -> Result<Located<ReportOutcome>, AppError> {
     let outcome = veeam::job_complete(&state, &info, body).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(located(status, &format!("runs/{}", outcome.run_id), outcome))

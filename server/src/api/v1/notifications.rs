@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 
 use crate::api::{
     extract::{ApiJson, ApiPath, ApiQuery},
-    v1::{Created, ErrorBody, located},
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every channel; secrets are never returned.
@@ -45,7 +45,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewChannel>,
-) -> Result<Created<Channel>, AppError> {
+) -> Result<Located<Channel>, AppError> {
     let channel = channels::create(&state, &info, body).await?;
     Ok(located(StatusCode::CREATED, &format!("notifications/channels/{}", channel.id), channel))
 }
@@ -132,7 +132,7 @@ pub async fn create_rule(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<RuleInput>,
-) -> Result<Created<Rule>, AppError> {
+) -> Result<Located<Rule>, AppError> {
     let rule = rules::save(&state, &info, None, body).await?;
     Ok(located(StatusCode::CREATED, &format!("notifications/rules/{}", rule.id), rule))
 }
@@ -277,7 +277,7 @@ pub async fn create_window(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<MaintenanceWindowInput>,
-) -> Result<Created<MaintenanceWindow>, AppError> {
+) -> Result<Located<MaintenanceWindow>, AppError> {
     let window = windows::save(&state, &info, None, body).await?;
     Ok(located(StatusCode::CREATED, &format!("maintenance-windows/{}", window.id), window))
 }

@@ -12,7 +12,7 @@ use axum::{Extension, Json, extract::State, http::StatusCode};
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
-    v1::{Created, ErrorBody, located},
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every user.
@@ -42,7 +42,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewUser>,
-) -> Result<Created<UserWithPassword>, AppError> {
+) -> Result<Located<UserWithPassword>, AppError> {
     let created = accounts::create_user(&state, &info, body).await?;
     Ok(located(StatusCode::CREATED, &format!("users/{}", created.user.id), created))
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
-    v1::{Created, ErrorBody, located},
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every Veeam server (administrators). Passwords are never returned.
@@ -41,7 +41,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<VeeamServerInput>,
-) -> Result<Created<VeeamServer>, AppError> {
+) -> Result<Located<VeeamServer>, AppError> {
     let server = servers::create(&state, &info, body).await?;
     Ok(located(StatusCode::CREATED, &format!("veeam/servers/{}", server.id), server))
 }
