@@ -77,6 +77,23 @@ ensure_build_tools() {
   fi
 }
 
+# A Python virtual environment with schemathesis at the version pinned in
+# scripts/schemathesis-requirements.txt (for scripts/api-contract.sh).
+SCHEMATHESIS_VENV="$BMS_CACHE_DIR/venv"
+ensure_schemathesis() {
+  local requirements want
+  requirements="$(dirname "${BASH_SOURCE[0]}")/schemathesis-requirements.txt"
+  want=$(sed -n 's/^schemathesis==//p' "$requirements")
+  if [ "$("$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null)" = "schemathesis, version $want" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+  log "installing schemathesis $want (a Python venv in $SCHEMATHESIS_VENV)"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+}
+
 # Builds the release: the server binary and the WASM/CSS site.
 build_release() {
   log "building the release (cargo leptos build --release)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests on SQLite
-# and on PostgreSQL, then the end-to-end tests in Chromium against a
-# release build.
+# and on PostgreSQL, then the API contract check (schemathesis) and the
+# end-to-end tests in Chromium against a release build.
 # Installs what is missing first (Chromium, PostgreSQL, the npm packages).
 # Set TEST_POSTGRES_URL to use an existing PostgreSQL server instead.
 set -euo pipefail
@@ -26,6 +26,9 @@ log "unit and integration tests on SQLite and PostgreSQL (cargo test)"
 cargo test --workspace --exclude frontend
 
 build_release
+
+log "API contract (schemathesis)"
+bash scripts/api-contract.sh
 
 log "end-to-end tests in Chromium (Playwright)"
 (

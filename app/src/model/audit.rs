@@ -44,22 +44,39 @@ pub struct AuditQuery {
     /// The acting user's username.
     #[serde(default)]
     pub actor: Option<String>,
-    /// From this time: RFC 3339, or a date (its start in the console's time zone).
+    /// From this time: RFC 3339, a local `YYYY-MM-DD HH:MM[:SS]`, or a date
+    /// (its start), local times in the console's time zone.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)? *$"
+        )
+    )]
     pub since: Option<String>,
-    /// Until this time (exclusive): RFC 3339, or a date.
+    /// Until this time (exclusive): as `since`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)? *$"
+        )
+    )]
     pub until: Option<String>,
     /// Only successes (`true`) or failures (`false`).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *(|true|false) *$"))]
     pub success: Option<String>,
     /// The page's spelling of `success`: `success` or `failure`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *(|success|failure) *$"))]
     pub outcome: Option<String>,
-    /// At most this many records (1–200, default 50).
+    /// At most this many records: a whole number, taken as 1 to 200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *([+-]?[0-9]{1,18})? *$"))]
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *([+-]?[0-9]{1,18})? *$"))]
     pub cursor: Option<String>,
 }

@@ -247,30 +247,65 @@ pub struct Job {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewJob {
-    /// Unique name, 1–200 characters.
+    /// Unique name, 1–200 characters (not counting spaces around it), no
+    /// control characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// Free text (at most 2,000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub description: Option<String>,
     /// Must be `push` (Veeam jobs come from Veeam).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, pattern = "^push$"))]
     pub source: Option<JobSource>,
-    /// Tags.
+    /// Tags: at most 20 (after removing duplicates), each at most 50
+    /// letters, digits and `. _ - :`; stored trimmed and in lower case.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20, value_type = Option<Vec<Tag>>))]
     pub tags: Option<Vec<String>>,
     /// Expected schedule (default: none).
     #[serde(default)]
     pub schedule: Option<Schedule>,
-    /// Grace period in seconds (default 3600).
+    /// Grace period in seconds, 0 to 7 days (default 3600).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 604_800))]
     pub grace_seconds: Option<i64>,
-    /// Maximum duration in seconds.
+    /// Maximum duration in seconds, 60 to 7 days.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 604_800))]
     pub max_duration_seconds: Option<i64>,
     /// Owner's user id.
     #[serde(default)]
     pub owner_id: Option<i64>,
 }
+
+/// A tag as the API accepts it (documentation only: tags travel as
+/// strings): at most 50 letters, digits and `. _ - :`, spaces around it
+/// ignored, an empty one skipped.
+#[cfg(feature = "ssr")]
+pub struct Tag;
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("At most 50 letters, digits and `. _ - :`; spaces around it are ignored."))
+            .pattern(Some(r"^ *[\w.:-]{0,50} *$"))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Tag {}
 
 /// Deserialises a field that may be absent (keep), null (clear) or a value.
 fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -286,19 +321,30 @@ where
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JobPatch {
-    /// New name.
+    /// New name (as for a new job).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     /// New description.
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub description: Option<String>,
-    /// New tags (replacing the old ones).
+    /// New tags (replacing the old ones; as for a new job).
+    #[cfg_attr(feature = "ssr", schema(max_items = 20, value_type = Option<Vec<Tag>>))]
     pub tags: Option<Vec<String>>,
     /// New schedule.
     pub schedule: Option<Schedule>,
-    /// New grace period.
+    /// New grace period, 0 to 7 days.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 604_800))]
     pub grace_seconds: Option<i64>,
-    /// New maximum duration; `null` removes it.
+    /// New maximum duration, 60 to 7 days; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 60, maximum = 604_800))]
     pub max_duration_seconds: Option<Option<i64>>,
     /// New owner; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
@@ -310,8 +356,14 @@ pub struct JobPatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PauseRequest {
-    /// Resume by itself at this time; paused until resumed when absent.
+    /// Resume by itself at this time (in the future); paused until resumed when absent.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -321,18 +373,32 @@ pub struct PauseRequest {
 #[serde(deny_unknown_fields)]
 pub struct RunReport {
     /// `running` (a start), `success`, `warning` or `failed`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, pattern = "^(running|success|warning|failed)$"))]
     pub result: RunResult,
     /// When it started (default: now, or the matching start report).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub started_at: Option<DateTime<Utc>>,
-    /// When it ended (default: now, for finished runs).
+    /// When it ended (default: now, for finished runs); not before the start.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub ended_at: Option<DateTime<Utc>>,
     /// What the tool said.
     #[serde(default)]
     pub message: Option<String>,
     /// Bytes processed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0))]
     pub bytes_processed: Option<i64>,
     /// Exit code.
     #[serde(default)]
@@ -373,16 +439,35 @@ pub struct VeeamJobComplete {
     /// The Veeam session's id: the same session reported twice is stored once.
     #[serde(default)]
     pub session_id: Option<String>,
-    /// `Success`, `Warning` or `Failed` (any case).
+    /// `Success`, `Warning` or `Failed` (`Failure` too, in any case).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^ *([Ss][Uu][Cc][Cc][Ee][Ss][Ss]|[Ww][Aa][Rr][Nn][Ii][Nn][Gg]|[Ff][Aa][Ii][Ll]([Ee][Dd]|[Uu][Rr][Ee])) *$"
+        )
+    )]
     pub result: String,
     /// RFC 3339, with or without fractional seconds.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))? *$"
+        )
+    )]
     pub start_time: Option<String>,
     /// RFC 3339, with or without fractional seconds.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))? *$"
+        )
+    )]
     pub end_time: Option<String>,
     /// Bytes processed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0))]
     pub bytes_processed: Option<i64>,
     /// Veeam's message.
     #[serde(default)]
@@ -398,21 +483,42 @@ pub struct VeeamJobComplete {
 pub struct RunQuery {
     /// One job (its id).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *(\+?0*[1-9][0-9]{0,17})? *$"))]
     pub job_id: Option<String>,
-    /// `running`, `success`, `warning`, `failed` or `missed`.
+    /// `running`, `success`, `warning`, `failed` or `missed` (any case).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *(|[Rr][Uu][Nn][Nn][Ii][Nn][Gg]|[Ss][Uu][Cc][Cc][Ee][Ss][Ss]|[Ww][Aa][Rr][Nn][Ii][Nn][Gg]|[Ff][Aa][Ii][Ll][Ee][Dd]|[Mm][Ii][Ss][Ss][Ee][Dd]) *$"
+        )
+    )]
     pub result: Option<String>,
     /// Runs of jobs with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-    /// Started at or after: RFC 3339, or a date (its start in the console's time zone).
+    /// Started at or after: RFC 3339, a local `YYYY-MM-DD HH:MM[:SS]`, or a
+    /// date (its start), local times in the console's time zone.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)? *$"
+        )
+    )]
     pub since: Option<String>,
-    /// Started before: RFC 3339, or a date (its start in the console's time zone).
+    /// Started before: as `since`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)? *$"
+        )
+    )]
     pub until: Option<String>,
-    /// Page size (1–500, default 50).
+    /// Page size: a whole number, taken as 1 to 500 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *([+-]?[0-9]{1,18})? *$"))]
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
@@ -424,20 +530,28 @@ pub struct RunQuery {
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct JobQuery {
-    /// Only jobs in this state (`ok`, `failed`, `missed`...).
+    /// Only jobs in this state (`ok`, `failed`, `missed`..., any case).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = r"^ *(|[Ff][Aa][Ii][Ll][Ee][Dd]|[Mm][Ii][Ss][Ss][Ee][Dd]|[Oo][Vv][Ee][Rr][Dd][Uu][Ee]|[Ll][Aa][Tt][Ee]|[Ww][Aa][Rr][Nn][Ii][Nn][Gg]|[Rr][Uu][Nn][Nn][Ii][Nn][Gg]|[Oo][Kk]|[Nn][Ee][Ww]|[Pp][Aa][Uu][Ss][Ee][Dd]) *$"
+        )
+    )]
     pub state: Option<String>,
     /// Only jobs with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-    /// `push` or `veeam`.
+    /// `push` or `veeam` (any case).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *(|[Pp][Uu][Ss][Hh]|[Vv][Ee][Ee][Aa][Mm]) *$"))]
     pub source: Option<String>,
     /// Name contains this.
     #[serde(default)]
     pub q: Option<String>,
-    /// Page size (1–500, default 50).
+    /// Page size: a whole number, taken as 1 to 500 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^ *([+-]?[0-9]{1,18})? *$"))]
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default)]

@@ -55,7 +55,8 @@ impl ChannelKind {
 pub struct ChannelConfigInput {
     /// SMTP host.
     pub host: Option<String>,
-    /// SMTP port (default 587).
+    /// SMTP port, 1–65535 (default 587).
+    #[cfg_attr(feature = "ssr", schema(maximum = 65_535))]
     pub port: Option<u16>,
     /// `none`, `starttls` (default) or `tls`.
     pub tls: Option<String>,
@@ -135,12 +136,14 @@ pub struct Channel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewChannel {
-    /// Name (1–200 characters, unique).
+    /// Name (1–200 characters, not counting spaces around it; unique).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: String,
     /// Kind.
     pub kind: ChannelKind,
     /// `ja` (default) or `en`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(ja|en)$"))]
     pub locale: Option<String>,
     /// Default true.
     #[serde(default)]
@@ -153,9 +156,11 @@ pub struct NewChannel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelPatch {
-    /// Name.
+    /// Name (1–200 characters, not counting spaces around it; unique).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: Option<String>,
-    /// Language.
+    /// Language: `ja` or `en`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(ja|en)$"))]
     pub locale: Option<String>,
     /// Enabled.
     pub enabled: Option<bool>,
@@ -187,6 +192,24 @@ pub struct JobFilter {
     pub job_ids: Vec<i64>,
 }
 
+/// An event a rule can match (documentation only: events travel as strings).
+#[cfg(feature = "ssr")]
+pub struct EventName;
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for EventName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use crate::ssr::notify::message::EventKind;
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(EventKind::ALL.iter().map(|kind| kind.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for EventName {}
+
 /// A notification rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -216,20 +239,25 @@ pub struct Rule {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
-    /// Name (1–200 characters, unique).
+    /// Name (1–200 characters, not counting spaces around it; unique).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: String,
-    /// Events.
+    /// Events, at least one.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, value_type = Vec<EventName>))]
     pub events: Vec<String>,
-    /// Channels.
+    /// Channels, at least one, each an existing channel's id.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1))]
     pub channel_ids: Vec<i64>,
     /// Jobs covered (default all).
     #[serde(default)]
     pub job_filter: Option<JobFilter>,
-    /// Default 1.
+    /// 1–100, default 1.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     pub min_consecutive_failures: Option<i64>,
-    /// Off by default.
+    /// 1–168 hours; off when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 168))]
     pub repeat_every_hours: Option<i64>,
     /// Default true.
     #[serde(default)]
@@ -303,9 +331,11 @@ pub struct MaintenanceWindow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceWindowInput {
-    /// Name (1–200 characters, unique).
+    /// Name (1–200 characters, not counting spaces around it; unique).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: String,
     /// `once` or `weekly`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(once|weekly)$"))]
     pub kind: String,
     /// `once`: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in `time_zone`.
     #[serde(default)]

@@ -73,12 +73,20 @@ pub struct ApiToken {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewApiToken {
-    /// A name that says where it is used (1–100 characters).
+    /// A name that says where it is used (1–100 characters, not counting
+    /// spaces around it).
+    #[cfg_attr(feature = "ssr", schema(max_length = 100, pattern = r"\S"))]
     pub name: String,
     /// What it may do.
     pub scope: TokenScope,
-    /// When it stops working; never when absent.
+    /// When it stops working (in the future); never when absent.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub expires_at: Option<DateTime<Utc>>,
     /// Limits the token to these jobs (at most 100 ids); with `tags`, to
     /// the jobs named or tagged. Absent: every job.

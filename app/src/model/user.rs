@@ -136,18 +136,25 @@ pub struct Me {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
-    /// Sign-in name: letters a-z, digits and `. _ - @`, at most 64.
+    /// Sign-in name: letters a-z, digits and `. _ - @`, at most 64
+    /// (stored in lower case; spaces around it are ignored).
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *[A-Za-z0-9._@-]{1,64} *$"))]
     pub username: String,
-    /// Contact address.
+    /// Contact address: `name@example.com`, no spaces, at most 254 bytes.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 254, pattern = r"^ *[!-?A-~]+@[!-\-/-~]([!-~]*[!-\-/-~])?\.[!-~]*[!-\-/-~] *$")
+    )]
     pub email: String,
     /// Role.
     pub role: Role,
     /// Language (default `en`).
     #[serde(default)]
     pub locale: UiLocale,
-    /// An initial password (at least 12 characters); when absent a one-time
+    /// An initial password (12 to 1,024 characters); when absent a one-time
     /// password is generated, returned once, and must be changed at first sign-in.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 1024))]
     pub password: Option<String>,
 }
 
@@ -166,7 +173,11 @@ pub struct UserWithPassword {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// New contact address.
+    /// New contact address (as for a new user).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 254, pattern = r"^ *[!-?A-~]+@[!-\-/-~]([!-~]*[!-\-/-~])?\.[!-~]*[!-\-/-~] *$")
+    )]
     pub email: Option<String>,
     /// New role (ends the user's sessions and tokens).
     pub role: Option<Role>,
@@ -182,7 +193,8 @@ pub struct UserPatch {
 pub struct PasswordChange {
     /// The current password.
     pub current_password: String,
-    /// The new password, at least 12 characters.
+    /// The new password, 12 to 1,024 characters, not the current one.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 1024))]
     pub new_password: String,
 }
 

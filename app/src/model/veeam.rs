@@ -136,17 +136,25 @@ pub struct VeeamServer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VeeamServerInput {
-    /// Display name (1–200 characters).
+    /// Display name (1–200 characters, not counting spaces around it).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: String,
     /// `https://host[:port]/`; port 9419 when none is given.
     pub base_url: String,
-    /// Account.
+    /// Account (1–200 characters, not counting spaces around it).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub username: String,
-    /// Password (write-only).
+    /// Password (write-only, required, at most 1,000 bytes).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(required = true, min_length = 1, max_length = 1000))]
     pub password: Option<String>,
-    /// `1.2-rev1`, `1.3-rev2`, …; empty or `auto` to detect.
+    /// `1.2-rev0`, `1.2-rev1`, `1.3-rev0`, `1.3-rev1` or `1.3-rev2`; empty
+    /// or `auto` to detect.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(|[Aa][Uu][Tt][Oo]|1\.3-[Rr][Ee][Vv][012]|1\.2-[Rr][Ee][Vv][01]) *$")
+    )]
     pub api_version: Option<String>,
     /// Certificate checking (default `verify`).
     #[serde(default)]
@@ -156,6 +164,7 @@ pub struct VeeamServerInput {
     pub ca_pem: Option<String>,
     /// Seconds between syncs (60–86400, default 300).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 86_400))]
     pub sync_interval_seconds: Option<i64>,
     /// Synced at all (default true).
     #[serde(default)]
@@ -200,21 +209,29 @@ pub struct VeeamServerForm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VeeamServerPatch {
-    /// Display name.
+    /// Display name (1–200 characters).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub name: Option<String>,
     /// Address.
     pub base_url: Option<String>,
-    /// Account.
+    /// Account (1–200 characters).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
     pub username: Option<String>,
-    /// New password (write-only).
+    /// New password (write-only, at most 1,000 bytes; empty keeps the stored one).
+    #[cfg_attr(feature = "ssr", schema(max_length = 1000))]
     pub password: Option<String>,
     /// Revision; empty or `auto` to detect.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(|[Aa][Uu][Tt][Oo]|1\.3-[Rr][Ee][Vv][012]|1\.2-[Rr][Ee][Vv][01]) *$")
+    )]
     pub api_version: Option<String>,
     /// Certificate checking.
     pub tls_mode: Option<TlsMode>,
     /// Trusted PEM.
     pub ca_pem: Option<String>,
-    /// Seconds between syncs.
+    /// Seconds between syncs (60–86400).
+    #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 86_400))]
     pub sync_interval_seconds: Option<i64>,
     /// Synced at all.
     pub enabled: Option<bool>,

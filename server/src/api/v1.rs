@@ -9,11 +9,16 @@ pub mod tokens;
 pub mod users;
 pub mod veeam;
 
-use app::ssr::infra::state::AppState;
+use app::{
+    error::AppError,
+    ssr::{accounts::RequestInfo, infra::state::AppState},
+};
 use axum::{
     Json, Router,
-    http::StatusCode,
-    response::IntoResponse,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Serialize;
@@ -22,6 +27,15 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// An answer with the resource's address in `Location` (`201 Created`, or
+/// `200` for a report that was already recorded), and the resource.
+pub type Located<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
+
+/// Answers `status` with `body` and its address, `/api/v1/{location}`.
+pub fn located<T>(status: StatusCode, location: &str, body: T) -> Located<T> {
+    (status, [(header::LOCATION, format!("/api/v1/{location}"))], Json(body))
+}
 
 /// The body of every API error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,6 +74,70 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// Adds the answers every operation can give for reasons outside its
+/// handler, so the document lists each status an operation can answer
+/// without repeating them on every handler: 400 (a path parameter, query
+/// string or body that does not parse), 401 and 403 (no or a refused
+/// credential, the role or token scope, a cross-site request), 404 (no such
+/// `{id}`), 413 (a body over the limit) and 429 (the per-address API rate
+/// limit, `BMS_API_RATE_PER_MINUTE`). A handler's own entry for a status
+/// (with its more specific description) is kept.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_input = operation.request_body.is_some()
+                    || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let common = [
+                    (
+                        has_input,
+                        "400",
+                        "Malformed request: a path parameter, query string or body that does not parse, \
+                         or a query parameter the operation does not take",
+                    ),
+                    (secured, "401", "No credential, or one that is not valid (any more)"),
+                    (secured, "403", "The role or token scope does not allow this, or a cross-site request"),
+                    (path.contains('{'), "404", "No such resource"),
+                    (operation.request_body.is_some(), "413", "The body is larger than 1 MiB"),
+                    (true, "429", "Too many requests from this address; see Retry-After"),
+                ];
+                for (applies, status, description) in common {
+                    if applies && !operation.responses.responses.contains_key(status) {
+                        operation.responses.responses.insert(status.to_owned(), error_response(description));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A documented error answer: [`ErrorBody`] as JSON.
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 #[derive(OpenApi)]
@@ -143,23 +221,48 @@ pub const ALIASES: &[(&str, &str, &str)] = &[
 
 /// The OpenAPI document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    split().1
+}
+
+/// The router and the finished document (the common answers are added once
+/// every route is in: `ApiDoc`'s own modifiers run before that).
+fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = routes().split_for_parts();
+    CommonResponses.modify(&mut document);
+    (router, document)
 }
 
 /// The `/api/v1` router: the documented routes, `openapi.json`, and JSON
 /// 404s for everything else under the prefix.
 pub fn router() -> Router<AppState> {
-    let (router, document) = routes().split_for_parts();
+    let (router, document) = split();
     let document = std::sync::Arc::new(document);
     router
         .route("/api/jobs", get(jobs::list).post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::get).delete(jobs::delete))
         .route("/api/history", get(jobs::list_runs))
         .route("/api/veeam/job-complete", post(jobs::veeam_job_complete))
+        .route_layer(axum::middleware::from_fn(require_caller))
         .route("/api/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
+
+/// Answers an anonymous call to any route but sign-in with 401 before its
+/// handler runs, so a missing credential is reported as such rather than
+/// as whatever is wrong with the body or the path.
+async fn require_caller(request: Request, next: Next) -> Response {
+    let anonymous = request.extensions().get::<RequestInfo>().is_none_or(|info| info.principal.is_none());
+    if anonymous && request.uri().path() != LOGIN_PATH {
+        let mut response = AppError::Unauthorized.into_response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    next.run(request).await
+}
+
+/// The one route that takes no credential.
+const LOGIN_PATH: &str = "/api/v1/auth/login";
 
 async fn not_found() -> impl IntoResponse {
     let body = serde_json::json!({ "error": { "code": "not_found", "message": "no such API route" } });

@@ -11,6 +11,7 @@ mod logs;
 mod notify_outbox;
 mod notify_restart;
 mod notify_send;
+mod openapi;
 mod outbound;
 mod rbac;
 mod security;

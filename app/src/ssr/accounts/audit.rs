@@ -88,28 +88,29 @@ pub const MAX_PAGE: i64 = 200;
 /// Reads the audit log's filters; a value that does not parse is a
 /// validation error naming its field.
 fn read_query(locale: Locale, tz: chrono_tz::Tz, query: AuditQuery) -> Result<(AuditFilter, i64), AppError> {
-    let success = match (non_empty(query.success), non_empty(query.outcome)) {
-        (Some(v), _) => match v.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => {
-                return Err(AppError::validation(
-                    "success",
-                    td_string!(locale, errors.invalid_choice, allowed = "true, false"),
-                ));
-            }
-        },
-        (None, Some(v)) => match v.as_str() {
-            "success" => Some(true),
-            "failure" => Some(false),
-            _ => {
-                return Err(AppError::validation(
-                    "outcome",
-                    td_string!(locale, errors.invalid_choice, allowed = "success, failure"),
-                ));
-            }
-        },
-        (None, None) => None,
+    // Both spellings are checked even when both are given (`success`
+    // wins): a mistake is never ignored in silence.
+    let outcome = match non_empty(query.outcome).as_deref() {
+        None => None,
+        Some("success") => Some(true),
+        Some("failure") => Some(false),
+        Some(_) => {
+            return Err(AppError::validation(
+                "outcome",
+                td_string!(locale, errors.invalid_choice, allowed = "success, failure"),
+            ));
+        }
+    };
+    let success = match non_empty(query.success).as_deref() {
+        None => outcome,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            return Err(AppError::validation(
+                "success",
+                td_string!(locale, errors.invalid_choice, allowed = "true, false"),
+            ));
+        }
     };
     let before_id = match non_empty(query.cursor) {
         Some(cursor) => Some(

@@ -15,7 +15,7 @@ use axum::{Extension, Json, extract::State, http::StatusCode};
 
 use crate::api::{
     extract::{ApiJson, ApiPath, ApiQuery},
-    v1::ErrorBody,
+    v1::{ErrorBody, Located, located},
 };
 
 /// Jobs by name, a page at a time.
@@ -36,14 +36,15 @@ pub async fn list(
 #[utoipa::path(
     post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
     request_body = NewJob,
-    responses((status = 201, body = Job), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
+    responses((status = 201, body = Job, headers(("Location" = String, description = "The job's address"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewJob>,
-) -> Result<(StatusCode, Json<Job>), AppError> {
-    Ok((StatusCode::CREATED, Json(jobs::create(&state, &info, body).await?)))
+) -> Result<Located<Job>, AppError> {
+    let job = jobs::create(&state, &info, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("jobs/{}", job.id), job))
 }
 
 /// One job.
@@ -104,13 +105,13 @@ pub async fn pause(
     ApiPath(id): ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Json<Job>, AppError> {
-    // The body is optional: an empty one pauses until resumed.
+    // The body is optional: an empty one (or `null`) pauses until resumed.
     let until = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<PauseRequest>(&body)
+        serde_json::from_slice::<Option<PauseRequest>>(&body)
             .map_err(|e| AppError::BadRequest { message: format!("invalid JSON body: {e}") })?
-            .until
+            .and_then(|request| request.until)
     };
     Ok(Json(jobs::pause(&state, &info, id, until).await?))
 }
@@ -137,8 +138,8 @@ pub async fn resume(
     params(("id" = i64, Path, description = "Job id")),
     request_body = RunReport,
     responses(
-        (status = 201, description = "Recorded", body = ReportOutcome),
-        (status = 200, description = "Already recorded (same external_id)", body = ReportOutcome),
+        (status = 201, description = "Recorded", body = ReportOutcome, headers(("Location" = String, description = "The run's address"))),
+        (status = 200, description = "Already recorded (same external_id)", body = ReportOutcome, headers(("Location" = String, description = "The run's address"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
     )
@@ -148,10 +149,10 @@ pub async fn report(
     Extension(info): Extension<RequestInfo>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RunReport>,
-) -> Result<(StatusCode, Json<ReportOutcome>), AppError> {
+) -> Result<Located<ReportOutcome>, AppError> {
     let outcome = jobs::report(&state, &info, id, body).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(outcome)))
+    Ok(located(status, &format!("runs/{}", outcome.run_id), outcome))
 }
 
 /// Runs across jobs (or of one job), newest first, keyset-paginated.
@@ -189,8 +190,8 @@ pub async fn get_run(
     post, path = "/api/v1/veeam/job-complete", tag = "runs", security(("bearer" = [])),
     request_body = VeeamJobComplete,
     responses(
-        (status = 201, description = "Recorded", body = ReportOutcome),
-        (status = 200, description = "This session was already recorded", body = ReportOutcome),
+        (status = 201, description = "Recorded", body = ReportOutcome, headers(("Location" = String, description = "The run's address"))),
+        (status = 200, description = "This session was already recorded", body = ReportOutcome, headers(("Location" = String, description = "The run's address"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
     )
@@ -199,8 +200,8 @@ pub async fn veeam_job_complete(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<VeeamJobComplete>,
-) -> Result<(StatusCode, Json<ReportOutcome>), AppError> {
+) -> Result<Located<ReportOutcome>, AppError> {
     let outcome = veeam::job_complete(&state, &info, body).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(outcome)))
+    Ok(located(status, &format!("runs/{}", outcome.run_id), outcome))
 }

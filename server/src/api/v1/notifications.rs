@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 
 use crate::api::{
     extract::{ApiJson, ApiPath, ApiQuery},
-    v1::ErrorBody,
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every channel; secrets are never returned.
@@ -39,14 +39,15 @@ pub async fn list(
 #[utoipa::path(
     post, path = "/api/v1/notifications/channels", tag = "notifications", security(("bearer" = [])),
     request_body = NewChannel,
-    responses((status = 201, body = Channel), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
+    responses((status = 201, body = Channel, headers(("Location" = String, description = "The channel's address"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewChannel>,
-) -> Result<(StatusCode, Json<Channel>), AppError> {
-    Ok((StatusCode::CREATED, Json(channels::create(&state, &info, body).await?)))
+) -> Result<Located<Channel>, AppError> {
+    let channel = channels::create(&state, &info, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("notifications/channels/{}", channel.id), channel))
 }
 
 /// One channel.
@@ -125,14 +126,15 @@ pub async fn list_rules(
 #[utoipa::path(
     post, path = "/api/v1/notifications/rules", tag = "notifications", security(("bearer" = [])),
     request_body = RuleInput,
-    responses((status = 201, body = Rule), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, body = Rule, headers(("Location" = String, description = "The rule's address"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn create_rule(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<RuleInput>,
-) -> Result<(StatusCode, Json<Rule>), AppError> {
-    Ok((StatusCode::CREATED, Json(rules::save(&state, &info, None, body).await?)))
+) -> Result<Located<Rule>, AppError> {
+    let rule = rules::save(&state, &info, None, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("notifications/rules/{}", rule.id), rule))
 }
 
 /// One rule.
@@ -182,6 +184,7 @@ pub async fn delete_rule(
 
 /// Filters of the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// `pending`, `sent` or `dead`.
     pub status: Option<String>,
@@ -189,7 +192,7 @@ pub struct DeliveryParams {
     pub channel_id: Option<i64>,
     /// Only this job.
     pub job_id: Option<i64>,
-    /// At most this many, newest first (default 100, at most 500).
+    /// At most this many, newest first: taken as 1 to 500 (default 100).
     pub limit: Option<i64>,
 }
 
@@ -226,10 +229,11 @@ pub async fn resend(
 
 /// Filters of the held-back events.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuppressedParams {
     /// Only this job.
     pub job_id: Option<i64>,
-    /// At most this many, newest first (default 100, at most 500).
+    /// At most this many, newest first: taken as 1 to 500 (default 100).
     pub limit: Option<i64>,
 }
 
@@ -267,14 +271,15 @@ pub async fn list_windows(
 #[utoipa::path(
     post, path = "/api/v1/maintenance-windows", tag = "notifications", security(("bearer" = [])),
     request_body = MaintenanceWindowInput,
-    responses((status = 201, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, body = MaintenanceWindow, headers(("Location" = String, description = "The window's address"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn create_window(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<MaintenanceWindowInput>,
-) -> Result<(StatusCode, Json<MaintenanceWindow>), AppError> {
-    Ok((StatusCode::CREATED, Json(windows::save(&state, &info, None, body).await?)))
+) -> Result<Located<MaintenanceWindow>, AppError> {
+    let window = windows::save(&state, &info, None, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("maintenance-windows/{}", window.id), window))
 }
 
 /// One maintenance window.

@@ -19,6 +19,7 @@ use crate::api::{
 
 /// Options of the token list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `true`: every user's tokens (administrators only).
     #[serde(default)]

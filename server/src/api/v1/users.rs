@@ -2,9 +2,9 @@
 
 use app::{
     error::AppError,
-    model::user::{NewUser, User, UserPatch, UserWithPassword},
+    model::user::{NewUser, Role, User, UserPatch, UserWithPassword},
     ssr::{
-        accounts::{self, RequestInfo},
+        accounts::{self, Access, RequestInfo},
         infra::state::AppState,
     },
 };
@@ -12,7 +12,7 @@ use axum::{Extension, Json, extract::State, http::StatusCode};
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
-    v1::ErrorBody,
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every user.
@@ -33,7 +33,7 @@ pub async fn list(
     post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = NewUser,
     responses(
-        (status = 201, body = UserWithPassword),
+        (status = 201, body = UserWithPassword, headers(("Location" = String, description = "The user's address"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "Invalid or taken username, invalid e-mail, short password", body = ErrorBody)
     )
@@ -42,8 +42,9 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<UserWithPassword>), AppError> {
-    Ok((StatusCode::CREATED, Json(accounts::create_user(&state, &info, body).await?)))
+) -> Result<Located<UserWithPassword>, AppError> {
+    let created = accounts::create_user(&state, &info, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("users/{}", created.user.id), created))
 }
 
 /// One user.
@@ -108,7 +109,8 @@ pub async fn delete(
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, body = UserWithPassword), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "One's own password (change it at /api/v1/me/password)", body = ErrorBody)
     )
 )]
 pub async fn reset_password(
@@ -116,5 +118,14 @@ pub async fn reset_password(
     Extension(info): Extension<RequestInfo>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserWithPassword>, AppError> {
+    // A reset ends every session and token of the user: done to oneself it
+    // would end the very credential of this call. One's own password is
+    // changed at `POST /api/v1/me/password`.
+    if info.require(Role::Admin, Access::Write)?.user_id == id {
+        return Err(AppError::Conflict {
+            message: "You cannot reset your own password here: change it with POST /api/v1/me/password."
+                .to_owned(),
+        });
+    }
     Ok(Json(accounts::reset_password(&state, &info, id).await?))
 }

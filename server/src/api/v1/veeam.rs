@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::api::{
     extract::{ApiJson, ApiPath},
-    v1::ErrorBody,
+    v1::{ErrorBody, Located, located},
 };
 
 /// Every Veeam server (administrators). Passwords are never returned.
@@ -35,14 +35,15 @@ pub async fn list(
 #[utoipa::path(
     post, path = "/api/v1/veeam/servers", tag = "veeam", security(("bearer" = [])),
     request_body = VeeamServerInput,
-    responses((status = 201, body = VeeamServer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
+    responses((status = 201, body = VeeamServer, headers(("Location" = String, description = "The server's address"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field; `field` names it", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
     Extension(info): Extension<RequestInfo>,
     ApiJson(body): ApiJson<VeeamServerInput>,
-) -> Result<(StatusCode, Json<VeeamServer>), AppError> {
-    Ok((StatusCode::CREATED, Json(servers::create(&state, &info, body).await?)))
+) -> Result<Located<VeeamServer>, AppError> {
+    let server = servers::create(&state, &info, body).await?;
+    Ok(located(StatusCode::CREATED, &format!("veeam/servers/{}", server.id), server))
 }
 
 /// One Veeam server, with the progress of a running sync in `sync_progress`.
@@ -149,6 +150,7 @@ pub async fn repositories(
 #[serde(deny_unknown_fields)]
 pub struct RepositoryPatch {
     /// Warn below this share of free space, 1–90 (default 15).
+    #[schema(minimum = 1, maximum = 90)]
     pub warning_free_percent: i64,
 }
 
