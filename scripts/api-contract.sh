@@ -83,11 +83,15 @@ token=$(curl -fsS -H 'content-type: application/json' -H "authorization: Bearer 
   -d '{"name": "api contract", "scope": "write"}' "$base/api/v1/tokens" | json_field '["secret"]')
 
 # Two runs. The first covers every operation with the API token. Managing
-# tokens and changing a password need a signed-in user (a token gets 403
-# there), and a revocation may hit the run's own token, so those operations
-# get a run of their own with the administrator's bearer JWT, afterwards.
+# tokens, changing a password and managing users need a signed-in user (a
+# token gets 403 there), and a revocation may hit the run's own token, so
+# those operations get a run of their own with the administrator's bearer
+# JWT, afterwards. (Signing out is left to the token run: with the JWT it
+# would end the run's own session.)
 signed_in=(--include-name 'GET /api/v1/tokens' --include-name 'POST /api/v1/tokens'
-  --include-name 'DELETE /api/v1/tokens/{id}' --include-name 'POST /api/v1/me/password')
+  --include-name 'DELETE /api/v1/tokens/{id}' --include-name 'POST /api/v1/me/password'
+  --include-name 'POST /api/v1/users' --include-name 'PATCH /api/v1/users/{id}'
+  --include-name 'DELETE /api/v1/users/{id}' --include-name 'POST /api/v1/users/{id}/reset-password')
 excluded=()
 for option in "${signed_in[@]}"; do excluded+=("${option/--include-/--exclude-}"); done
 

@@ -430,14 +430,18 @@ pub struct ReportOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VeeamJobComplete {
-    /// The Veeam job's id (a UUID).
+    /// The Veeam job's id (a UUID; at most 100 characters, no control characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"))]
     pub veeam_job_id: Option<String>,
-    /// The Veeam job's name.
+    /// The Veeam job's name (at most 200 characters, no control characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"))]
     pub job_name: Option<String>,
-    /// The Veeam session's id: the same session reported twice is stored once.
+    /// The Veeam session's id: the same session reported twice is stored
+    /// once (at most 100 characters, no control characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"))]
     pub session_id: Option<String>,
     /// `Success`, `Warning` or `Failed` (`Failure` too, in any case).
     #[cfg_attr(

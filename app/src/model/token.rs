@@ -91,12 +91,33 @@ pub struct NewApiToken {
     /// Limits the token to these jobs (at most 100 ids); with `tags`, to
     /// the jobs named or tagged. Absent: every job.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 100, value_type = Option<Vec<JobId>>))]
     pub job_ids: Option<Vec<i64>>,
     /// Limits the token to jobs with one of these tags (at most 20).
     /// Absent: every job.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20, value_type = Option<Vec<crate::model::job::Tag>>))]
     pub tags: Option<Vec<String>>,
 }
+
+/// A job's id as a token limit takes it (documentation only): a positive
+/// integer.
+#[cfg(feature = "ssr")]
+pub struct JobId;
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for JobId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+            .minimum(Some(1))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for JobId {}
 
 /// A created token with its secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -492,12 +492,11 @@ pub async fn job_complete(
     let locale = info.locale;
     // Names and ids arrive from a script: bounded and printable, like the job API's.
     let text = |field: &str, value: &Option<String>, max: usize| -> Result<Option<String>, AppError> {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
-        match value {
+        match value.as_deref() {
             Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
                 Err(AppError::validation(field, td_string!(locale, jobs.errors.webhook_text, max = max)))
             }
-            other => Ok(other.map(str::to_owned)),
+            other => Ok(other.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)),
         }
     };
     let veeam_id = text("veeam_job_id", &body.veeam_job_id, 100)?.map(|v| v.to_lowercase());

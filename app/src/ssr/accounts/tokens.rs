@@ -57,25 +57,27 @@ fn read_limits(
 ) -> Result<Limits, AppError> {
     let job_ids = match job_ids {
         Some(mut ids) => {
-            ids.sort_unstable();
-            ids.dedup();
             if ids.len() > MAX_LIMIT_JOBS || ids.iter().any(|id| *id <= 0) {
                 return Err(AppError::validation("job_ids", td_string!(locale, errors.token_job_ids)));
             }
+            ids.sort_unstable();
+            ids.dedup();
             Some(ids)
         }
         None => None,
     };
     let tags = match tags {
         Some(tags) => {
-            let mut out: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
+            // As a job's tags: trimmed, lower-cased, empty ones skipped.
+            let mut out: Vec<String> =
+                tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
             out.sort();
             out.dedup();
             let valid = |t: &String| {
-                (1..=50).contains(&t.chars().count())
+                t.chars().count() <= 50
                     && t.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
             };
-            if out.len() > MAX_LIMIT_TAGS || !out.iter().all(valid) {
+            if tags.len() > MAX_LIMIT_TAGS || !out.iter().all(valid) {
                 return Err(AppError::validation("tags", td_string!(locale, errors.token_tags)));
             }
             Some(out)

@@ -419,6 +419,12 @@ pub async fn reset_password(
     id: i64,
 ) -> Result<UserWithPassword, AppError> {
     let principal = info.require(Role::Admin, Access::Accounts)?;
+    // A reset ends every session and token of the user: done to oneself it
+    // would end the very session of this call. One's own password is
+    // changed with the current one (profile page, `POST /api/v1/me/password`).
+    if principal.user_id == id {
+        return Err(AppError::Conflict { message: td_string!(info.locale, errors.self_reset).to_string() });
+    }
     let row = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let secret = password::generate_one_time_password();
     let hash = password::hash(secret.clone()).await.map_err(AppError::internal)?;

@@ -1,4 +1,5 @@
-//! `POST /api/v1/auth/login`, `GET /api/v1/me`, `POST /api/v1/me/password`.
+//! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/me`,
+//! `POST /api/v1/me/password`.
 
 use app::{
     error::AppError,
@@ -59,6 +60,28 @@ pub async fn login(
         accounts::sign_in(&state, &info, &body.username, SecretString::from(body.password), TokenKind::Api)
             .await?;
     Ok(Json(LoginResponse { token: signed_in.token, token_type: "Bearer", expires_at: signed_in.expires_at }))
+}
+
+/// Signs out: the bearer token's session ends on the server, so the token
+/// (and any copy of it) stops working at once. An API token is not ended
+/// by this: revoke it with `DELETE /api/v1/tokens/{id}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, body = ErrorBody)
+    )
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+) -> Result<StatusCode, AppError> {
+    info.principal()?;
+    accounts::sign_out(&state, &info).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller: their account, how they authenticated, and the token scope.

@@ -2,9 +2,9 @@
 
 use app::{
     error::AppError,
-    model::user::{NewUser, Role, User, UserPatch, UserWithPassword},
+    model::user::{NewUser, User, UserPatch, UserWithPassword},
     ssr::{
-        accounts::{self, Access, RequestInfo},
+        accounts::{self, RequestInfo},
         infra::state::AppState,
     },
 };
@@ -118,14 +118,5 @@ pub async fn reset_password(
     Extension(info): Extension<RequestInfo>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserWithPassword>, AppError> {
-    // A reset ends every session and token of the user: done to oneself it
-    // would end the very credential of this call. One's own password is
-    // changed at `POST /api/v1/me/password`.
-    if info.require(Role::Admin, Access::Write)?.user_id == id {
-        return Err(AppError::Conflict {
-            message: "You cannot reset your own password here: change it with POST /api/v1/me/password."
-                .to_owned(),
-        });
-    }
     Ok(Json(accounts::reset_password(&state, &info, id).await?))
 }
