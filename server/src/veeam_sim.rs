@@ -65,6 +65,10 @@ pub struct SimConfig {
     pub schedules: bool,
     /// Faults from the start.
     pub faults: Faults,
+    /// How far behind the real clock the simulated one starts, so a test can
+    /// move it forward without reaching the future (the console refuses
+    /// sessions dated ahead of its own clock).
+    pub behind: Duration,
 }
 
 impl Default for SimConfig {
@@ -81,6 +85,7 @@ impl Default for SimConfig {
             run_minutes: 2,
             schedules: true,
             faults: Faults::default(),
+            behind: Duration::zero(),
         }
     }
 }
@@ -183,7 +188,7 @@ fn stamp(t: DateTime<Utc>, zone: FixedOffset) -> String {
 impl Sim {
     fn new(config: SimConfig) -> Self {
         let mut rng = StdRng::seed_from_u64(config.seed);
-        let now = Utc::now();
+        let now = Utc::now() - config.behind;
         let zone = FixedOffset::east_opt(9 * 3600).unwrap_or(FixedOffset::east_opt(0).expect("UTC"));
         let kinds = ["WinLocal", "LinuxHardened", "Smb", "S3Compatible"];
         let repos = (0..4)

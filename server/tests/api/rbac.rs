@@ -25,6 +25,7 @@ const ROLES: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
 /// What each `/api/v1` operation needs. Paths as in the OpenAPI document.
 const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/auth/login", Who::Anyone),
+    ("POST", "/api/v1/auth/logout", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/me", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/me/password", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/users", Who::AtLeast(Role::Admin)),
