@@ -43,7 +43,8 @@ fn is_public_asset(path: &str) -> bool {
 /// The client's address: the peer, or with `trust_proxy` the address the
 /// trusted proxy appended to `X-Forwarded-For` (the entry
 /// `trusted_proxy_hops` from the right; everything left of it was written
-/// by the client and proves nothing), else `X-Real-IP`.
+/// by the client and proves nothing), else (no `X-Forwarded-For` at all)
+/// `X-Real-IP`.
 pub fn client_ip(settings: &Settings, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
     if settings.trust_proxy {
         let hops = usize::try_from(settings.trusted_proxy_hops).unwrap_or(1).max(1);
@@ -55,10 +56,14 @@ pub fn client_ip(settings: &Settings, headers: &HeaderMap, peer: Option<SocketAd
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .collect::<Vec<_>>();
-        let appended = forwarded.len().checked_sub(hops).and_then(|i| forwarded.get(i).copied());
-        let chosen = appended
-            .or_else(|| headers.get("x-real-ip").and_then(|v| v.to_str().ok()))
-            .and_then(|v| v.trim().parse().ok());
+        // X-Real-IP only from a proxy that uses it instead: with fewer
+        // forwarded entries than proxies, the peer is the best we know.
+        let chosen = if forwarded.is_empty() {
+            headers.get("x-real-ip").and_then(|v| v.to_str().ok())
+        } else {
+            forwarded.len().checked_sub(hops).and_then(|i| forwarded.get(i).copied())
+        };
+        let chosen = chosen.and_then(|v| v.trim().parse().ok());
         if chosen.is_some() {
             return chosen;
         }

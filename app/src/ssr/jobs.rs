@@ -244,7 +244,7 @@ pub async fn create(state: &AppState, info: &RequestInfo, input: NewJob) -> Resu
 /// Changes a job's definition (operators and administrators). A changed
 /// schedule counts from now: no run is declared missed for the past.
 pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPatch) -> Result<Job, AppError> {
-    let principal = info.require(Role::Operator, Access::Write)?;
+    let principal = info.require(Role::Operator, Access::WriteJob)?;
     check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let current = views::jobs(state, info, vec![row.clone()]).await?.remove(0);
@@ -279,7 +279,7 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
 
 /// Deletes a job with its history (operators and administrators).
 pub async fn delete(state: &AppState, info: &RequestInfo, id: i64) -> Result<(), AppError> {
-    let principal = info.require(Role::Operator, Access::Write)?;
+    let principal = info.require(Role::Operator, Access::WriteJob)?;
     check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     if !jobs_db::delete(&state.db, id).await? {
@@ -297,7 +297,7 @@ pub async fn pause(
     id: i64,
     until: Option<DateTime<Utc>>,
 ) -> Result<Job, AppError> {
-    let principal = info.require(Role::Operator, Access::Write)?;
+    let principal = info.require(Role::Operator, Access::WriteJob)?;
     check_covers(state, principal, id).await?;
     if until.is_some_and(|u| u <= Utc::now()) {
         return Err(AppError::validation("until", td_string!(info.locale, jobs.errors.paused_until)));
@@ -330,7 +330,7 @@ pub async fn pause(
 /// Resumes a paused job (operators and administrators); it is next expected
 /// by its schedule counted from now.
 pub async fn resume(state: &AppState, info: &RequestInfo, id: i64) -> Result<Job, AppError> {
-    let principal = info.require(Role::Operator, Access::Write)?;
+    let principal = info.require(Role::Operator, Access::WriteJob)?;
     check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     monitor::resume_row(state, &row, "resumed", ingest::now())

@@ -174,7 +174,12 @@ pub async fn update(
         enabled: Some(patch.enabled.unwrap_or(row.enabled)),
     };
     let c = form::check(info.locale, input, false, Policy::from_settings(&state.settings))?;
-    if c.password.is_none() && !form::same_destination(&row.base_url, &c.base_url) {
+    // A stored password goes only where, and as safely as, it was entered
+    // for: a new address, certificate checks turned off, or another trusted
+    // certificate (which could be an interceptor's) need it again.
+    let trust_changed = c.tls_mode != row.tls_mode && c.tls_mode != TlsMode::Verify
+        || c.tls_mode == TlsMode::CustomCa && c.ca_pem != row.ca_pem;
+    if c.password.is_none() && (!form::same_destination(&row.base_url, &c.base_url) || trust_changed) {
         return Err(AppError::validation("password", td_string!(info.locale, veeam.errors.password_again)));
     }
     let encrypted = match &c.password {
@@ -321,7 +326,7 @@ pub async fn job_action(
     job_id: i64,
     action: &str,
 ) -> Result<ActionOutcome, AppError> {
-    let principal = info.require(Role::Operator, Access::Write)?;
+    let principal = info.require(Role::Operator, Access::WriteJob)?;
     let locale = info.locale;
     if !ACTIONS.contains(&action) {
         return Err(AppError::NotFound);

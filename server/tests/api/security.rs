@@ -151,6 +151,41 @@ async fn an_ingest_token_limited_to_a_tag_reports_only_for_those_jobs(app: TestA
     let webhook = json!({"job_name": "new veeam job", "result": "Success"});
     let response = app.api(Method::POST, "/api/veeam/job-complete", Some(secret), Some(webhook)).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A limited write token changes only its jobs, and nothing beyond jobs:
+    // no maintenance window can hold back every alert.
+    let admin = app.add_user(Role::Admin).await;
+    let admin_jwt = app.bearer(&admin).await;
+    let token = created(
+        &app,
+        &admin_jwt,
+        "/api/v1/tokens",
+        json!({"name": "nas admin script", "scope": "write", "tags": ["nas"]}),
+    )
+    .await;
+    let write = token["secret"].as_str().unwrap();
+    let patch = |id: &Value| {
+        let path = format!("/api/v1/jobs/{id}");
+        let app = &app;
+        async move { app.api(Method::PATCH, &path, Some(write), Some(json!({"description": "x"}))).await }
+    };
+    assert_eq!(patch(&nas["id"]).await.status(), StatusCode::OK);
+    assert_eq!(patch(&db["id"]).await.status(), StatusCode::FORBIDDEN);
+    let pause = format!("/api/v1/jobs/{}/pause", db["id"]);
+    assert_eq!(app.api(Method::POST, &pause, Some(write), None).await.status(), StatusCode::FORBIDDEN);
+    let delete = format!("/api/v1/jobs/{}", db["id"]);
+    assert_eq!(app.api(Method::DELETE, &delete, Some(write), None).await.status(), StatusCode::FORBIDDEN);
+    let window = json!({"name": "quiet", "kind": "once", "starts_at": Utc::now().to_rfc3339(),
+                        "ends_at": (Utc::now() + Duration::days(365)).to_rfc3339()});
+    let response = app.api(Method::POST, "/api/v1/maintenance-windows", Some(write), Some(window)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = app.api(Method::POST, "/api/v1/jobs", Some(write), Some(json!({"name": "new"}))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // It sees the ping URLs (credentials) of its own jobs only.
+    let listed: Value = app.api(Method::GET, "/api/v1/jobs", Some(write), None).await.json().await.unwrap();
+    for job in listed["items"].as_array().unwrap() {
+        assert_eq!(job["ping_url"].is_string(), job["name"] == "nas", "{job}");
+    }
+
     // Bad limits are named.
     for (body, field) in [
         (json!({"name": "x", "scope": "ingest", "tags": ["no spaces"]}), "tags"),

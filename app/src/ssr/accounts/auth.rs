@@ -204,6 +204,10 @@ pub enum Access {
     /// Managing one's own credentials: password, API tokens. Never through
     /// an API token, and allowed while a password change is pending.
     Account,
+    /// Changing one job (its definition, pausing, deleting, a Veeam action):
+    /// like [`Access::Write`], and the only writing a token limited to some
+    /// jobs may do (the job's domain checks the limit).
+    WriteJob,
     /// Managing other people's accounts (create, change, reset, delete):
     /// needs a sign-in (session or bearer JWT), never an API token, so a
     /// leaked script token cannot make itself an administrator.
@@ -237,11 +241,15 @@ impl Principal {
         if self.role < min_role {
             return Err(AppError::Forbidden);
         }
-        if let AuthVia::ApiToken { scope, .. } = self.via {
+        if let AuthVia::ApiToken { scope, limit, .. } = &self.via {
+            let scope = *scope;
             let allowed = match (scope, access) {
                 (_, Access::Account | Access::Accounts) => false,
                 (TokenScope::Read, Access::Read) => true,
-                (TokenScope::Write, Access::Read | Access::Write | Access::Ingest) => true,
+                // A token limited to some jobs touches nothing beyond them:
+                // no windows, rules, channels, servers or new jobs.
+                (TokenScope::Write, Access::Write) => limit.is_none(),
+                (TokenScope::Write, Access::Read | Access::WriteJob | Access::Ingest) => true,
                 (TokenScope::Ingest, Access::Ingest) => true,
                 _ => false,
             };
@@ -525,6 +533,16 @@ mod tests {
         assert!(token.covers_job(8, &["db".into(), "nas".into()]));
         assert!(!token.covers_job(8, &["db".into()]));
         assert!(token.is_job_limited());
+        let write =
+            |limit| principal(Role::Admin, AuthVia::ApiToken { id: 3, scope: TokenScope::Write, limit });
+        let limited = write(Some(JobLimit { job_ids: vec![7], tags: vec![] }));
+        assert_eq!(limited.authorize(Role::Operator, Access::WriteJob), Ok(()));
+        assert_eq!(
+            limited.authorize(Role::Admin, Access::Write),
+            Err(AppError::Forbidden),
+            "no windows, rules..."
+        );
+        assert_eq!(write(None).authorize(Role::Admin, Access::Write), Ok(()));
         let free =
             principal(Role::Operator, AuthVia::ApiToken { id: 2, scope: TokenScope::Ingest, limit: None });
         assert!(free.covers_job(8, &[]) && !free.is_job_limited());

@@ -67,11 +67,11 @@ async fn start_session(
     kind: TokenKind,
 ) -> Result<(String, DateTime<Utc>), AppError> {
     let now = Utc::now();
-    let first = now + token_ttl(state);
     let ends = match kind {
-        TokenKind::Session => (now + session_max_age(state)).max(first),
-        TokenKind::Api => first,
+        TokenKind::Session => now + session_max_age(state),
+        TokenKind::Api => now + token_ttl(state),
     };
+    let first = (now + token_ttl(state)).min(ends);
     let session_id = auth::new_session_id();
     sessions::create(&state.db, &session_id, row.id, kind.as_str(), ends).await?;
     let subject =

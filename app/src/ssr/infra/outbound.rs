@@ -245,9 +245,12 @@ impl reqwest::dns::Resolve for Resolver {
 
 /// A reqwest client builder for outbound requests: redirects are not
 /// followed (a credential or a notification must not be carried to an
-/// address nobody checked) and every resolved address is checked.
+/// address nobody checked), every resolved address is checked, and no
+/// proxy from the environment (`HTTPS_PROXY`) is used, since through a
+/// proxy only the proxy's own address would be checked.
 pub fn builder(policy: Policy) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(Resolver(policy)))
         .user_agent(concat!("backup-mgmt/", env!("CARGO_PKG_VERSION")))

@@ -35,11 +35,14 @@ pub fn run(row: &RunRow) -> Run {
     }
 }
 
-/// The ping URL of a job, for callers allowed to report runs: the URL is a
-/// credential, so a `read` API token never sees it.
-fn ping_url(state: &AppState, info: &RequestInfo, token: &str) -> Option<String> {
-    let can_see =
-        info.principal.as_ref().is_some_and(|p| p.authorize(Role::Operator, Access::Ingest).is_ok());
+/// The ping URL of job `id` tagged `tags`, for callers allowed to report its
+/// runs: the URL is a credential, so a `read` API token never sees it, nor
+/// a token limited to other jobs.
+fn ping_url(state: &AppState, info: &RequestInfo, id: i64, tags: &[String], token: &str) -> Option<String> {
+    let can_see = info
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.authorize(Role::Operator, Access::Ingest).is_ok() && p.covers_job(id, tags));
     can_see.then(|| format!("{}/ping/{token}", state.settings.base_url.as_str().trim_end_matches('/')))
 }
 
@@ -52,11 +55,15 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
         runs_db::by_ids(&state.db, &last_ids).await?.iter().map(|r| (r.id, run(r))).collect();
     Ok(rows
         .into_iter()
-        .map(|row| Job {
+        .map(|row| {
+            let tags = tags.remove(&row.id).unwrap_or_default();
+            (ping_url(state, info, row.id, &tags, &row.ping_token), tags, row)
+        })
+        .map(|(ping_url, tags, row)| Job {
             id: row.id,
-            tags: tags.remove(&row.id).unwrap_or_default(),
+            tags,
             last_run: row.last_run_id.and_then(|id| last_runs.get(&id).cloned()),
-            ping_url: ping_url(state, info, &row.ping_token),
+            ping_url,
             schedule: row.schedule(),
             name: row.name,
             description: row.description,

@@ -387,6 +387,7 @@ pub async fn test(state: &AppState, info: &RequestInfo, id: i64) -> Result<SendO
     } else {
         outcome.message.clone()
     });
+    let event = Event { success: outcome.ok, ..event };
     audit_trail::record(state, info, Some(principal), event).await;
     Ok(outcome)
 }
