@@ -95,6 +95,8 @@ test.describe("accounts and roles", () => {
     const secret = (await page.getByTestId("secret-value").first().textContent())!.trim();
     expect(secret).toMatch(/^bms_/);
     await expect(page.getByTestId("token-row").first()).toContainText(`nightly restic (${testInfo.project.name})`);
+    // Created without an expiry: the list says so.
+    await expect(page.getByTestId("token-row").first().getByTestId("token-no-expiry")).toBeVisible();
     await screenshot(page, testInfo, "profile-token");
     // Shown once: a reload does not show it again.
     await page.reload();

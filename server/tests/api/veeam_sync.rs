@@ -199,7 +199,12 @@ async fn servers_are_admin_only_validated_and_never_show_their_password(app: Tes
     assert_eq!(patch(json!({"password": "simulator", "tls_mode": "verify"})).await.status(), StatusCode::OK);
     let untrusted = test(&app, admin.clone()).await;
     assert_eq!(untrusted["code"], "certificate", "{untrusted}");
-    assert_eq!(patch(json!({"tls_mode": "insecure"})).await.status(), StatusCode::OK);
+    // Turning certificate checks off needs the password again.
+    assert_eq!(patch(json!({"tls_mode": "insecure"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        patch(json!({"tls_mode": "insecure", "password": "simulator"})).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(test(&app, admin.clone()).await["ok"], true);
     assert_eq!(patch(json!({"api_version": "1.3-rev2"})).await.status(), StatusCode::OK);
 
