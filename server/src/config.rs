@@ -52,6 +52,8 @@ struct RawSettings {
     log_level: String,
     session_hours: u32,
     session_max_days: u32,
+    veeam_config_backup_max_days: u32,
+    veeam_license_warn_days: u32,
     login_rate_per_minute: u32,
     api_rate_per_minute: u32,
     trust_proxy: bool,
@@ -79,6 +81,8 @@ impl Default for RawSettings {
             log_level: "info".into(),
             session_hours: 12,
             session_max_days: 7,
+            veeam_config_backup_max_days: 7,
+            veeam_license_warn_days: 30,
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,
@@ -107,6 +111,8 @@ const KEYS: &[&str] = &[
     "log_level",
     "session_hours",
     "session_max_days",
+    "veeam_config_backup_max_days",
+    "veeam_license_warn_days",
     "login_rate_per_minute",
     "api_rate_per_minute",
     "trust_proxy",
@@ -328,6 +334,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     if !(1..=365).contains(&raw.session_max_days) {
         return Err(bad_setting("session_max_days", "expected a number of days from 1 to 365"));
     }
+    if !(1..=365).contains(&raw.veeam_config_backup_max_days) {
+        return Err(bad_setting("veeam_config_backup_max_days", "expected a number of days from 1 to 365"));
+    }
+    if !(1..=365).contains(&raw.veeam_license_warn_days) {
+        return Err(bad_setting("veeam_license_warn_days", "expected a number of days from 1 to 365"));
+    }
     if !(1..=10).contains(&raw.trusted_proxy_hops) {
         return Err(bad_setting("trusted_proxy_hops", "expected 1 to 10 proxies"));
     }
@@ -360,6 +372,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         log_level: raw.log_level,
         session_hours: raw.session_hours,
         session_max_days: raw.session_max_days,
+        veeam_config_backup_max_days: raw.veeam_config_backup_max_days,
+        veeam_license_warn_days: raw.veeam_license_warn_days,
         login_rate_per_minute: raw.login_rate_per_minute,
         api_rate_per_minute: raw.api_rate_per_minute,
         trust_proxy: raw.trust_proxy,

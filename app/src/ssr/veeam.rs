@@ -590,6 +590,12 @@ pub async fn events_after(
     db::events_after(&state.db, after, limit).await
 }
 
+/// Records a server event, possibly about one job (`rpo_breached`,
+/// `job_acknowledged`, …); the notifier tells it by the rules.
+pub async fn record_event(state: &AppState, event: &db::NewSystemEvent<'_>) -> Result<(), sqlx::Error> {
+    db::record_event(&state.db, event).await
+}
+
 /// The `veeam_unreachable` event in force for a server at `at`, if it was down then.
 pub async fn outage_at(
     state: &AppState,

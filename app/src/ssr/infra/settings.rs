@@ -101,6 +101,11 @@ pub struct Settings {
     pub session_hours: u32,
     /// How long a session may last however active it is (days).
     pub session_max_days: u32,
+    /// A Veeam server whose last successful configuration backup is older
+    /// than this many days raises `veeam_config_backup_stale`.
+    pub veeam_config_backup_max_days: u32,
+    /// A Veeam licence that ends within this many days raises `veeam_license_expiring`.
+    pub veeam_license_warn_days: u32,
     /// Sign-in attempts allowed per minute per client address and per username.
     pub login_rate_per_minute: u32,
     /// Requests to `/api/v1` allowed per minute per client address (0: no limit).
@@ -157,6 +162,8 @@ impl Settings {
             log_level: "info".to_owned(),
             session_hours: 12,
             session_max_days: 7,
+            veeam_config_backup_max_days: 7,
+            veeam_license_warn_days: 30,
             login_rate_per_minute: 5,
             api_rate_per_minute: 600,
             trust_proxy: false,

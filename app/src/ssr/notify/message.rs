@@ -41,11 +41,29 @@ pub enum EventKind {
     ConsoleRecovered,
     /// A notification was given up (`dead`).
     DeliveryDead,
+    /// A Veeam job was disabled in Veeam (it will not run).
+    VeeamJobDisabled,
+    /// A Veeam job is enabled but its schedule is off: it will never run by itself.
+    VeeamJobUnscheduled,
+    /// A machine of a job has no restore point younger than the job's RPO.
+    RpoBreached,
+    /// Every machine of the job is within its RPO again.
+    RpoMet,
+    /// Veeam detected malware (an infected or suspicious restore point).
+    VeeamMalwareDetected,
+    /// Veeam's configuration backup is disabled or too old.
+    VeeamConfigBackupStale,
+    /// Veeam's licence expires soon or has expired.
+    VeeamLicenseExpiring,
+    /// A Veeam job or signal told before is fine again (enabled, scheduled, malware resolved, configuration backup taken, licence renewed).
+    VeeamSignalCleared,
+    /// An operator acknowledged a job's problem.
+    JobAcknowledged,
 }
 
 impl EventKind {
     /// Every kind, in the order the UI lists them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::RunFailed,
         EventKind::RunWarning,
         EventKind::RunMissed,
@@ -58,6 +76,15 @@ impl EventKind {
         EventKind::ConsoleDegraded,
         EventKind::ConsoleRecovered,
         EventKind::DeliveryDead,
+        EventKind::VeeamJobDisabled,
+        EventKind::VeeamJobUnscheduled,
+        EventKind::RpoBreached,
+        EventKind::RpoMet,
+        EventKind::VeeamMalwareDetected,
+        EventKind::VeeamConfigBackupStale,
+        EventKind::VeeamLicenseExpiring,
+        EventKind::VeeamSignalCleared,
+        EventKind::JobAcknowledged,
     ];
 
     /// The API name (`run_failed`, …).
@@ -75,6 +102,15 @@ impl EventKind {
             EventKind::ConsoleDegraded => "console_degraded",
             EventKind::ConsoleRecovered => "console_recovered",
             EventKind::DeliveryDead => "delivery_dead",
+            EventKind::VeeamJobDisabled => "veeam_job_disabled",
+            EventKind::VeeamJobUnscheduled => "veeam_job_unscheduled",
+            EventKind::RpoBreached => "rpo_breached",
+            EventKind::RpoMet => "rpo_met",
+            EventKind::VeeamMalwareDetected => "veeam_malware_detected",
+            EventKind::VeeamConfigBackupStale => "veeam_config_backup_stale",
+            EventKind::VeeamLicenseExpiring => "veeam_license_expiring",
+            EventKind::VeeamSignalCleared => "veeam_signal_cleared",
+            EventKind::JobAcknowledged => "job_acknowledged",
         }
     }
 
@@ -84,15 +120,24 @@ impl EventKind {
             EventKind::RunFailed
             | EventKind::RunMissed
             | EventKind::VeeamUnreachable
-            | EventKind::ConsoleDegraded => Severity::Critical,
+            | EventKind::ConsoleDegraded
+            | EventKind::VeeamJobUnscheduled
+            | EventKind::RpoBreached
+            | EventKind::VeeamMalwareDetected => Severity::Critical,
             EventKind::RunWarning
             | EventKind::JobLate
             | EventKind::JobOverdue
             | EventKind::RepositoryLowSpace
-            | EventKind::DeliveryDead => Severity::Warning,
-            EventKind::JobRecovered | EventKind::VeeamRecovered | EventKind::ConsoleRecovered => {
-                Severity::Good
-            }
+            | EventKind::DeliveryDead
+            | EventKind::VeeamJobDisabled
+            | EventKind::VeeamConfigBackupStale
+            | EventKind::VeeamLicenseExpiring => Severity::Warning,
+            EventKind::JobRecovered
+            | EventKind::VeeamRecovered
+            | EventKind::ConsoleRecovered
+            | EventKind::RpoMet
+            | EventKind::VeeamSignalCleared
+            | EventKind::JobAcknowledged => Severity::Good,
         }
     }
 }
@@ -217,6 +262,31 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         }
         EventKind::DeliveryDead => {
             td_string!(locale, notify.event.delivery_dead, name = name.clone()).to_string()
+        }
+        EventKind::VeeamJobDisabled => {
+            td_string!(locale, notify.event.veeam_job_disabled, name = name.clone()).to_string()
+        }
+        EventKind::VeeamJobUnscheduled => {
+            td_string!(locale, notify.event.veeam_job_unscheduled, name = name.clone()).to_string()
+        }
+        EventKind::RpoBreached => {
+            td_string!(locale, notify.event.rpo_breached, name = name.clone()).to_string()
+        }
+        EventKind::RpoMet => td_string!(locale, notify.event.rpo_met, name = name.clone()).to_string(),
+        EventKind::VeeamMalwareDetected => {
+            td_string!(locale, notify.event.veeam_malware_detected, name = name.clone()).to_string()
+        }
+        EventKind::VeeamConfigBackupStale => {
+            td_string!(locale, notify.event.veeam_config_backup_stale, name = name.clone()).to_string()
+        }
+        EventKind::VeeamLicenseExpiring => {
+            td_string!(locale, notify.event.veeam_license_expiring, name = name.clone()).to_string()
+        }
+        EventKind::VeeamSignalCleared => {
+            td_string!(locale, notify.event.veeam_signal_cleared, name = name.clone()).to_string()
+        }
+        EventKind::JobAcknowledged => {
+            td_string!(locale, notify.event.job_acknowledged, name = name.clone()).to_string()
         }
     };
     let title =

@@ -178,10 +178,12 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
         if !rules.iter().any(|r| r.events.contains(&kind)) {
             continue;
         }
-        // A server's jobs (rules for chosen jobs or tags get their server's messages).
-        let server_jobs: Vec<(i64, String)> = match event.veeam_server_id {
-            Some(server_id) => jobs::names_of_server(&state.db, server_id).await?,
-            None => vec![],
+        // A server's jobs (rules for chosen jobs or tags get their server's
+        // messages); an event about one job goes by that job alone.
+        let server_jobs: Vec<(i64, String)> = match (event.job_id, event.veeam_server_id) {
+            (Some(job_id), _) => vec![(job_id, event.subject_name.clone())],
+            (None, Some(server_id)) => jobs::names_of_server(&state.db, server_id).await?,
+            (None, None) => vec![],
         };
         let ids: Vec<i64> = server_jobs.iter().map(|(id, _)| *id).collect();
         let mut tags = if rules.iter().any(|r| r.events.contains(&kind) && r.filter != policy::JobFilter::All)
@@ -195,6 +197,7 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
             (None, Some(id)) => (format!("veeam:{id}"), "settings/veeam"),
             (None, None) => (format!("system:{}", event.id), ""),
         };
+        let subject = event.subject.clone().unwrap_or(subject);
         let related: Vec<String> = match (kind, event.veeam_server_id) {
             (EventKind::VeeamUnreachable, _) => server_jobs.iter().map(|(_, name)| name.clone()).collect(),
             (EventKind::VeeamRecovered, Some(server_id)) => {
@@ -210,10 +213,9 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
             }
             _ => vec![],
         };
-        if kind == EventKind::VeeamRecovered {
+        if policy::is_recovery(kind) {
             for rule in &rules {
-                let open =
-                    store::open_problem(&state.db, rule.id, &subject, EventKind::VeeamRecovered).await?;
+                let open = store::open_problem(&state.db, rule.id, &subject, kind).await?;
                 announced.set(rule.id, &subject, open);
             }
         }
@@ -228,7 +230,7 @@ async fn produce_system_events(state: &AppState, now: DateTime<Utc>) -> Result<u
             notice: Notice {
                 kind,
                 subject_name: event.subject_name.clone(),
-                job_id: None,
+                job_id: event.job_id,
                 result: None,
                 at: event.occurred_at,
                 duration_seconds: None,

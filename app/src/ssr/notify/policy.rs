@@ -293,13 +293,24 @@ fn queue_to(
     queued
 }
 
+/// Whether `kind` answers a problem (told only by a rule that told the problem).
+pub fn is_recovery(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::JobRecovered
+            | EventKind::VeeamRecovered
+            | EventKind::ConsoleRecovered
+            | EventKind::RpoMet
+            | EventKind::VeeamSignalCleared
+    )
+}
+
 fn record_told(announced: &mut Announced, rule_id: i64, subject: &str, kind: EventKind) {
-    match kind {
-        EventKind::JobRecovered | EventKind::VeeamRecovered | EventKind::ConsoleRecovered => {
-            announced.set(rule_id, subject, false)
-        }
-        _ => announced.set(rule_id, subject, true),
+    if kind == EventKind::JobAcknowledged {
+        // Neither a problem nor its answer.
+        return;
     }
+    announced.set(rule_id, subject, !is_recovery(kind));
 }
 
 /// Decides a batch of job events, oldest first. `enabled` is the set of
@@ -381,7 +392,7 @@ pub fn decide_system_events(
             if !covered {
                 continue;
             }
-            if kind == EventKind::VeeamRecovered && !announced.open(rule.id, &event.subject) {
+            if is_recovery(kind) && !announced.open(rule.id, &event.subject) {
                 continue;
             }
             if let Some(window_id) = window {

@@ -510,6 +510,45 @@ pub async fn repository_name(db: &Db, id: i64) -> Result<Option<String>, sqlx::E
         .await)
 }
 
+/// A new server event, possibly about one job.
+#[derive(Debug, Clone)]
+pub struct NewSystemEvent<'a> {
+    /// Its kind (`rpo_breached`, `veeam_job_unscheduled`, …).
+    pub kind: &'a str,
+    /// The server.
+    pub veeam_server_id: Option<i64>,
+    /// The job it is about.
+    pub job_id: Option<i64>,
+    /// What its recovery answers (`rpo:<job>`, `veeam-job:<job>`, …).
+    pub subject: &'a str,
+    /// The job's or server's name.
+    pub subject_name: &'a str,
+    /// What the message tells.
+    pub details: Option<&'a str>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Records a server event (the notifier tells it by the rules).
+pub async fn record_event(db: &Db, event: &NewSystemEvent<'_>) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "insert into system_events (kind, veeam_server_id, job_id, subject, subject_name, details, occurred_at) \
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(event.kind)
+        .bind(event.veeam_server_id)
+        .bind(event.job_id)
+        .bind(event.subject)
+        .bind(event.subject_name)
+        .bind(event.details)
+        .bind(event.occurred_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
 /// A server or repository event (`veeam_unreachable`, `veeam_recovered`,
 /// `repository_low_space`), for notifications.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -528,13 +567,17 @@ pub struct SystemEventRow {
     pub details: Option<String>,
     /// When.
     pub occurred_at: DateTime<Utc>,
+    /// The job it is about (RPO, a Veeam job's schedule, an acknowledgement).
+    pub job_id: Option<i64>,
+    /// What a recovery answers, when not the server or repository.
+    pub subject: Option<String>,
 }
 
 /// Up to `limit` events after id `after`, oldest first.
 pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<SystemEventRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as(
-            "select id, kind, veeam_server_id, repository_id, subject_name, details, occurred_at \
+            "select id, kind, veeam_server_id, repository_id, subject_name, details, occurred_at, job_id, subject \
              from system_events where id > $1 order by id limit $2",
         )
         .bind(after)
