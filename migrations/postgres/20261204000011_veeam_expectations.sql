@@ -27,6 +27,8 @@ alter table jobs add column veeam_schedule_state text
 -- Recovery point objective in hours; rpo_breached_since while a machine of
 -- the job has no restore point younger than that.
 alter table jobs add column rpo_hours bigint check (rpo_hours is null or rpo_hours between 1 and 8760);
+-- How many machines are outside the RPO now (the dashboard's count).
+alter table jobs add column rpo_machines_breached bigint not null default 0;
 alter table jobs add column rpo_breached_since timestamptz;
 -- An operator's acknowledgement of the job's current problem (ack_problem:
 -- the state or condition acknowledged); it ends at the next state change.

@@ -33,8 +33,9 @@ pub use store::{
     jobs::WriteJobError,
     jobs::{JobRow, new_ping_token},
     links::{
-        LinkedJob, counts_per_server, create_linked, detach_server, jobs_of_server, mark_removed,
-        names_of_server, running_sessions, set_veeam_status, update_synced_job, veeam_status,
+        LinkedJob, VeeamSchedule, VeeamScheduleChange, apply_veeam_schedule, counts_per_server,
+        create_linked, detach_server, jobs_of_server, mark_removed, names_of_server, running_sessions,
+        set_veeam_status, update_synced_job, veeam_status,
     },
     writes::{IngestError, Recorded, StateChange},
 };

@@ -9,8 +9,10 @@
 //! and [`store`] (the SQL of the Veeam tables).
 
 pub mod client;
+pub mod expect;
 mod form;
 pub mod hub;
+pub mod signals;
 pub mod store;
 pub mod sync;
 pub mod wire;

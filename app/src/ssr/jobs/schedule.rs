@@ -48,6 +48,11 @@ pub enum Expected {
     },
     /// A fixed period after the previous run.
     Interval(Duration),
+    /// Veeam's own next run, for schedules that map to neither (after-this-job
+    /// chains, continuous jobs, backup windows): read by every sync and
+    /// remembered. Only that one occurrence is known; the one after it comes
+    /// with a later sync.
+    NextRun(Option<DateTime<Utc>>),
 }
 
 /// What is wrong with a schedule; the field names the API field.
@@ -167,6 +172,7 @@ impl Expected {
                 timezone: None,
                 interval_seconds: Some(period.num_seconds()),
             },
+            Expected::NextRun(_) => Schedule::default(),
         }
     }
 
@@ -187,13 +193,14 @@ impl Expected {
             Expected::None => None,
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, now),
             Expected::Interval(period) => Some(now + *period),
+            Expected::NextRun(at) => at.filter(|t| *t > now),
         }
     }
 
     /// The occurrence after `occurrence` (used when an expected run was missed).
     pub fn following(&self, occurrence: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Expected::None => None,
+            Expected::None | Expected::NextRun(_) => None,
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, occurrence),
             Expected::Interval(period) => Some(occurrence + *period),
         }
@@ -204,6 +211,8 @@ impl Expected {
         match self {
             Expected::None => None,
             Expected::Interval(period) => Some(start + *period),
+            // A run that starts well before Veeam's next run does not serve it.
+            Expected::NextRun(at) => at.filter(|t| *t - start > grace),
             Expected::Cron { cron, tz, .. } => {
                 let next = Self::cron_after(cron, *tz, start)?;
                 let previous = Self::cron_at_or_before(cron, *tz, start);
@@ -227,6 +236,7 @@ impl Expected {
             Expected::None => td_string!(locale, jobs.schedule.none).to_string(),
             Expected::Interval(period) => describe_interval(locale, period.num_seconds()),
             Expected::Cron { tz, text, .. } => describe_cron(locale, text, *tz),
+            Expected::NextRun(_) => td_string!(locale, jobs.schedule.veeam_next_run).to_string(),
         }
     }
 }

@@ -624,3 +624,198 @@ pub async fn outage_before(db: &Db, server_id: i64, recovered: i64) -> Result<Op
         .await
     })
 }
+
+/// The newest restore point of one protected machine, as read from Veeam.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachinePoint {
+    /// The console's job.
+    pub job_id: i64,
+    /// The machine's name.
+    pub name: String,
+    /// Veeam's backup.
+    pub backup_id: String,
+    /// When the point was made.
+    pub at: DateTime<Utc>,
+    /// Its id.
+    pub point_id: String,
+    /// Veeam's malware status of the point, when sent.
+    pub malware_status: Option<String>,
+}
+
+/// A protected machine and its newest restore point.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MachineRow {
+    /// The console's job.
+    pub job_id: i64,
+    /// The machine's name.
+    pub name: String,
+    /// Its newest restore point.
+    pub newest_point_at: DateTime<Utc>,
+    /// Veeam's malware status of that point.
+    pub malware_status: Option<String>,
+}
+
+/// Stores machines' newest restore points (keeping a newer one already
+/// stored), in one transaction.
+pub async fn upsert_machines(
+    db: &Db,
+    server_id: i64,
+    points: &[MachinePoint],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    on_tx!(db, |tx, _lock| {
+        for p in points {
+            sqlx::query(
+                "insert into veeam_machines (veeam_server_id, job_id, name, backup_id, newest_point_at, \
+                 newest_point_id, malware_status, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 on conflict (job_id, name) do update set backup_id = excluded.backup_id, \
+                 newest_point_at = excluded.newest_point_at, newest_point_id = excluded.newest_point_id, \
+                 malware_status = excluded.malware_status, updated_at = excluded.updated_at, \
+                 veeam_server_id = excluded.veeam_server_id \
+                 where excluded.newest_point_at >= veeam_machines.newest_point_at",
+            )
+            .bind(server_id)
+            .bind(p.job_id)
+            .bind(&p.name)
+            .bind(&p.backup_id)
+            .bind(p.at)
+            .bind(&p.point_id)
+            .bind(&p.malware_status)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })
+}
+
+/// The machines of a server's jobs (worst first per job).
+pub async fn machines_of_server(db: &Db, server_id: i64) -> Result<Vec<MachineRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select job_id, name, newest_point_at, malware_status from veeam_machines \
+             where veeam_server_id = $1 order by job_id, newest_point_at, name",
+        )
+        .bind(server_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The machines of a job, oldest newest-restore-point first.
+pub async fn machines_of_job(db: &Db, job_id: i64) -> Result<Vec<MachineRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select job_id, name, newest_point_at, malware_status from veeam_machines \
+             where job_id = $1 order by newest_point_at, name",
+        )
+        .bind(job_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Where incremental restore point reads start.
+pub async fn set_restore_points_synced_until(
+    db: &Db,
+    server_id: i64,
+    until: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update veeam_servers set restore_points_synced_until = $2 where id = $1")
+            .bind(server_id)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Veeam's signals of a server as last read.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct SignalsRow {
+    /// Where restore point reads continue from.
+    pub restore_points_synced_until: Option<DateTime<Utc>>,
+    /// Configuration backup enabled (None: not read).
+    pub config_backup_enabled: Option<bool>,
+    /// Its last success.
+    pub config_backup_last_success: Option<DateTime<Utc>>,
+    /// `Valid`, `Expired`, `Invalid` (None: not read).
+    pub license_status: Option<String>,
+    /// When the licence ends.
+    pub license_expires_at: Option<DateTime<Utc>>,
+    /// Raised signals, comma-separated.
+    pub signals_raised: String,
+    /// What the account may not read, comma-separated.
+    pub signal_notes: String,
+    /// The server's time zone.
+    pub time_zone: Option<String>,
+}
+
+/// A server's signals.
+pub async fn signals(db: &Db, server_id: i64) -> Result<SignalsRow, sqlx::Error> {
+    let row: Option<SignalsRow> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "select restore_points_synced_until, config_backup_enabled, config_backup_last_success, \
+             license_status, license_expires_at, signals_raised, signal_notes, time_zone \
+             from veeam_servers where id = $1",
+        )
+        .bind(server_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Stores the signals read now.
+pub async fn set_signals(db: &Db, server_id: i64, signals: &SignalsRow) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "update veeam_servers set config_backup_enabled = $2, config_backup_last_success = $3, \
+             license_status = $4, license_expires_at = $5, signals_raised = $6, signal_notes = $7, \
+             time_zone = $8 where id = $1",
+        )
+        .bind(server_id)
+        .bind(signals.config_backup_enabled)
+        .bind(signals.config_backup_last_success)
+        .bind(&signals.license_status)
+        .bind(signals.license_expires_at)
+        .bind(&signals.signals_raised)
+        .bind(&signals.signal_notes)
+        .bind(&signals.time_zone)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Stores a malware event read from Veeam (once per Veeam id; its state is kept current).
+pub async fn upsert_malware_event(
+    db: &Db,
+    server_id: i64,
+    event: &super::wire::MalwareEventModel,
+    job_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "insert into veeam_malware_events (veeam_server_id, external_id, job_id, machine_name, detected_at, \
+             state, severity, details) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+             on conflict (veeam_server_id, external_id) do update set state = excluded.state, \
+             severity = excluded.severity, job_id = coalesce(excluded.job_id, veeam_malware_events.job_id)",
+        )
+        .bind(server_id)
+        .bind(&event.id)
+        .bind(job_id)
+        .bind(event.machine_name.as_deref().unwrap_or(""))
+        .bind(event.detected_at)
+        .bind(&event.state)
+        .bind(&event.severity)
+        .bind(&event.details)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}

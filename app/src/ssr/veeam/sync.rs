@@ -20,9 +20,11 @@ use futures::future::{Either, select};
 
 use super::{
     client::VeeamError,
+    expect,
     hub::{SyncError, client_for},
-    store::{self as db, RepositoryFields},
-    wire::{JobStatus, SessionModel, SessionResult},
+    signals::{self, SignalsReport},
+    store::{self as db, NewSystemEvent, RepositoryFields},
+    wire::{JobModel, JobStatus, SessionModel, SessionResult},
 };
 use crate::{
     model::job::{JobSource, RunResult},
@@ -52,6 +54,10 @@ pub struct SyncReport {
     pub runs_changed: usize,
     /// Repositories stored.
     pub repositories: usize,
+    /// Veeam jobs whose schedule state changed (disabled, unscheduled, scheduled again).
+    pub schedules_changed: usize,
+    /// Restore points, machines and signal events.
+    pub signals: SignalsReport,
 }
 
 /// A session's outcome as a run report.
@@ -165,8 +171,23 @@ async fn run_sync(
     let client = client_for(state, &server).await?;
     let mut report = SyncReport::default();
 
-    // Jobs.
+    // Jobs: their states, definitions (schedules) and the server's time zone.
     let states = client.job_states().await?;
+    let zone = match client.server_time().await {
+        Ok(time) => expect::server_zone(&time, state.settings.timezone),
+        Err(e) if e.is_outage() => return Err(e.into()),
+        Err(_) => state.settings.timezone,
+    };
+    let definitions: HashMap<String, JobModel> = match client.jobs().await {
+        Ok(list) => list.into_iter().map(|j| (j.id.to_lowercase(), j)).collect(),
+        Err(e) if e.is_outage() => return Err(e.into()),
+        Err(e) => {
+            // Without definitions every job keeps to Veeam's next run.
+            tracing::warn!(server_id, error = %e, "cannot read Veeam's job definitions; using nextRun only");
+            HashMap::new()
+        }
+    };
+    let mut schedule_changes = Vec::new();
     set("jobs", 0, Some(states.len() as i64));
     let known = jobs::jobs_of_server(&state.db, server_id).await?;
     let mut by_veeam: HashMap<String, i64> = HashMap::new();
@@ -215,9 +236,43 @@ async fn run_sync(
                 report.jobs_created += usize::from(created);
             }
         }
+        if let Some(&id) = by_veeam.get(&job.id) {
+            let expected = expect::expectation(definitions.get(&job.id.to_lowercase()), job, zone);
+            let now = Utc::now();
+            if let Some(change) =
+                jobs::apply_veeam_schedule(&state.db, state.settings.timezone, id, &expected, now).await?
+            {
+                schedule_changes.push((id, job.name.clone(), change));
+            }
+        }
         if done % 100 == 0 {
             set("jobs", done as i64 + 1, Some(states.len() as i64));
         }
+    }
+    for (job_id, name, change) in &schedule_changes {
+        let subject = format!("veeam-job:{job_id}");
+        let (kind, details) = match (change.before.as_deref(), change.after.as_str()) {
+            (_, "disabled") => ("veeam_job_disabled", "the job is disabled in Veeam: it will not run"),
+            (_, "unscheduled") => (
+                "veeam_job_unscheduled",
+                "the job is enabled in Veeam but its schedule is off: it will never run by itself",
+            ),
+            (Some("disabled" | "unscheduled"), _) => {
+                ("veeam_signal_cleared", "the job is scheduled in Veeam again")
+            }
+            _ => continue,
+        };
+        let event = NewSystemEvent {
+            kind,
+            veeam_server_id: Some(server_id),
+            job_id: Some(*job_id),
+            subject: &subject,
+            subject_name: name,
+            details: Some(details),
+            occurred_at: Utc::now(),
+        };
+        db::record_event(&state.db, &event).await?;
+        report.schedules_changed += 1;
     }
     let gone: Vec<i64> = known
         .iter()
@@ -302,6 +357,30 @@ async fn run_sync(
     }
     db::mark_repositories_removed(&state.db, server_id, &kept).await?;
     report.repositories = kept.len();
+
+    // Restore points per machine, RPO, and Veeam's own signals.
+    let running_since = sessions.iter().filter(|s| !s.finished()).map(|s| s.creation_time).min();
+    set("restore_points", 0, None);
+    {
+        let progress = progress.clone();
+        let mut hear = move |so_far: usize, total: i64| {
+            let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+            *p = Progress { phase: "restore_points", done: so_far as i64, total: Some(total) };
+        };
+        signals::sync_restore_points(
+            state,
+            &client,
+            server_id,
+            &by_veeam,
+            running_since,
+            &mut hear,
+            &mut report.signals,
+        )
+        .await?;
+    }
+    set("signals", 0, None);
+    signals::check_rpo(state, server_id, &mut report.signals).await?;
+    signals::sync_signals(state, &client, server_id, &server.name, zone.name(), &mut report.signals).await?;
     tracing::info!(server_id, ?report, "Veeam sync done");
     Ok((report, until))
 }

@@ -71,9 +71,23 @@ pub struct JobRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Where the expected schedule comes from: `console` or `veeam`.
+    pub schedule_from: String,
+    /// The schedule read from Veeam: `none`, `cron`, `interval` or `next_run`.
+    pub veeam_schedule_kind: Option<String>,
+    /// Veeam's next run, remembered across syncs.
+    pub veeam_next_run_at: Option<DateTime<Utc>>,
+    /// Recovery point objective in hours.
+    pub rpo_hours: Option<i64>,
 }
 
 impl JobRow {
+    /// Whether the job follows Veeam's own next run (a schedule that maps
+    /// to neither cron nor an interval).
+    pub fn follows_veeam_next_run(&self) -> bool {
+        self.schedule_from == "veeam" && self.veeam_schedule_kind.as_deref() == Some("next_run")
+    }
+
     /// The job's schedule, from its stored columns. A stored schedule that
     /// does not parse (which validation prevents) counts as none.
     pub fn schedule(&self) -> Schedule {
@@ -90,6 +104,9 @@ impl JobRow {
     /// it; a newer cron dialect could cause it) is logged as an error and
     /// the job is treated as unscheduled until it is saved again.
     pub fn expected(&self, default_tz: Tz) -> Expected {
+        if self.follows_veeam_next_run() {
+            return Expected::NextRun(self.veeam_next_run_at);
+        }
         Expected::parse(&self.schedule(), default_tz).unwrap_or_else(|error| {
             tracing::error!(
                 job_id = self.id,
@@ -123,7 +140,8 @@ macro_rules! job_columns {
         "id, name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
          schedule_interval_seconds, grace_seconds, max_duration_seconds, owner_id, state, paused, \
          paused_until, ping_token, veeam_server_id, veeam_job_id, removed_at, last_run_id, last_run_at, \
-         last_result, next_expected_at, running_since, created_at, updated_at"
+         last_result, next_expected_at, running_since, created_at, updated_at, schedule_from, \
+         veeam_schedule_kind, veeam_next_run_at, rpo_hours"
     };
 }
 
@@ -202,8 +220,9 @@ pub async fn create(db: &Db, job: &NewJobRow<'_>) -> Result<i64, WriteJobError> 
             let id: i64 = sqlx::query_scalar(
                 "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
                  schedule_interval_seconds, grace_seconds, max_duration_seconds, owner_id, state, paused, \
-                 ping_token, veeam_server_id, veeam_job_id, next_expected_at, created_at, updated_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', false, $11, $12, $13, $14, $15, $15) \
+                 ping_token, veeam_server_id, veeam_job_id, next_expected_at, created_at, updated_at, \
+                 schedule_from) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', false, $11, $12, $13, $14, $15, $15, $16) \
                  returning id",
             )
             .bind(def.name)
@@ -221,6 +240,8 @@ pub async fn create(db: &Db, job: &NewJobRow<'_>) -> Result<i64, WriteJobError> 
             .bind(veeam_job_id)
             .bind(next_expected_at)
             .bind(now)
+            // A Veeam job without a schedule of its own follows Veeam's.
+            .bind(if *source == JobSource::Veeam && def.schedule_kind == ScheduleKind::None { "veeam" } else { "console" })
             .fetch_one(&mut *tx)
             .await?;
             for tag in tags.iter() {

@@ -3,7 +3,9 @@
 //! the one way such a job is created, whichever path finds it first (the
 //! post-job webhook or the sync).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sqlx::{FromRow, Row};
 
 use super::jobs::{Definition, JobRow, NewJobRow, WriteJobError, create, find_veeam, new_ping_token};
 use crate::{
@@ -219,5 +221,170 @@ pub async fn running_sessions(db: &Db, server_id: i64) -> Result<Vec<(i64, i64, 
         .bind(server_id)
         .fetch_all(pool)
         .await
+    })
+}
+
+/// A Veeam job's schedule as the sync read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VeeamSchedule {
+    /// `none`, `cron`, `interval` or `next_run`.
+    pub kind: &'static str,
+    /// Cron expression (kind `cron`).
+    pub cron: Option<String>,
+    /// Its IANA zone (the VBR server's).
+    pub timezone: Option<String>,
+    /// Interval (kind `interval`).
+    pub interval_seconds: Option<i64>,
+    /// What the schedule is when it maps to neither (`after:<job>`,
+    /// `continuous`, `window`, `seconds:<n>`), for the job page.
+    pub summary: Option<String>,
+    /// Veeam's nextRun now (`None`: not given this time; the remembered one stays).
+    pub next_run_at: Option<DateTime<Utc>>,
+    /// `scheduled`, `unscheduled` or `disabled`.
+    pub state: &'static str,
+}
+
+/// What applying a Veeam schedule changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VeeamScheduleChange {
+    /// The Veeam schedule state before (`None` on the first sync).
+    pub before: Option<String>,
+    /// The state now.
+    pub after: String,
+}
+
+/// Keeps a Veeam job's expectation in step with Veeam: stores what Veeam
+/// says, and for a job that follows Veeam's schedule (`schedule_from =
+/// 'veeam'`) writes it as the job's schedule and moves its next expected
+/// run: to Veeam's nextRun when that changed (kind `next_run`), to the
+/// schedule's next occurrence when the schedule changed, to none while the
+/// job is disabled or unscheduled. A paused job keeps its next expected run
+/// (none). Returns the schedule state's change, if any.
+pub async fn apply_veeam_schedule(
+    db: &Db,
+    tz: Tz,
+    job_id: i64,
+    schedule: &VeeamSchedule,
+    now: DateTime<Utc>,
+) -> Result<Option<VeeamScheduleChange>, sqlx::Error> {
+    const SELECT: &str = concat!(
+        "select ",
+        crate::job_columns!(),
+        " , veeam_schedule_state, veeam_schedule_cron, veeam_schedule_timezone, \
+         veeam_schedule_interval_seconds, veeam_schedule_summary from jobs where id = $1"
+    );
+    on_tx!(db, |tx, _lock| {
+        let Some(row) = sqlx::query(SELECT).bind(job_id).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let job = JobRow::from_row(&row)?;
+        let before: Option<String> = row.try_get("veeam_schedule_state")?;
+        let stored = (
+            job.veeam_schedule_kind.clone(),
+            row.try_get::<Option<String>, _>("veeam_schedule_cron")?,
+            row.try_get::<Option<String>, _>("veeam_schedule_timezone")?,
+            row.try_get::<Option<i64>, _>("veeam_schedule_interval_seconds")?,
+            row.try_get::<Option<String>, _>("veeam_schedule_summary")?,
+        );
+        let wanted = (
+            Some(schedule.kind.to_owned()),
+            schedule.cron.clone(),
+            schedule.timezone.clone(),
+            schedule.interval_seconds,
+            schedule.summary.clone(),
+        );
+        let scheduled = schedule.state == "scheduled";
+        // Remembered across syncs; forgotten while nothing is expected.
+        let next_run = if scheduled { schedule.next_run_at.or(job.veeam_next_run_at) } else { None };
+        let definition_changed = stored != wanted || before.as_deref() != Some(schedule.state);
+        let mut next_expected = job.next_expected_at;
+        let mut effective = (
+            job.schedule_kind,
+            job.schedule_cron.clone(),
+            job.schedule_timezone.clone(),
+            job.schedule_interval_seconds,
+        );
+        if job.schedule_from == "veeam" {
+            effective = match schedule.kind {
+                "cron" if scheduled => {
+                    (ScheduleKind::Cron, schedule.cron.clone(), schedule.timezone.clone(), None)
+                }
+                "interval" if scheduled => (ScheduleKind::Interval, None, None, schedule.interval_seconds),
+                _ => (ScheduleKind::None, None, None, None),
+            };
+            if !job.paused {
+                if !scheduled {
+                    next_expected = None;
+                } else if schedule.kind == "next_run" {
+                    if next_run != job.veeam_next_run_at || definition_changed {
+                        next_expected = next_run.filter(|t| job.last_run_at.is_none_or(|last| *t > last));
+                    }
+                } else if definition_changed || job.next_expected_at.is_none() {
+                    let mut probe = job.clone();
+                    probe.schedule_kind = effective.0;
+                    probe.schedule_cron = effective.1.clone();
+                    probe.schedule_timezone = effective.2.clone();
+                    probe.schedule_interval_seconds = effective.3;
+                    probe.veeam_schedule_kind = Some(schedule.kind.to_owned());
+                    let expected = probe.expected(tz);
+                    next_expected = match job.last_run_at {
+                        Some(last) => expected
+                            .next_after_run(last, chrono::Duration::seconds(job.grace_seconds))
+                            .filter(|t| *t > now)
+                            .or_else(|| expected.first_expected(now)),
+                        None => expected.first_expected(now),
+                    };
+                }
+            }
+        }
+        sqlx::query(
+            "update jobs set veeam_schedule_kind = $2, veeam_schedule_cron = $3, veeam_schedule_timezone = $4, \
+             veeam_schedule_interval_seconds = $5, veeam_schedule_summary = $6, veeam_next_run_at = $7, \
+             veeam_schedule_state = $8, schedule_kind = $9, schedule_cron = $10, schedule_timezone = $11, \
+             schedule_interval_seconds = $12, next_expected_at = $13 where id = $1",
+        )
+        .bind(job_id)
+        .bind(schedule.kind)
+        .bind(&schedule.cron)
+        .bind(&schedule.timezone)
+        .bind(schedule.interval_seconds)
+        .bind(&schedule.summary)
+        .bind(next_run)
+        .bind(schedule.state)
+        .bind(effective.0)
+        .bind(&effective.1)
+        .bind(&effective.2)
+        .bind(effective.3)
+        .bind(next_expected)
+        .execute(&mut *tx)
+        .await?;
+        Ok((before.as_deref() != Some(schedule.state))
+            .then(|| VeeamScheduleChange { before, after: schedule.state.to_owned() }))
+    })
+}
+
+/// Records a job's RPO state: how many machines are outside it, and since
+/// when (kept while it stays breached). Returns the breach's start before.
+pub async fn set_rpo_state(
+    db: &Db,
+    job_id: i64,
+    machines_breached: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    on_tx!(db, |tx, _lock| {
+        let before: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("select rpo_breached_since from jobs where id = $1")
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let before = before.flatten();
+        let since = if machines_breached > 0 { Some(before.unwrap_or(now)) } else { None };
+        sqlx::query("update jobs set rpo_machines_breached = $2, rpo_breached_since = $3 where id = $1")
+            .bind(job_id)
+            .bind(machines_breached)
+            .bind(since)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, sqlx::Error>(before)
     })
 }
