@@ -198,6 +198,12 @@ pub enum Command {
         /// Jobs do not start on their schedules after the history (only when started through the API).
         #[arg(long)]
         no_schedules: bool,
+        /// Protected machines per job (each successful run makes one restore point per machine).
+        #[arg(long, default_value_t = 3)]
+        machines_per_job: usize,
+        /// Mix schedule kinds (weekdays, every 4 hours, after another job, monthly) instead of all daily.
+        #[arg(long)]
+        schedule_kinds: bool,
         /// Write the self-signed certificate (PEM) here, to trust it in the console.
         #[arg(long, value_name = "PATH")]
         cert_out: Option<PathBuf>,
@@ -218,6 +224,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         speed,
         run_minutes,
         no_schedules,
+        machines_per_job,
+        schedule_kinds,
         cert_out,
     }) = cli.command
     {
@@ -231,6 +239,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             speed: speed.max(0.0),
             run_minutes,
             schedules: !no_schedules,
+            machines_per_job,
+            schedule_kinds,
             ..SimConfig::default()
         };
         let listener = tokio::net::TcpListener::bind(listen)

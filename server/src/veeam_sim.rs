@@ -69,6 +69,12 @@ pub struct SimConfig {
     /// move it forward without reaching the future (the console refuses
     /// sessions dated ahead of its own clock).
     pub behind: Duration,
+    /// Protected machines per job; each successful or warning run makes one
+    /// restore point per machine at its end.
+    pub machines_per_job: usize,
+    /// Mix schedule kinds by job index (weekdays, every 4 hours, after the
+    /// previous job, monthly); all jobs run daily when false.
+    pub schedule_kinds: bool,
 }
 
 impl Default for SimConfig {
@@ -86,6 +92,8 @@ impl Default for SimConfig {
             schedules: true,
             faults: Faults::default(),
             behind: Duration::zero(),
+            machines_per_job: 3,
+            schedule_kinds: false,
         }
     }
 }
@@ -108,6 +116,51 @@ pub struct Faults {
     pub oversized_pages: bool,
     /// Report job states and workloads a client cannot know (`Postponed`, `Mainframe`).
     pub unknown_enum_values: bool,
+    /// Job ids whose schedule is switched off (no nextRun, no new sessions).
+    pub unscheduled_jobs: Vec<String>,
+    /// Job ids whose scheduled runs silently do not happen (schedule and nextRun unchanged).
+    pub skipped_jobs: Vec<String>,
+    /// Machine names that get no new restore points from now on.
+    pub stale_machines: Vec<String>,
+    /// Machine names whose newest restore point gets a malware detection
+    /// event (`Infected`); taking a name out marks its event a false positive.
+    pub malware_machines: Vec<String>,
+    /// The last successful configuration backup is this many days old.
+    pub config_backup_age_days: Option<i64>,
+    /// Configuration backup switched off.
+    pub config_backup_disabled: bool,
+    /// The license expires in this many days (negative: expired).
+    pub license_expires_in_days: Option<i64>,
+    /// `GET /license` answers 403, as for a Backup Viewer account.
+    pub license_forbidden: bool,
+}
+
+fn listed(list: &[String], value: &str) -> bool {
+    list.iter().any(|v| v.eq_ignore_ascii_case(value))
+}
+
+/// How a job is scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schedule {
+    /// Every day at `minute_of_day`.
+    Daily,
+    /// Monday to Friday at `minute_of_day`.
+    WeekDays,
+    /// Every `hours` hours from midnight, at `minute_of_day % 60` past the hour.
+    Periodic { hours: u32 },
+    /// When the job with this index finishes.
+    After(usize),
+    /// On this day of every month at `minute_of_day`.
+    Monthly { day: u32 },
+}
+
+struct MalwareEvent {
+    id: String,
+    machine: String,
+    object_id: String,
+    point_id: String,
+    detected: DateTime<Utc>,
+    resolved: bool,
 }
 
 struct SimJob {
@@ -119,6 +172,12 @@ struct SimJob {
     objects: i64,
     minute_of_day: u32,
     next_run: DateTime<Utc>,
+    schedule: Schedule,
+    /// Length of its scheduled runs when another job runs after it.
+    typical: Option<Duration>,
+    machines: Vec<String>,
+    machine_ids: Vec<String>,
+    backup_id: String,
 }
 
 struct SimSession {
@@ -169,6 +228,29 @@ struct Sim {
     rng: StdRng,
     password_grants: u64,
     refresh_grants: u64,
+    history_start: DateTime<Utc>,
+    /// Backup object id → (job, machine).
+    objects: HashMap<String, (usize, usize)>,
+    /// Machine name → (job, machine).
+    machine_index: HashMap<String, (usize, usize)>,
+    stale_since: HashMap<String, DateTime<Utc>>,
+    malware: Vec<MalwareEvent>,
+    /// (usn, sessions) it was built for; (end, session) of every session that
+    /// makes restore points, by end.
+    points: Option<(i64, usize, Vec<(DateTime<Utc>, u32)>)>,
+}
+
+/// A deterministic UUID from `parts`.
+fn derived_uuid(parts: &[&str]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut bytes = [0u8; 16];
+    for (half, salt) in [(0usize, 0x5eed_u64), (8, 0xbeef)] {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        parts.hash(&mut hasher);
+        bytes[half..half + 8].copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 fn uuid(rng: &mut StdRng) -> String {
@@ -209,11 +291,39 @@ impl Sim {
         let history_start = now - Duration::days(i64::from(config.history_days));
         let prefixes = ["FS", "SQL", "Exchange", "VM", "Web", "AD", "ERP", "File"];
         let sites = ["Tokyo", "Osaka", "Nagoya", "Fukuoka", "Sapporo"];
-        let jobs = (0..config.jobs)
+        let kinds = config.schedule_kinds;
+        let per_job = config.machines_per_job;
+        let mut jobs: Vec<SimJob> = (0..config.jobs)
             .map(|i| {
                 let minute_of_day = rng.random_range(0..24 * 60);
+                let schedule = match i % 10 {
+                    _ if !kinds => Schedule::Daily,
+                    3 => Schedule::WeekDays,
+                    7 => Schedule::Periodic { hours: 4 },
+                    8 => Schedule::After(i - 1),
+                    9 => Schedule::Monthly { day: 1 + (i as u32 / 10) % 28 },
+                    _ => Schedule::Daily,
+                };
+                let id = uuid(&mut rng);
+                let machines: Vec<String> = (0..per_job)
+                    .map(|m| {
+                        format!(
+                            "{}-{}-{:04}-{:02}",
+                            sites[i % sites.len()].to_ascii_lowercase(),
+                            prefixes[i % prefixes.len()].to_ascii_lowercase(),
+                            i + 1,
+                            m + 1
+                        )
+                    })
+                    .collect();
+                let machine_ids = (0..per_job).map(|m| derived_uuid(&[&id, "object", &m.to_string()])).collect();
                 SimJob {
-                    id: uuid(&mut rng),
+                    backup_id: derived_uuid(&[&id, "backup"]),
+                    schedule,
+                    typical: None,
+                    machines,
+                    machine_ids,
+                    id,
                     // The seed is part of the name, so simulators with different
                     // seeds can feed one console without name clashes.
                     name: format!(
@@ -228,10 +338,23 @@ impl Sim {
                     repository: i % 4,
                     objects: rng.random_range(1..40),
                     minute_of_day,
-                    next_run: next_occurrence(history_start, minute_of_day, zone),
+                    next_run: next_run_of(schedule, history_start, minute_of_day, zone),
                 }
             })
             .collect();
+        for i in 0..jobs.len() {
+            if let Schedule::After(before) = jobs[i].schedule {
+                jobs[before].typical = Some(Duration::minutes(30 + (i as i64 % 4) * 10));
+            }
+        }
+        let mut objects = HashMap::new();
+        let mut machine_index = HashMap::new();
+        for (j, job) in jobs.iter().enumerate() {
+            for m in 0..job.machines.len() {
+                objects.insert(job.machine_ids[m].clone(), (j, m));
+                machine_index.insert(job.machines[m].clone(), (j, m));
+            }
+        }
         let faults = config.faults.clone();
         let mut sim = Self {
             config,
@@ -251,6 +374,12 @@ impl Sim {
             rng,
             password_grants: 0,
             refresh_grants: 0,
+            history_start,
+            objects,
+            machine_index,
+            stale_since: HashMap::new(),
+            malware: Vec::new(),
+            points: None,
         };
         sim.materialise(now);
         // Every tenth job is busy right now (started by someone 10 minutes ago).
@@ -267,6 +396,7 @@ impl Sim {
         }
         sim.sessions.sort_by_key(|s| s.created);
         sim.reindex();
+        sim.apply_faults(now);
         sim
     }
 
@@ -335,11 +465,19 @@ impl Sim {
         for job in 0..self.jobs.len() {
             while self.jobs[job].next_run <= now {
                 let at = self.jobs[job].next_run;
-                self.jobs[job].next_run =
-                    next_occurrence(at + Duration::seconds(1), self.jobs[job].minute_of_day, self.zone);
-                if !self.jobs[job].disabled && self.running_session(job, at).is_none() {
-                    self.add_session(job, at, None, "SYSTEM", None);
+                let (schedule, minute) = (self.jobs[job].schedule, self.jobs[job].minute_of_day);
+                self.jobs[job].next_run = next_run_of(schedule, at + Duration::seconds(1), minute, self.zone);
+                if self.runs_on_schedule(job) && self.running_session(job, at).is_none() {
+                    let index = self.add_session(job, at, self.jobs[job].typical, "SYSTEM", None);
                     added = true;
+                    let end = self.sessions[index].planned_end;
+                    let follower = job + 1;
+                    if self.jobs.get(follower).is_some_and(|f| f.schedule == Schedule::After(job))
+                        && self.runs_on_schedule(follower)
+                        && self.running_session(follower, end).is_none()
+                    {
+                        self.add_session(follower, end, None, "SYSTEM", None);
+                    }
                 }
             }
         }
@@ -347,6 +485,129 @@ impl Sim {
             self.sessions.sort_by_key(|s| s.created);
             self.reindex();
         }
+    }
+
+    /// Whether a scheduled run of `job` happens (not disabled, unscheduled or skipped).
+    fn runs_on_schedule(&self, job: usize) -> bool {
+        let j = &self.jobs[job];
+        !j.disabled && !listed(&self.faults.unscheduled_jobs, &j.id) && !listed(&self.faults.skipped_jobs, &j.id)
+    }
+
+    fn unscheduled(&self, job: usize) -> bool {
+        listed(&self.faults.unscheduled_jobs, &self.jobs[job].id)
+    }
+
+    /// The next scheduled run as `jobs/states` reports it.
+    fn next_run(&self, job: usize) -> Option<DateTime<Utc>> {
+        let j = &self.jobs[job];
+        if j.disabled || self.unscheduled(job) {
+            return None;
+        }
+        match j.schedule {
+            Schedule::After(before) => {
+                let b = &self.jobs[before];
+                if b.disabled || self.unscheduled(before) {
+                    None
+                } else {
+                    Some(b.next_run + b.typical.unwrap_or_else(|| Duration::minutes(30)))
+                }
+            }
+            _ => Some(j.next_run),
+        }
+    }
+
+    /// Takes new faults in: machines going stale, malware raised or cleared.
+    fn apply_faults(&mut self, now: DateTime<Utc>) {
+        let stale = self.faults.stale_machines.clone();
+        self.stale_since.retain(|name, _| listed(&stale, name));
+        for name in stale {
+            self.stale_since.entry(name.to_ascii_lowercase()).or_insert(now);
+        }
+        let infected = self.faults.malware_machines.clone();
+        for event in &mut self.malware {
+            if !listed(&infected, &event.machine) {
+                event.resolved = true;
+            }
+        }
+        for name in infected {
+            let name = name.to_ascii_lowercase();
+            if self.malware.iter().any(|e| !e.resolved && e.machine == name) {
+                continue;
+            }
+            let Some(&(job, m)) = self.machine_index.get(&name) else { continue };
+            let newest = self
+                .of_job(job)
+                .filter_map(|(_, s)| self.point_time(s, now).map(|t| (t, s)))
+                .filter(|(t, _)| self.keeps(job, m, *t))
+                .max_by_key(|(t, _)| *t)
+                .map(|(_, s)| s.id.clone());
+            let Some(session) = newest else { continue };
+            let point_id = derived_uuid(&[&session, &m.to_string()]);
+            self.malware.push(MalwareEvent {
+                id: derived_uuid(&["malware", &point_id, &self.malware.len().to_string()]),
+                machine: name,
+                object_id: self.jobs[job].machine_ids[m].clone(),
+                point_id,
+                detected: now,
+                resolved: false,
+            });
+        }
+    }
+
+    /// When `s` made its restore points, if it made any by `now`.
+    fn point_time(&self, s: &SimSession, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let end = self.session_end(s);
+        let canceled = s.stopped_at.is_some_and(|t| t < s.planned_end);
+        (end <= now && !canceled && matches!(s.result, "Success" | "Warning")).then_some(end)
+    }
+
+    /// Whether machine `m` of `job` got a restore point at `at` (not stale by then).
+    fn keeps(&self, job: usize, m: usize, at: DateTime<Utc>) -> bool {
+        self.stale_since.is_empty()
+            || self.stale_since.get(&self.jobs[job].machines[m]).is_none_or(|since| at <= *since)
+    }
+
+    /// Machines of `s`'s job with a restore point from it.
+    fn point_machines(&self, s: &SimSession, at: DateTime<Utc>) -> usize {
+        let count = self.jobs[s.job].machines.len();
+        if self.stale_since.is_empty() { count } else { (0..count).filter(|&m| self.keeps(s.job, m, at)).count() }
+    }
+
+    /// Sessions that make restore points, by end time (built again when sessions change).
+    fn ensure_points(&mut self) {
+        if self.points.as_ref().is_some_and(|(usn, len, _)| *usn == self.usn && *len == self.sessions.len()) {
+            return;
+        }
+        let mut list: Vec<(DateTime<Utc>, u32)> = self
+            .sessions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.point_time(s, DateTime::<Utc>::MAX_UTC).map(|t| (t, i as u32)))
+            .collect();
+        list.sort_unstable();
+        self.points = Some((self.usn, self.sessions.len(), list));
+    }
+
+    fn point_json(&self, s: &SimSession, m: usize, at: DateTime<Utc>, rev: Rev) -> Value {
+        let job = &self.jobs[s.job];
+        let id = derived_uuid(&[&s.id, &m.to_string()]);
+        let infected = self.malware.iter().any(|e| !e.resolved && e.point_id == id);
+        let mut body = json!({
+            "id": id,
+            "name": job.machines[m],
+            "platformName": "VMware",
+            "platformId": NIL,
+            "creationTime": stamp(at, self.zone),
+            "backupId": job.backup_id,
+            "type": "Increment",
+            "sessionId": s.id,
+            "allowedOperations": ["StartViVMInstantRecovery", "StartEntireVmRestore", "StartFlrRestore"],
+            "malwareStatus": if infected { "Infected" } else { "Clean" },
+        });
+        if rev.v13 {
+            body["guestOsFamily"] = json!("Windows");
+        }
+        body
     }
 
     fn session_end(&self, s: &SimSession) -> DateTime<Utc> {
@@ -374,6 +635,50 @@ impl Sim {
     }
 }
 
+/// The first run of `schedule` at or after `after` (never for `After`, which follows its job).
+fn next_run_of(schedule: Schedule, after: DateTime<Utc>, minute_of_day: u32, zone: FixedOffset) -> DateTime<Utc> {
+    use chrono::{Datelike, Weekday};
+    match schedule {
+        Schedule::Daily => next_occurrence(after, minute_of_day, zone),
+        Schedule::WeekDays => {
+            let mut from = after;
+            loop {
+                let at = next_occurrence(from, minute_of_day, zone);
+                if !matches!(at.with_timezone(&zone).weekday(), Weekday::Sat | Weekday::Sun) {
+                    return at;
+                }
+                from = at + Duration::seconds(1);
+            }
+        }
+        Schedule::Monthly { day } => {
+            let mut from = after;
+            for _ in 0..64 {
+                let at = next_occurrence(from, minute_of_day, zone);
+                if at.with_timezone(&zone).day() == day {
+                    return at;
+                }
+                from = at + Duration::seconds(1);
+            }
+            next_occurrence(after, minute_of_day, zone)
+        }
+        Schedule::Periodic { hours } => {
+            let step = i64::from(hours.max(1)) * 60;
+            let first = i64::from(minute_of_day % 60);
+            let local = after.with_timezone(&zone);
+            let midnight = zone
+                .from_local_datetime(&local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default())
+                .single()
+                .unwrap_or(local);
+            let mut at = midnight + Duration::minutes(first);
+            while at < local {
+                at += Duration::minutes(step);
+            }
+            at.with_timezone(&Utc)
+        }
+        Schedule::After(_) => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
 fn next_occurrence(after: DateTime<Utc>, minute_of_day: u32, zone: FixedOffset) -> DateTime<Utc> {
     let local = after.with_timezone(&zone);
     let midnight = zone
@@ -392,12 +697,14 @@ struct Rev {
     v13: bool,
     /// PascalCase `EJobStatus`/`EJobWorkload` (1.3-rev1 and later).
     pascal: bool,
+    /// `/malwareDetection/events` (1.1-rev1, VBR 12.1, and later).
+    malware: bool,
 }
 
 impl Rev {
     fn of(version: &str) -> Self {
         let index = REVISIONS.iter().position(|r| *r == version).unwrap_or(0);
-        Self { v13: version.starts_with("1.3"), pascal: index >= 6 }
+        Self { v13: version.starts_with("1.3"), pascal: index >= 6, malware: index >= 1 }
     }
 
     fn spell(self, pascal: &str) -> String {
@@ -630,6 +937,8 @@ struct PageQuery {
     type_filter: Option<String>,
     created_after_filter: Option<String>,
     job_id_filter: Option<String>,
+    backup_id_filter: Option<String>,
+    detected_after_time_utc_filter: Option<String>,
 }
 
 /// One page of `items` (serialised only for the page) in Veeam's envelope.
@@ -670,14 +979,24 @@ fn job_state(sim: &Sim, index: usize, now: DateTime<Utc>, rev: Rev) -> Value {
         body["lastRun"] = json!(stamp(last.created, sim.zone));
         body["sessionId"] = json!(last.id);
     }
-    if !job.disabled {
-        body["nextRun"] = json!(stamp(job.next_run, sim.zone));
+    let next_run = sim.next_run(index);
+    if let Some(next) = next_run {
+        body["nextRun"] = json!(stamp(next, sim.zone));
     }
     if rev.v13 {
         body["highPriority"] = json!(false);
         body["progressPercent"] = json!(running.map_or(0, |s| progress(sim, s, now)));
-        body["nextRunPolicy"] =
-            json!(job.next_run.with_timezone(&sim.zone).format("%-m/%-d/%Y %-I:%M %p").to_string());
+        let policy = if sim.unscheduled(index) {
+            "<Not scheduled>".to_owned()
+        } else if let Schedule::After(before) = job.schedule {
+            format!("After job: {}", sim.jobs[before].name)
+        } else {
+            job.next_run.with_timezone(&sim.zone).format("%-m/%-d/%Y %-I:%M %p").to_string()
+        };
+        body["nextRunPolicy"] = json!(policy);
+        if let Schedule::After(before) = job.schedule {
+            body["runAfterJob"] = json!({"jobId": sim.jobs[before].id, "jobName": sim.jobs[before].name});
+        }
     }
     body
 }
@@ -920,6 +1239,9 @@ async fn set_faults(State(shared): State<Shared>, Json(faults): Json<Faults>) ->
         sim.refresh_tokens.clear();
     }
     sim.faults = Faults { revoke_tokens: false, ..faults };
+    let now = sim.now();
+    sim.materialise(now);
+    sim.apply_faults(now);
     Json(json!(sim.faults)).into_response()
 }
 
@@ -937,7 +1259,7 @@ async fn advance(State(shared): State<Shared>, Json(by): Json<Advance>) -> Respo
 }
 
 async fn stats(State(shared): State<Shared>) -> Response {
-    let (sim, now) = current(&shared);
+    let (mut sim, now) = current(&shared);
     let visible: Vec<&SimSession> = sim.sessions.iter().filter(|s| s.created <= now).collect();
     let running = visible.iter().filter(|s| sim.is_running(s, now)).count();
     Json(json!({
@@ -946,6 +1268,7 @@ async fn stats(State(shared): State<Shared>) -> Response {
         "sessions": visible.len(),
         "running": running,
         "api_version": sim.config.api_version,
+        "restore_points": restore_point_count(&mut sim, now),
         "password_grants": sim.password_grants,
         "refresh_grants": sim.refresh_grants,
     }))
@@ -960,6 +1283,403 @@ async fn jobs(State(shared): State<Shared>) -> Response {
     Json(json!(jobs)).into_response()
 }
 
+fn restore_point_count(sim: &mut Sim, now: DateTime<Utc>) -> usize {
+    sim.ensure_points();
+    let Some((_, _, list)) = &sim.points else { return 0 };
+    let visible = &list[..list.partition_point(|(t, _)| *t <= now)];
+    visible.iter().map(|&(t, i)| sim.point_machines(&sim.sessions[i as usize], t)).sum()
+}
+
+fn parse_filter(value: Option<&str>, name: &str) -> Result<Option<DateTime<Utc>>, Response> {
+    match value.map(app::ssr::veeam::wire::parse_time) {
+        Some(None) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "UnknownError",
+            &format!("{name} is not a valid date and time."),
+            None,
+        )),
+        Some(Some(t)) => Ok(Some(t)),
+        None => Ok(None),
+    }
+}
+
+fn page_limit(sim: &Sim, query: &PageQuery) -> (i64, i64) {
+    let skip = query.skip.unwrap_or(0).max(0);
+    let limit = if sim.faults.oversized_pages { 250 } else { query.limit.unwrap_or(200).clamp(0, 1_000_000) };
+    (skip, limit)
+}
+
+fn schedule_json(sim: &Sim, index: usize, rev: Rev) -> Value {
+    let job = &sim.jobs[index];
+    let off = sim.unscheduled(index);
+    let kind = job.schedule;
+    let week = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    let days: Vec<String> =
+        week.iter().take(if kind == Schedule::WeekDays { 5 } else { 7 }).map(|d| rev.spell(d)).collect();
+    let local_time = format!("{:02}:{:02}", job.minute_of_day / 60, job.minute_of_day % 60);
+    let months = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+        "November", "December",
+    ];
+    let mut monthly = json!({
+        "isEnabled": !off && matches!(kind, Schedule::Monthly { .. }),
+        "localTime": local_time,
+        "dayOfWeek": rev.spell("Monday"),
+        "dayNumberInMonth": "OnDay",
+        "dayOfMonth": if let Schedule::Monthly { day } = kind { day } else { 1 },
+        "months": months,
+    });
+    if rev.v13 {
+        monthly["isLastDayOfMonth"] = json!(false);
+    }
+    let mut after = json!({"isEnabled": !off && matches!(kind, Schedule::After(_))});
+    if let Schedule::After(before) = kind {
+        after["jobName"] = json!(sim.jobs[before].name);
+    }
+    json!({
+        "runAutomatically": !off,
+        "daily": {
+            "isEnabled": !off && matches!(kind, Schedule::Daily | Schedule::WeekDays),
+            "localTime": local_time,
+            "dailyKind": if kind == Schedule::WeekDays { "WeekDays" } else { "Everyday" },
+            "days": days,
+        },
+        "monthly": monthly,
+        "periodically": {
+            "isEnabled": !off && matches!(kind, Schedule::Periodic { .. }),
+            "periodicallyKind": "Hours",
+            "frequency": if let Schedule::Periodic { hours } = kind { hours } else { 1 },
+            "startTimeWithinAnHour": job.minute_of_day % 60,
+        },
+        "continuously": {"isEnabled": false},
+        "afterThisJob": after,
+        "retry": {"isEnabled": true, "retryCount": 3, "awaitMinutes": 10},
+        "backupWindow": {"isEnabled": false},
+    })
+}
+
+fn job_json(sim: &Sim, index: usize, rev: Rev) -> Value {
+    let job = &sim.jobs[index];
+    let repo = &sim.repos[job.repository];
+    let includes: Vec<Value> = job
+        .machines
+        .iter()
+        .enumerate()
+        .map(|(m, name)| {
+            json!({
+                "platform": if rev.v13 { "VSphere" } else { "VMware" },
+                "hostName": "vcenter01.sim.local",
+                "name": name,
+                "type": "VirtualMachine",
+                "objectId": format!("vm-{}", 1000 + index * job.machines.len() + m),
+            })
+        })
+        .collect();
+    json!({
+        "id": job.id,
+        "name": job.name,
+        "type": if rev.v13 { "VSphereBackup" } else { "Backup" },
+        "isDisabled": job.disabled,
+        "description": job.description,
+        "isHighPriority": false,
+        "virtualMachines": {"includes": includes},
+        "storage": {
+            "backupRepositoryId": repo.id,
+            "backupProxies": {"autoSelectEnabled": true},
+            "retentionPolicy": {"type": "RestorePoints", "quantity": 14},
+        },
+        "guestProcessing": {"appAwareProcessing": {"isEnabled": false}, "guestFSIndexing": {"isEnabled": false}},
+        "schedule": schedule_json(sim, index, rev),
+    })
+}
+
+async fn jobs_list(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let (sim, _) = current(&shared);
+    let items: Vec<usize> = (0..sim.jobs.len()).collect();
+    Json(page(&sim, items, &query, |i| job_json(&sim, i, *rev))).into_response()
+}
+
+async fn job_by_id(State(shared): State<Shared>, rev: axum::Extension<Rev>, Path(id): Path<String>) -> Response {
+    let (sim, _) = current(&shared);
+    match sim.jobs.iter().position(|j| j.id.eq_ignore_ascii_case(&id)) {
+        Some(index) => Json(job_json(&sim, index, *rev)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "NotFound", "Resource does not exist", Some(&id)),
+    }
+}
+
+async fn backups(State(shared): State<Shared>, rev: axum::Extension<Rev>, Query(query): Query<PageQuery>) -> Response {
+    let (sim, _) = current(&shared);
+    let filter = query.job_id_filter.as_deref();
+    let items: Vec<&SimJob> =
+        sim.jobs.iter().filter(|j| filter.is_none_or(|f| j.id.eq_ignore_ascii_case(f))).collect();
+    let body = page(&sim, items, &query, |job| {
+        let repo = &sim.repos[job.repository];
+        let mut body = json!({
+            "id": job.backup_id,
+            "jobId": job.id,
+            "name": job.name,
+            "platformName": "VMware",
+            "platformId": NIL,
+            "creationTime": stamp(sim.history_start, sim.zone),
+            "repositoryId": repo.id,
+        });
+        if rev.v13 {
+            body["repositoryName"] = json!(repo.name);
+            body["jobType"] = json!("VSphereBackup");
+        }
+        body
+    });
+    Json(body).into_response()
+}
+
+/// (creation time, session) of each restore point of machine `m` of `job` up to `now`, oldest first.
+fn object_points(sim: &Sim, job: usize, m: usize, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, &SimSession)> {
+    let mut points: Vec<(DateTime<Utc>, &SimSession)> = sim
+        .of_job(job)
+        .filter_map(|(_, s)| sim.point_time(s, now).map(|t| (t, s)))
+        .filter(|(t, _)| sim.keeps(job, m, *t))
+        .collect();
+    points.sort_by_key(|(t, _)| *t);
+    points
+}
+
+async fn backup_objects(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let (sim, now) = current(&shared);
+    let items: Vec<(usize, usize)> =
+        sim.jobs.iter().enumerate().flat_map(|(j, job)| (0..job.machines.len()).map(move |m| (j, m))).collect();
+    let body = page(&sim, items, &query, |(j, m)| {
+        let job = &sim.jobs[j];
+        let mut body = json!({
+            "id": job.machine_ids[m],
+            "name": job.machines[m],
+            "type": "VM",
+            "platformName": "VMware",
+            "platformId": NIL,
+            "restorePointsCount": object_points(&sim, j, m, now).len(),
+            "objectId": format!("vm-{}", 1000 + j * job.machines.len() + m),
+        });
+        if rev.v13 {
+            body["backupId"] = json!(job.backup_id);
+            body["lastRunFailed"] = json!(false);
+        }
+        body
+    });
+    Json(body).into_response()
+}
+
+async fn object_restore_points(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let (sim, now) = current(&shared);
+    let Some(&(job, m)) = sim.objects.get(&id.to_ascii_lowercase()) else {
+        return error(StatusCode::NOT_FOUND, "NotFound", "Resource does not exist", Some(&id));
+    };
+    let mut points = object_points(&sim, job, m, now);
+    if !rev.v13 {
+        // 1.2 neither filters, sorts nor pages this collection.
+        let total = points.len();
+        let data: Vec<Value> = points.iter().map(|(t, s)| sim.point_json(s, m, *t, *rev)).collect();
+        return Json(json!({"data": data, "pagination": {"total": total, "count": total, "skip": 0, "limit": total}}))
+            .into_response();
+    }
+    let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    points.retain(|(t, _)| after.is_none_or(|a| *t > a));
+    if !query.order_asc.unwrap_or(false) {
+        points.reverse();
+    }
+    Json(page(&sim, points, &query, |(t, s)| sim.point_json(s, m, t, *rev))).into_response()
+}
+
+async fn restore_points(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let (mut sim, now) = current(&shared);
+    let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    let only_job = match query.backup_id_filter.as_deref() {
+        None => None,
+        Some(backup) => match sim.jobs.iter().position(|j| j.backup_id.eq_ignore_ascii_case(backup)) {
+            Some(job) => Some(job),
+            None => return Json(page(&sim, Vec::<usize>::new(), &query, |_| Value::Null)).into_response(),
+        },
+    };
+    sim.ensure_points();
+    let sim = &*sim;
+    let Some((_, _, list)) = &sim.points else { return error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "No index.", None) };
+    let low = after.map_or(0, |a| list.partition_point(|(t, _)| *t <= a));
+    let high = list.partition_point(|(t, _)| *t <= now).max(low);
+    let range = &list[low..high];
+    let machines_of = |&(t, i): &(DateTime<Utc>, u32)| -> Vec<usize> {
+        let s = &sim.sessions[i as usize];
+        if only_job.is_some_and(|j| j != s.job) {
+            return Vec::new();
+        }
+        (0..sim.jobs[s.job].machines.len()).filter(|&m| sim.keeps(s.job, m, t)).collect()
+    };
+    let count_of = |entry: &(DateTime<Utc>, u32)| -> usize {
+        let s = &sim.sessions[entry.1 as usize];
+        if only_job.is_some_and(|j| j != s.job) { 0 } else { sim.point_machines(s, entry.0) }
+    };
+    let total: usize = range.iter().map(count_of).sum();
+    let (skip, limit) = page_limit(sim, &query);
+    let ascending = query.order_asc.unwrap_or(false);
+    let ordered: Box<dyn Iterator<Item = &(DateTime<Utc>, u32)>> =
+        if ascending { Box::new(range.iter()) } else { Box::new(range.iter().rev()) };
+    let mut passed = 0usize;
+    let mut data = Vec::new();
+    for entry in ordered {
+        if data.len() as i64 >= limit {
+            break;
+        }
+        let count = count_of(entry);
+        if passed + count <= skip as usize {
+            passed += count;
+            continue;
+        }
+        let mut machines = machines_of(entry);
+        if !ascending {
+            machines.reverse();
+        }
+        let s = &sim.sessions[entry.1 as usize];
+        for m in machines {
+            if passed < skip as usize {
+                passed += 1;
+                continue;
+            }
+            if data.len() as i64 >= limit {
+                break;
+            }
+            data.push(sim.point_json(s, m, entry.0, *rev));
+        }
+    }
+    Json(json!({"data": data, "pagination": {"total": total, "count": data.len(), "skip": skip, "limit": limit}}))
+        .into_response()
+}
+
+async fn malware_events(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    if !rev.malware {
+        return error(StatusCode::NOT_FOUND, "NotFound", "The requested resource does not exist.", None);
+    }
+    let (sim, now) = current(&shared);
+    let after = match parse_filter(query.detected_after_time_utc_filter.as_deref(), "detectedAfterTimeUtcFilter") {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    let utc = FixedOffset::east_opt(0).unwrap_or(sim.zone);
+    let mut items: Vec<&MalwareEvent> =
+        sim.malware.iter().filter(|e| e.detected <= now && after.is_none_or(|a| e.detected > a)).collect();
+    if query.order_asc == Some(false) {
+        items.reverse();
+    }
+    let body = page(&sim, items, &query, |e| {
+        let mut body = json!({
+            "id": e.id,
+            "type": "EncryptedData",
+            "detectionTimeUtc": stamp(e.detected, utc),
+            "machine": {
+                "displayName": e.machine,
+                "uuid": derived_uuid(&["bios", &e.machine]),
+                "backupObjectId": e.object_id,
+            },
+            "state": if e.resolved { "FalsePositive" } else { "Created" },
+            "details": "Encrypted files and a ransom note were found in the restore point.",
+            "source": "InternalVeeamDetector",
+            "severity": "Infected",
+            "createdBy": "Veeam Backup Service",
+            "engine": "Inline entropy analysis",
+        });
+        if rev.v13 {
+            body["creationTimeUtc"] = json!(stamp(e.detected, utc));
+        }
+        body
+    });
+    Json(body).into_response()
+}
+
+async fn config_backup(State(shared): State<Shared>) -> Response {
+    let sim = lock(&shared);
+    let now = sim.now();
+    let age = sim.faults.config_backup_age_days.map_or(Duration::hours(5), Duration::days);
+    let enabled = !sim.faults.config_backup_disabled;
+    let last = now - age;
+    Json(json!({
+        "isEnabled": enabled,
+        "backupRepositoryId": sim.repos[0].id,
+        "restorePointsToKeep": 10,
+        "notifications": {"SNMPEnabled": false},
+        "schedule": {"isEnabled": enabled},
+        "lastSuccessfulBackup": {
+            "lastSuccessfulTime": stamp(last, sim.zone),
+            "sessionId": derived_uuid(&["configBackup", &last.timestamp().to_string()]),
+        },
+        "encryption": {"isEnabled": false, "passwordId": NIL},
+    }))
+    .into_response()
+}
+
+async fn license(State(shared): State<Shared>, rev: axum::Extension<Rev>) -> Response {
+    let sim = lock(&shared);
+    if sim.faults.license_forbidden {
+        return error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Access denied. You do not have permission to access the license information.",
+            None,
+        );
+    }
+    let now = sim.now();
+    let days = sim.faults.license_expires_in_days.unwrap_or(365);
+    let expires = stamp(now + Duration::days(days), sim.zone);
+    let machines: usize = sim.jobs.iter().map(|j| j.machines.len()).sum();
+    let mut body = json!({
+        "status": if days < 0 { "Expired" } else { "Valid" },
+        "type": "Subscription",
+        "edition": "EnterprisePlus",
+        "licensedTo": "Simulated Corporation",
+        "supportId": "01234567",
+        "autoUpdateEnabled": false,
+        "freeAgentInstanceConsumptionEnabled": true,
+        "cloudConnect": "Disabled",
+        "instanceLicenseSummary": {
+            "licensedInstancesNumber": (machines.max(1) * 2) as f64,
+            "usedInstancesNumber": machines as f64,
+            "newInstancesNumber": 0.0,
+            "rentalInstancesNumber": 0.0,
+        },
+    });
+    if rev.v13 {
+        body["instanceLicenseSummary"]["expirationDate"] = json!(expires);
+        body["IsMultiSection"] = json!(false);
+        body["proactiveSupportEnabled"] = json!(false);
+    } else {
+        body["expirationDate"] = json!(expires);
+        body["supportExpirationDate"] = json!(expires);
+    }
+    Json(body).into_response()
+}
+
 /// The simulator's routes on `state`.
 fn router(shared: Shared) -> Router {
     Router::new()
@@ -967,7 +1687,16 @@ fn router(shared: Shared) -> Router {
         .route("/api/oauth2/logout", post(logout))
         .route("/api/v1/serverTime", get(server_time))
         .route("/api/v1/serverInfo", get(server_info))
+        .route("/api/v1/jobs", get(jobs_list))
         .route("/api/v1/jobs/states", get(job_states))
+        .route("/api/v1/jobs/{id}", get(job_by_id))
+        .route("/api/v1/backups", get(backups))
+        .route("/api/v1/backupObjects", get(backup_objects))
+        .route("/api/v1/backupObjects/{id}/restorePoints", get(object_restore_points))
+        .route("/api/v1/restorePoints", get(restore_points))
+        .route("/api/v1/malwareDetection/events", get(malware_events))
+        .route("/api/v1/configBackup", get(config_backup))
+        .route("/api/v1/license", get(license))
         .route("/api/v1/jobs/{id}/{action}", post(job_action))
         .route("/api/v1/sessions", get(sessions))
         .route("/api/v1/sessions/{id}", get(session))
@@ -1074,6 +1803,9 @@ impl Simulator {
             sim.refresh_tokens.clear();
         }
         sim.faults = Faults { revoke_tokens: false, ..faults };
+        let now = sim.now();
+        sim.materialise(now);
+        sim.apply_faults(now);
     }
 
     /// Moves the clock on.
@@ -1108,6 +1840,16 @@ impl Simulator {
         (0..sim.jobs.len())
             .find(|&i| sim.running_session(i, now).is_none() && !sim.jobs[i].disabled)
             .map(|i| (sim.jobs[i].id.clone(), sim.jobs[i].name.clone()))
+    }
+
+    /// The names of a job's protected machines.
+    pub fn machines(&self, job_id: &str) -> Vec<String> {
+        lock(&self.shared)
+            .jobs
+            .iter()
+            .find(|j| j.id.eq_ignore_ascii_case(job_id))
+            .map(|j| j.machines.clone())
+            .unwrap_or_default()
     }
 
     /// Job ids and names.

@@ -24,7 +24,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::wire::{ErrorBody, JobStateModel, Page, RepositoryStateModel, ServerInfo, SessionModel, Token};
+use super::wire::{
+    BackupModel, BackupObjectModel, ConfigBackupModel, ErrorBody, JobModel, JobStateModel, LicenseModel,
+    MalwareEventModel, Page, RepositoryStateModel, RestorePointModel, ServerInfo, ServerTime, SessionModel, Token,
+};
 use crate::ssr::infra::outbound::{self, Policy};
 
 /// API revisions this console speaks, newest first (VBR 12.3 and later).
@@ -602,6 +605,84 @@ impl Client {
             });
         }
         self.post_session(&format!("api/v1/jobs/{job_id}/retry"), json!({})).await
+    }
+
+    /// The server's clock (no sign-in needed, but the token is sent anyway).
+    pub async fn server_time(&self) -> Result<ServerTime, VeeamError> {
+        self.get("api/v1/serverTime", &[]).await
+    }
+
+    /// Every job with its schedule.
+    pub async fn jobs(&self) -> Result<Vec<JobModel>, VeeamError> {
+        self.collect("api/v1/jobs", &[], &mut |_, _| {}).await
+    }
+
+    /// Every backup (one per job and repository).
+    pub async fn backups(&self) -> Result<Vec<BackupModel>, VeeamError> {
+        self.collect("api/v1/backups", &[], &mut |_, _| {}).await
+    }
+
+    /// Restore points created after `after` (all when `None`), oldest first.
+    pub async fn restore_points(
+        &self,
+        after: Option<DateTime<Utc>>,
+        progress: &mut (dyn FnMut(usize, i64) + Send),
+    ) -> Result<Vec<RestorePointModel>, VeeamError> {
+        let mut filters = vec![("orderColumn", "CreationTime".to_owned()), ("orderAsc", "true".to_owned())];
+        if let Some(after) = after {
+            filters.push(("createdAfterFilter", after.to_rfc3339_opts(SecondsFormat::Micros, true)));
+        }
+        self.collect("api/v1/restorePoints", &filters, progress).await
+    }
+
+    /// A backup object's newest restore point. 1.3 pages and sorts this
+    /// collection (one item is asked for); 1.2 sends it whole, unsorted.
+    pub async fn newest_restore_point(
+        &self,
+        backup_object_id: &str,
+    ) -> Result<Option<RestorePointModel>, VeeamError> {
+        let path = format!("api/v1/backupObjects/{backup_object_id}/restorePoints");
+        let query: Vec<(&str, String)> = if self.target.api_version.starts_with("1.3") {
+            vec![
+                ("orderColumn", "CreationTime".to_owned()),
+                ("orderAsc", "false".to_owned()),
+                ("skip", "0".to_owned()),
+                ("limit", "1".to_owned()),
+            ]
+        } else {
+            Vec::new()
+        };
+        let page: Page<RestorePointModel> = self.get(&path, &query).await?;
+        Ok(page.data.into_iter().max_by_key(|p| p.creation_time))
+    }
+
+    /// Every backup object (machine).
+    pub async fn backup_objects(&self) -> Result<Vec<BackupObjectModel>, VeeamError> {
+        self.collect("api/v1/backupObjects", &[], &mut |_, _| {}).await
+    }
+
+    /// Malware detection events detected after `after` (all when `None`);
+    /// 1.1-rev1 (VBR 12.1) and later, a 404 `Api` error before.
+    pub async fn malware_events(
+        &self,
+        after: Option<DateTime<Utc>>,
+    ) -> Result<Vec<MalwareEventModel>, VeeamError> {
+        let mut filters = Vec::new();
+        if let Some(after) = after {
+            filters.push(("detectedAfterTimeUtcFilter", after.to_rfc3339_opts(SecondsFormat::Micros, true)));
+        }
+        self.collect("api/v1/malwareDetection/events", &filters, &mut |_, _| {}).await
+    }
+
+    /// The configuration backup's settings and last success.
+    pub async fn config_backup(&self) -> Result<ConfigBackupModel, VeeamError> {
+        self.get("api/v1/configBackup", &[]).await
+    }
+
+    /// The installed license; `Api { status: 403, .. }` for an account
+    /// without the right (Backup Viewer).
+    pub async fn license(&self) -> Result<LicenseModel, VeeamError> {
+        self.get("api/v1/license", &[]).await
     }
 
     /// Enables or disables a job.
