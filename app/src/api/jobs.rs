@@ -100,6 +100,12 @@ pub struct JobForm {
     /// Owner's user id.
     #[serde(default)]
     pub owner_id: Option<String>,
+    /// RPO in hours (empty: none).
+    #[serde(default)]
+    pub rpo_hours: Option<String>,
+    /// `on`: a Veeam job follows its schedule in Veeam.
+    #[serde(default)]
+    pub follow_veeam: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -183,7 +189,18 @@ pub async fn create_job(form: JobForm) -> Result<Job, AppError> {
 pub async fn update_job(id: i64, form: JobForm) -> Result<Job, AppError> {
     use crate::model::job::JobPatch;
     let (state, info) = server::ctx()?;
+    let rpo_hours = match super::non_empty(form.rpo_hours.clone()) {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            AppError::validation(
+                "rpo_hours",
+                crate::i18n::td_string!(info.locale, jobs.errors.rpo_hours).to_string(),
+            )
+        })?),
+    };
+    let follow_veeam = form.follow_veeam.as_deref() == Some("on");
     let new = form.into_new_job(info.locale)?;
+    let current = crate::ssr::jobs::get(&state, &info, id).await?;
     let patch = JobPatch {
         name: Some(new.name),
         description: new.description,
@@ -192,6 +209,12 @@ pub async fn update_job(id: i64, form: JobForm) -> Result<Job, AppError> {
         grace_seconds: new.grace_seconds,
         max_duration_seconds: Some(new.max_duration_seconds),
         owner_id: Some(new.owner_id),
+        rpo_hours: Some(rpo_hours),
+        schedule_from: (current.source == crate::model::job::JobSource::Veeam).then_some(if follow_veeam {
+            crate::model::job::ScheduleFrom::Veeam
+        } else {
+            crate::model::job::ScheduleFrom::Console
+        }),
     };
     let job = crate::ssr::jobs::update(&state, &info, id, patch).await?;
     leptos_axum::redirect(&format!("/jobs/{id}"));

@@ -115,6 +115,9 @@ pub struct Dashboard {
     pub daily: Vec<DayTotals>,
     /// When this was computed.
     pub generated_at: DateTime<Utc>,
+    /// Protected machines whose newest restore point is older than their job's RPO.
+    #[serde(default)]
+    pub machines_outside_rpo: i64,
 }
 
 /// The job page.
@@ -146,4 +149,6 @@ pub struct VeeamJobInfo {
     pub status: String,
     /// Whether the server's API revision has retry (1.3 and later).
     pub retry: bool,
+    /// Its protected machines, oldest newest-restore-point first.
+    pub machines: Vec<crate::model::job::ProtectedMachine>,
 }

@@ -240,6 +240,59 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Where `schedule` comes from: `console` (set by an operator) or
+    /// `veeam` (kept in step with the job's schedule in Veeam).
+    pub schedule_from: ScheduleFrom,
+    /// For Veeam jobs: the schedule as Veeam has it.
+    pub veeam_schedule: Option<VeeamScheduleInfo>,
+    /// Recovery point objective in hours: a protected machine whose newest
+    /// restore point is older raises `rpo_breached`.
+    pub rpo_hours: Option<i64>,
+    /// Machines outside the RPO now.
+    pub rpo_machines_breached: i64,
+}
+
+/// Where a job's expected schedule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleFrom {
+    /// Set in the console.
+    #[default]
+    Console,
+    /// Read from Veeam by every sync.
+    Veeam,
+}
+
+/// A Veeam job's schedule as Veeam has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VeeamScheduleInfo {
+    /// `scheduled`, `unscheduled` (enabled, but it will never run by itself) or `disabled`.
+    pub state: String,
+    /// `cron` or `interval` when it maps to one; `next_run` when only
+    /// Veeam's next run can say; `none`.
+    pub kind: String,
+    /// The mapped schedule (kinds `cron` and `interval`).
+    pub schedule: Schedule,
+    /// What it is when it does not map: `after:<job>`, `continuous`, `window`, `daily`, `monthly`, `seconds:<n>`.
+    pub summary: Option<String>,
+    /// Veeam's next run, as last read.
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
+/// A protected machine of a Veeam job and its newest restore point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProtectedMachine {
+    /// Its name in Veeam.
+    pub name: String,
+    /// When its newest restore point was made.
+    pub newest_point_at: DateTime<Utc>,
+    /// Whether that is older than the job's RPO.
+    pub outside_rpo: bool,
+    /// Veeam's malware status of that point, when known.
+    pub malware_status: Option<String>,
 }
 
 /// A new job. Only `name` is required.
@@ -350,6 +403,13 @@ pub struct JobPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub owner_id: Option<Option<i64>>,
+    /// New RPO in hours, 1 to 8760; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 1, maximum = 8760))]
+    pub rpo_hours: Option<Option<i64>>,
+    /// `veeam` to follow the job's schedule in Veeam again (Veeam jobs
+    /// only); a new `schedule` makes it `console`.
+    pub schedule_from: Option<ScheduleFrom>,
 }
 
 /// Pausing a job.

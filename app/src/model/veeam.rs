@@ -129,6 +129,29 @@ pub struct VeeamServer {
     pub sync_progress: Option<SyncProgress>,
     /// Jobs synced from it.
     pub jobs: i64,
+    /// Veeam's own signals as last read.
+    pub signals: VeeamSignals,
+}
+
+/// Veeam's own security and health signals of a server, as last read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VeeamSignals {
+    /// Raised now: `config_backup_stale`, `license_expiring`, `malware:<machine>`.
+    pub raised: Vec<String>,
+    /// What the account may not read (`license_forbidden`, `config_backup_forbidden`,
+    /// `malware_forbidden`) or could not read (`…_unavailable`).
+    pub notes: Vec<String>,
+    /// Whether the configuration backup is enabled (null: not read).
+    pub config_backup_enabled: Option<bool>,
+    /// Its last success.
+    pub config_backup_last_success: Option<DateTime<Utc>>,
+    /// `Valid`, `Expired` or `Invalid` (null: not read).
+    pub license_status: Option<String>,
+    /// When the licence ends.
+    pub license_expires_at: Option<DateTime<Utc>>,
+    /// The VBR server's time zone (the zone of its schedules).
+    pub time_zone: Option<String>,
 }
 
 /// A new server, or every field of an edited one (`password` may be empty

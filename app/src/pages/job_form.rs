@@ -102,7 +102,15 @@ fn JobFields(
         removed_at: None,
         created_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
         updated_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        schedule_from: Default::default(),
+        veeam_schedule: None,
+        rpo_hours: None,
+        rpo_machines_breached: 0,
     });
+    let is_veeam = job.source == crate::model::job::JobSource::Veeam;
+    let follows_veeam = job.schedule_from == crate::model::job::ScheduleFrom::Veeam;
+    let rpo = job.rpo_hours.map(|h| h.to_string()).unwrap_or_default();
+    let editing = job.id != 0;
     let kind = job.schedule.kind;
     let owner = job.owner_id;
     let zone = job.schedule.timezone.clone();
@@ -198,6 +206,23 @@ fn JobFields(
                 </select>
                 <FieldError error=error field="owner_id" />
             </div>
+            <Show when=move || editing>
+                <div class="field">
+                    <label for="job-rpo">{t!(i18n, jobs.rpo_hours)}</label>
+                    <input id="job-rpo" name="form[rpo_hours]" type="number" min="1" max="8760" inputmode="numeric" value=rpo.clone() aria-describedby="job-rpo-hint" />
+                    <small id="job-rpo-hint" class="hint">{t!(i18n, jobs.rpo_hint)}</small>
+                    <FieldError error=error field="rpo_hours" />
+                </div>
+            </Show>
+            <Show when=move || is_veeam>
+                <div class="field">
+                    <label class="check">
+                        <input type="checkbox" name="form[follow_veeam]" value="on" checked=follows_veeam />
+                        {t!(i18n, jobs.follow_veeam)}
+                    </label>
+                    <small class="hint">{t!(i18n, jobs.follow_veeam_hint)}</small>
+                </div>
+            </Show>
         </div>
     }
 }

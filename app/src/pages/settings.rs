@@ -164,6 +164,7 @@ fn ServerFields(
         last_error_code: None,
         sync_progress: None,
         jobs: 0,
+        signals: Default::default(),
     });
     let pinned = if s.api_version_pinned { s.api_version.clone().unwrap_or_default() } else { String::new() };
     view! {

@@ -35,7 +35,7 @@ pub use store::{
     links::{
         LinkedJob, VeeamSchedule, VeeamScheduleChange, apply_veeam_schedule, counts_per_server,
         create_linked, detach_server, jobs_of_server, mark_removed, names_of_server, running_sessions,
-        set_veeam_status, update_synced_job, veeam_status,
+        set_rpo_state, set_veeam_status, update_synced_job, veeam_status,
     },
     writes::{IngestError, Recorded, StateChange},
 };
@@ -49,7 +49,7 @@ use crate::{
         Page,
         job::{
             Job, JobPatch, JobQuery, JobSource, JobState, NewJob, ReportOutcome, Run, RunDetail, RunQuery,
-            RunReport, RunResult,
+            RunReport, RunResult, ScheduleFrom,
         },
         schedule::Schedule,
         user::Role,
@@ -260,6 +260,17 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
         max_duration_seconds: patch.max_duration_seconds.unwrap_or(current.max_duration_seconds),
         owner_id: patch.owner_id.unwrap_or(current.owner_id),
     };
+    if let Some(Some(hours)) = patch.rpo_hours
+        && !(1..=8760).contains(&hours)
+    {
+        return Err(AppError::validation("rpo_hours", td_string!(info.locale, jobs.errors.rpo_hours)));
+    }
+    if patch.schedule_from == Some(ScheduleFrom::Veeam) && row.source != JobSource::Veeam {
+        return Err(AppError::validation(
+            "schedule_from",
+            td_string!(info.locale, jobs.errors.schedule_from),
+        ));
+    }
     let valid = validate(state, info.locale, merged).await?;
     let next = if schedule_changed || valid.grace_seconds != current.grace_seconds {
         valid.expected.first_expected(ingest::now())
@@ -273,6 +284,15 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
     {
         return Err(AppError::NotFound);
     }
+    // A new schedule is the operator's; asking for Veeam's again hands it
+    // back to the next sync (which sets the next expected run).
+    let schedule_from = match patch.schedule_from {
+        Some(ScheduleFrom::Veeam) if !schedule_changed => Some("veeam"),
+        _ if schedule_changed => Some("console"),
+        Some(ScheduleFrom::Console) => Some("console"),
+        _ => None,
+    };
+    jobs_db::set_expectation_source(&state.db, id, schedule_from, patch.rpo_hours).await?;
     let event = Event::ok("job.update", Target::new("job", id, valid.name.clone()));
     audit::record(state, info, Some(principal), event).await;
     job_by_id(state, info, id).await

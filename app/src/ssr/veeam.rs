@@ -32,11 +32,11 @@ use crate::{
     i18n::{Locale, td_string},
     model::{
         dashboard::VeeamJobInfo,
-        job::{JobSource, ReportOutcome, RunResult, VeeamJobComplete},
+        job::{JobSource, ProtectedMachine, ReportOutcome, RunResult, VeeamJobComplete},
         user::Role,
         veeam::{
             ActionOutcome, ConnectionTest, Repository, SpaceSample, SyncProgress, TlsMode, VeeamServer,
-            VeeamServerForm, VeeamServerInput, VeeamServerPatch,
+            VeeamServerForm, VeeamServerInput, VeeamServerPatch, VeeamSignals,
         },
     },
     ssr::{
@@ -50,6 +50,10 @@ use crate::{
 };
 pub use form::{DEFAULT_PORT, normalise_url};
 pub use hub::{VeeamHub, hub};
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
 
 fn to_model(row: &ServerRow, jobs: i64) -> VeeamServer {
     VeeamServer {
@@ -74,6 +78,15 @@ fn to_model(row: &ServerRow, jobs: i64) -> VeeamServer {
             started_at: row.sync_started_at,
         }),
         jobs,
+        signals: VeeamSignals {
+            raised: split(&row.signals_raised),
+            notes: split(&row.signal_notes),
+            config_backup_enabled: row.config_backup_enabled,
+            config_backup_last_success: row.config_backup_last_success,
+            license_status: row.license_status.clone(),
+            license_expires_at: row.license_expires_at,
+            time_zone: row.time_zone.clone(),
+        },
     }
 }
 
@@ -473,7 +486,38 @@ pub async fn job_info(state: &AppState, job_id: i64) -> Result<Option<VeeamJobIn
     let Some(row) = db::find_server(&state.db, server_id).await? else { return Ok(None) };
     let version = row.api_version.or(row.detected_api_version).unwrap_or_default();
     let status = jobs::veeam_status(&state.db, job_id).await?.unwrap_or_default();
-    Ok(Some(VeeamJobInfo { status, retry: has_retry(&version) }))
+    let machines = machines_of(state, job_id, job.rpo_hours).await?;
+    Ok(Some(VeeamJobInfo { status, retry: has_retry(&version), machines }))
+}
+
+async fn machines_of(
+    state: &AppState,
+    job_id: i64,
+    rpo_hours: Option<i64>,
+) -> Result<Vec<ProtectedMachine>, sqlx::Error> {
+    let limit = rpo_hours.map(|h| Utc::now() - Duration::hours(h));
+    Ok(db::machines_of_job(&state.db, job_id)
+        .await?
+        .into_iter()
+        .map(|m| ProtectedMachine {
+            outside_rpo: limit.is_some_and(|l| m.newest_point_at < l),
+            name: m.name,
+            newest_point_at: m.newest_point_at,
+            malware_status: m.malware_status,
+        })
+        .collect())
+}
+
+/// A job's protected machines with the age of their newest restore point,
+/// worst first (viewers and up).
+pub async fn machines(
+    state: &AppState,
+    info: &RequestInfo,
+    job_id: i64,
+) -> Result<Vec<ProtectedMachine>, AppError> {
+    info.require(Role::Viewer, Access::Read)?;
+    let job = jobs::find(state, job_id).await?.ok_or(AppError::NotFound)?;
+    Ok(machines_of(state, job_id, job.rpo_hours).await?)
 }
 
 /// Reads a server's settings from the settings page's form.

@@ -191,6 +191,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(veeam::test))
         .routes(routes!(veeam::sync))
         .routes(routes!(veeam::action))
+        .routes(routes!(veeam::machines))
         .routes(routes!(veeam::repositories))
         .routes(routes!(veeam::update_repository))
         .routes(routes!(notifications::list, notifications::create))

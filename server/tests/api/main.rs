@@ -17,6 +17,7 @@ mod rbac;
 mod security;
 mod shell;
 mod veeam_client;
+mod veeam_expect;
 mod veeam_spec;
 mod veeam_sync;
 mod watchdog;

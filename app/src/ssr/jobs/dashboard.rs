@@ -120,6 +120,7 @@ pub async fn dashboard(state: &AppState, info: &RequestInfo) -> Result<Dashboard
         calendar,
         daily,
         generated_at: Utc::now(),
+        machines_outside_rpo: jobs_db::machines_outside_rpo(&state.db).await?,
     })
 }
 

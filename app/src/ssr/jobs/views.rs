@@ -10,7 +10,8 @@ use crate::{
     error::AppError,
     model::{
         dashboard::JobSummary,
-        job::{Job, Run},
+        job::{Job, Run, ScheduleFrom, VeeamScheduleInfo},
+        schedule::{Schedule, ScheduleKind},
         user::Role,
     },
     ssr::{
@@ -79,6 +80,29 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
             removed_at: row.removed_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            schedule_from: if row.schedule_from == "veeam" {
+                ScheduleFrom::Veeam
+            } else {
+                ScheduleFrom::Console
+            },
+            veeam_schedule: row.veeam_schedule_state.clone().map(|state| VeeamScheduleInfo {
+                state,
+                kind: row.veeam_schedule_kind.clone().unwrap_or_else(|| "none".to_owned()),
+                schedule: Schedule {
+                    kind: match row.veeam_schedule_kind.as_deref() {
+                        Some("cron") => ScheduleKind::Cron,
+                        Some("interval") => ScheduleKind::Interval,
+                        _ => ScheduleKind::None,
+                    },
+                    cron: row.veeam_schedule_cron.clone(),
+                    timezone: row.veeam_schedule_timezone.clone(),
+                    interval_seconds: row.veeam_schedule_interval_seconds,
+                },
+                summary: row.veeam_schedule_summary.clone(),
+                next_run_at: row.veeam_next_run_at,
+            }),
+            rpo_hours: row.rpo_hours,
+            rpo_machines_breached: row.rpo_machines_breached,
         })
         .collect())
 }

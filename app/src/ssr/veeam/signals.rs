@@ -176,9 +176,9 @@ fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
 pub async fn check_rpo(
     state: &AppState,
     server_id: i64,
+    now: DateTime<Utc>,
     report: &mut SignalsReport,
 ) -> Result<(), SyncError> {
-    let now = Utc::now();
     let jobs_with_rpo: Vec<jobs::JobRow> = jobs::jobs_of_server(&state.db, server_id)
         .await?
         .into_iter()

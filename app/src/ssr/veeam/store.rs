@@ -57,13 +57,29 @@ pub struct ServerRow {
     pub created_at: DateTime<Utc>,
     /// Changed.
     pub updated_at: DateTime<Utc>,
+    /// Configuration backup enabled (None: not read).
+    pub config_backup_enabled: Option<bool>,
+    /// Its last success.
+    pub config_backup_last_success: Option<DateTime<Utc>>,
+    /// Licence status.
+    pub license_status: Option<String>,
+    /// Licence end.
+    pub license_expires_at: Option<DateTime<Utc>>,
+    /// Raised signals, comma-separated.
+    pub signals_raised: String,
+    /// What the account may not read, comma-separated.
+    pub signal_notes: String,
+    /// The server's time zone.
+    pub time_zone: Option<String>,
 }
 
 macro_rules! server_columns {
     () => {
         "id, name, base_url, username, password_encrypted, api_version, detected_api_version, \
          tls_mode, ca_pem, sync_interval_seconds, enabled, status, last_sync_at, last_error, last_error_code, \
-         sessions_synced_until, sync_phase, sync_done, sync_total, sync_started_at, created_at, updated_at"
+         sessions_synced_until, sync_phase, sync_done, sync_total, sync_started_at, created_at, updated_at, \
+         config_backup_enabled, config_backup_last_success, license_status, license_expires_at, signals_raised, \
+         signal_notes, time_zone"
     };
 }
 

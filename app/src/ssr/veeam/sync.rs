@@ -173,10 +173,11 @@ async fn run_sync(
 
     // Jobs: their states, definitions (schedules) and the server's time zone.
     let states = client.job_states().await?;
-    let zone = match client.server_time().await {
-        Ok(time) => expect::server_zone(&time, state.settings.timezone),
+    // Restore point ages are measured on the VBR server's clock.
+    let (zone, server_now) = match client.server_time().await {
+        Ok(time) => (expect::server_zone(&time, state.settings.timezone), time.server_time),
         Err(e) if e.is_outage() => return Err(e.into()),
-        Err(_) => state.settings.timezone,
+        Err(_) => (state.settings.timezone, Utc::now()),
     };
     let definitions: HashMap<String, JobModel> = match client.jobs().await {
         Ok(list) => list.into_iter().map(|j| (j.id.to_lowercase(), j)).collect(),
@@ -379,7 +380,7 @@ async fn run_sync(
         .await?;
     }
     set("signals", 0, None);
-    signals::check_rpo(state, server_id, &mut report.signals).await?;
+    signals::check_rpo(state, server_id, server_now, &mut report.signals).await?;
     signals::sync_signals(state, &client, server_id, &server.name, zone.name(), &mut report.signals).await?;
     tracing::info!(server_id, ?report, "Veeam sync done");
     Ok((report, until))

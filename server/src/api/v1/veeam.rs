@@ -2,6 +2,7 @@
 
 use app::{
     error::AppError,
+    model::job::ProtectedMachine,
     model::veeam::{
         ActionOutcome, ConnectionTest, Repository, VeeamServer, VeeamServerInput, VeeamServerPatch,
     },
@@ -131,6 +132,20 @@ pub async fn action(
     ApiPath((id, action)): ApiPath<(i64, String)>,
 ) -> Result<Json<ActionOutcome>, AppError> {
     Ok(Json(servers::job_action(&state, &info, id, &action).await?))
+}
+
+/// A Veeam job's protected machines with their newest restore point, worst first.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}/machines", tag = "veeam", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Vec<ProtectedMachine>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn machines(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ProtectedMachine>>, AppError> {
+    Ok(Json(servers::machines(&state, &info, id).await?))
 }
 
 /// Every backup repository with capacity, free space and the last 30 days.

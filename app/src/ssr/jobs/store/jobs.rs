@@ -79,6 +79,18 @@ pub struct JobRow {
     pub veeam_next_run_at: Option<DateTime<Utc>>,
     /// Recovery point objective in hours.
     pub rpo_hours: Option<i64>,
+    /// Machines outside the RPO now.
+    pub rpo_machines_breached: i64,
+    /// The Veeam schedule's cron.
+    pub veeam_schedule_cron: Option<String>,
+    /// Its zone.
+    pub veeam_schedule_timezone: Option<String>,
+    /// Its interval.
+    pub veeam_schedule_interval_seconds: Option<i64>,
+    /// What it is when it does not map.
+    pub veeam_schedule_summary: Option<String>,
+    /// `scheduled`, `unscheduled`, `disabled`.
+    pub veeam_schedule_state: Option<String>,
 }
 
 impl JobRow {
@@ -141,7 +153,8 @@ macro_rules! job_columns {
          schedule_interval_seconds, grace_seconds, max_duration_seconds, owner_id, state, paused, \
          paused_until, ping_token, veeam_server_id, veeam_job_id, removed_at, last_run_id, last_run_at, \
          last_result, next_expected_at, running_since, created_at, updated_at, schedule_from, \
-         veeam_schedule_kind, veeam_next_run_at, rpo_hours"
+         veeam_schedule_kind, veeam_next_run_at, rpo_hours, rpo_machines_breached, veeam_schedule_cron, \
+         veeam_schedule_timezone, veeam_schedule_interval_seconds, veeam_schedule_summary, veeam_schedule_state"
     };
 }
 
@@ -697,4 +710,51 @@ mod tests {
         assert!(!text.contains(&format!("id={good}")), "the good row is not reported");
     }
     db_test!(unknown_state_on, a_stored_unknown_state_is_a_logged_error_for_that_row_never_new);
+}
+
+/// Sets where a job's schedule comes from (`veeam`: the next sync writes
+/// Veeam's schedule and next expected run) and its RPO (`Some(None)`
+/// removes it, which also ends a breach).
+pub async fn set_expectation_source(
+    db: &Db,
+    job_id: i64,
+    schedule_from: Option<&str>,
+    rpo_hours: Option<Option<i64>>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        if let Some(from) = schedule_from {
+            sqlx::query(
+                "update jobs set schedule_from = $2, \
+                 next_expected_at = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else next_expected_at end, \
+                 veeam_schedule_kind = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else veeam_schedule_kind end \
+                 where id = $1",
+            )
+            .bind(job_id)
+            .bind(from)
+            .execute(pool)
+            .await?;
+        }
+        if let Some(hours) = rpo_hours {
+            sqlx::query(
+                "update jobs set rpo_hours = $2, rpo_machines_breached = case when $2 is null then 0 else rpo_machines_breached end, \
+                 rpo_breached_since = case when $2 is null then null else rpo_breached_since end where id = $1",
+            )
+            .bind(job_id)
+            .bind(hours)
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Protected machines outside their job's RPO, over every job.
+pub async fn machines_outside_rpo(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "select coalesce(sum(rpo_machines_breached), 0) from jobs where rpo_hours is not null",
+        )
+        .fetch_one(pool)
+        .await
+    })
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
 use super::jobs::{Definition, JobRow, NewJobRow, WriteJobError, create, find_veeam, new_ping_token};
 use crate::{
@@ -267,24 +267,19 @@ pub async fn apply_veeam_schedule(
     schedule: &VeeamSchedule,
     now: DateTime<Utc>,
 ) -> Result<Option<VeeamScheduleChange>, sqlx::Error> {
-    const SELECT: &str = concat!(
-        "select ",
-        crate::job_columns!(),
-        " , veeam_schedule_state, veeam_schedule_cron, veeam_schedule_timezone, \
-         veeam_schedule_interval_seconds, veeam_schedule_summary from jobs where id = $1"
-    );
+    const SELECT: &str = concat!("select ", crate::job_columns!(), " from jobs where id = $1");
     on_tx!(db, |tx, _lock| {
         let Some(row) = sqlx::query(SELECT).bind(job_id).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         let job = JobRow::from_row(&row)?;
-        let before: Option<String> = row.try_get("veeam_schedule_state")?;
+        let before = job.veeam_schedule_state.clone();
         let stored = (
             job.veeam_schedule_kind.clone(),
-            row.try_get::<Option<String>, _>("veeam_schedule_cron")?,
-            row.try_get::<Option<String>, _>("veeam_schedule_timezone")?,
-            row.try_get::<Option<i64>, _>("veeam_schedule_interval_seconds")?,
-            row.try_get::<Option<String>, _>("veeam_schedule_summary")?,
+            job.veeam_schedule_cron.clone(),
+            job.veeam_schedule_timezone.clone(),
+            job.veeam_schedule_interval_seconds,
+            job.veeam_schedule_summary.clone(),
         );
         let wanted = (
             Some(schedule.kind.to_owned()),
