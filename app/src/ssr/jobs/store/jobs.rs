@@ -752,7 +752,7 @@ pub async fn set_expectation_source(
 pub async fn machines_outside_rpo(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
-            "select coalesce(sum(rpo_machines_breached), 0) from jobs where rpo_hours is not null",
+            "select cast(coalesce(sum(rpo_machines_breached), 0) as bigint) from jobs where rpo_hours is not null",
         )
         .fetch_one(pool)
         .await
