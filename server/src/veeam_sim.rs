@@ -235,10 +235,13 @@ struct Sim {
     machine_index: HashMap<String, (usize, usize)>,
     stale_since: HashMap<String, DateTime<Utc>>,
     malware: Vec<MalwareEvent>,
-    /// (usn, sessions) it was built for; (end, session) of every session that
-    /// makes restore points, by end.
-    points: Option<(i64, usize, Vec<(DateTime<Utc>, u32)>)>,
+    /// Sessions that make restore points, by end (built when first needed).
+    points: Option<PointIndex>,
 }
+
+/// (usn, session count) it was built for, and (end, session index) of every
+/// session that makes restore points, by end.
+type PointIndex = (i64, usize, Vec<(DateTime<Utc>, u32)>);
 
 /// A deterministic UUID from `parts`.
 fn derived_uuid(parts: &[&str]) -> String {
@@ -316,7 +319,8 @@ impl Sim {
                         )
                     })
                     .collect();
-                let machine_ids = (0..per_job).map(|m| derived_uuid(&[&id, "object", &m.to_string()])).collect();
+                let machine_ids =
+                    (0..per_job).map(|m| derived_uuid(&[&id, "object", &m.to_string()])).collect();
                 SimJob {
                     backup_id: derived_uuid(&[&id, "backup"]),
                     schedule,
@@ -490,7 +494,9 @@ impl Sim {
     /// Whether a scheduled run of `job` happens (not disabled, unscheduled or skipped).
     fn runs_on_schedule(&self, job: usize) -> bool {
         let j = &self.jobs[job];
-        !j.disabled && !listed(&self.faults.unscheduled_jobs, &j.id) && !listed(&self.faults.skipped_jobs, &j.id)
+        !j.disabled
+            && !listed(&self.faults.unscheduled_jobs, &j.id)
+            && !listed(&self.faults.skipped_jobs, &j.id)
     }
 
     fn unscheduled(&self, job: usize) -> bool {
@@ -570,7 +576,11 @@ impl Sim {
     /// Machines of `s`'s job with a restore point from it.
     fn point_machines(&self, s: &SimSession, at: DateTime<Utc>) -> usize {
         let count = self.jobs[s.job].machines.len();
-        if self.stale_since.is_empty() { count } else { (0..count).filter(|&m| self.keeps(s.job, m, at)).count() }
+        if self.stale_since.is_empty() {
+            count
+        } else {
+            (0..count).filter(|&m| self.keeps(s.job, m, at)).count()
+        }
     }
 
     /// Sessions that make restore points, by end time (built again when sessions change).
@@ -636,7 +646,12 @@ impl Sim {
 }
 
 /// The first run of `schedule` at or after `after` (never for `After`, which follows its job).
-fn next_run_of(schedule: Schedule, after: DateTime<Utc>, minute_of_day: u32, zone: FixedOffset) -> DateTime<Utc> {
+fn next_run_of(
+    schedule: Schedule,
+    after: DateTime<Utc>,
+    minute_of_day: u32,
+    zone: FixedOffset,
+) -> DateTime<Utc> {
     use chrono::{Datelike, Weekday};
     match schedule {
         Schedule::Daily => next_occurrence(after, minute_of_day, zone),
@@ -1290,14 +1305,14 @@ fn restore_point_count(sim: &mut Sim, now: DateTime<Utc>) -> usize {
     visible.iter().map(|&(t, i)| sim.point_machines(&sim.sessions[i as usize], t)).sum()
 }
 
-fn parse_filter(value: Option<&str>, name: &str) -> Result<Option<DateTime<Utc>>, Response> {
+fn parse_filter(value: Option<&str>, name: &str) -> Result<Option<DateTime<Utc>>, Box<Response>> {
     match value.map(app::ssr::veeam::wire::parse_time) {
-        Some(None) => Err(error(
+        Some(None) => Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "UnknownError",
             &format!("{name} is not a valid date and time."),
             None,
-        )),
+        ))),
         Some(Some(t)) => Ok(Some(t)),
         None => Ok(None),
     }
@@ -1318,8 +1333,18 @@ fn schedule_json(sim: &Sim, index: usize, rev: Rev) -> Value {
         week.iter().take(if kind == Schedule::WeekDays { 5 } else { 7 }).map(|d| rev.spell(d)).collect();
     let local_time = format!("{:02}:{:02}", job.minute_of_day / 60, job.minute_of_day % 60);
     let months = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-        "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let mut monthly = json!({
         "isEnabled": !off && matches!(kind, Schedule::Monthly { .. }),
@@ -1403,7 +1428,11 @@ async fn jobs_list(
     Json(page(&sim, items, &query, |i| job_json(&sim, i, *rev))).into_response()
 }
 
-async fn job_by_id(State(shared): State<Shared>, rev: axum::Extension<Rev>, Path(id): Path<String>) -> Response {
+async fn job_by_id(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Path(id): Path<String>,
+) -> Response {
     let (sim, _) = current(&shared);
     match sim.jobs.iter().position(|j| j.id.eq_ignore_ascii_case(&id)) {
         Some(index) => Json(job_json(&sim, index, *rev)).into_response(),
@@ -1411,7 +1440,11 @@ async fn job_by_id(State(shared): State<Shared>, rev: axum::Extension<Rev>, Path
     }
 }
 
-async fn backups(State(shared): State<Shared>, rev: axum::Extension<Rev>, Query(query): Query<PageQuery>) -> Response {
+async fn backups(
+    State(shared): State<Shared>,
+    rev: axum::Extension<Rev>,
+    Query(query): Query<PageQuery>,
+) -> Response {
     let (sim, _) = current(&shared);
     let filter = query.job_id_filter.as_deref();
     let items: Vec<&SimJob> =
@@ -1453,8 +1486,12 @@ async fn backup_objects(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let (sim, now) = current(&shared);
-    let items: Vec<(usize, usize)> =
-        sim.jobs.iter().enumerate().flat_map(|(j, job)| (0..job.machines.len()).map(move |m| (j, m))).collect();
+    let items: Vec<(usize, usize)> = sim
+        .jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, job)| (0..job.machines.len()).map(move |m| (j, m)))
+        .collect();
     let body = page(&sim, items, &query, |(j, m)| {
         let job = &sim.jobs[j];
         let mut body = json!({
@@ -1490,12 +1527,14 @@ async fn object_restore_points(
         // 1.2 neither filters, sorts nor pages this collection.
         let total = points.len();
         let data: Vec<Value> = points.iter().map(|(t, s)| sim.point_json(s, m, *t, *rev)).collect();
-        return Json(json!({"data": data, "pagination": {"total": total, "count": total, "skip": 0, "limit": total}}))
-            .into_response();
+        return Json(
+            json!({"data": data, "pagination": {"total": total, "count": total, "skip": 0, "limit": total}}),
+        )
+        .into_response();
     }
     let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
         Ok(after) => after,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     points.retain(|(t, _)| after.is_none_or(|a| *t > a));
     if !query.order_asc.unwrap_or(false) {
@@ -1512,7 +1551,7 @@ async fn restore_points(
     let (mut sim, now) = current(&shared);
     let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
         Ok(after) => after,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let only_job = match query.backup_id_filter.as_deref() {
         None => None,
@@ -1523,7 +1562,9 @@ async fn restore_points(
     };
     sim.ensure_points();
     let sim = &*sim;
-    let Some((_, _, list)) = &sim.points else { return error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "No index.", None) };
+    let Some((_, _, list)) = &sim.points else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "No index.", None);
+    };
     let low = after.map_or(0, |a| list.partition_point(|(t, _)| *t <= a));
     let high = list.partition_point(|(t, _)| *t <= now).max(low);
     let range = &list[low..high];
@@ -1583,10 +1624,11 @@ async fn malware_events(
         return error(StatusCode::NOT_FOUND, "NotFound", "The requested resource does not exist.", None);
     }
     let (sim, now) = current(&shared);
-    let after = match parse_filter(query.detected_after_time_utc_filter.as_deref(), "detectedAfterTimeUtcFilter") {
-        Ok(after) => after,
-        Err(response) => return response,
-    };
+    let after =
+        match parse_filter(query.detected_after_time_utc_filter.as_deref(), "detectedAfterTimeUtcFilter") {
+            Ok(after) => after,
+            Err(response) => return *response,
+        };
     let utc = FixedOffset::east_opt(0).unwrap_or(sim.zone);
     let mut items: Vec<&MalwareEvent> =
         sim.malware.iter().filter(|e| e.detected <= now && after.is_none_or(|a| e.detected > a)).collect();

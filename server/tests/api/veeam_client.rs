@@ -291,7 +291,10 @@ async fn jobs_backups_restore_points_malware_config_backup_and_license_are_read_
         let following = states.iter().find(|s| s.id == jobs[8].id).unwrap();
         assert!(following.next_run.unwrap() > before);
         if version.starts_with("1.3") {
-            assert_eq!(following.next_run_policy.as_deref(), Some(format!("After job: {}", jobs[7].name).as_str()));
+            assert_eq!(
+                following.next_run_policy.as_deref(),
+                Some(format!("After job: {}", jobs[7].name).as_str())
+            );
         }
 
         let backups = client.backups().await.unwrap();
@@ -326,7 +329,11 @@ async fn jobs_backups_restore_points_malware_config_backup_and_license_are_read_
         assert!(config.is_enabled);
         let age = time.server_time - config.last_successful_time.unwrap();
         assert!(age > chrono::Duration::hours(1) && age < chrono::Duration::days(1), "{age}");
-        sim.set_faults(Faults { config_backup_age_days: Some(10), config_backup_disabled: true, ..Faults::default() });
+        sim.set_faults(Faults {
+            config_backup_age_days: Some(10),
+            config_backup_disabled: true,
+            ..Faults::default()
+        });
         let config = client.config_backup().await.unwrap();
         assert!(!config.is_enabled);
         assert!(time.server_time - config.last_successful_time.unwrap() >= chrono::Duration::days(10));
@@ -407,7 +414,10 @@ async fn unscheduled_skipped_and_stale_faults_show() {
     sim.advance((due - now) + chrono::Duration::days(2));
     let sessions = client.sessions(None, &mut |_, _| {}).await.unwrap();
     assert!(!sessions.iter().any(|s| s.job_id == skipped.id && s.creation_time >= due), "skipped job ran");
-    assert!(!sessions.iter().any(|s| s.job_id == unscheduled.id && s.creation_time > now), "unscheduled job ran");
+    assert!(
+        !sessions.iter().any(|s| s.job_id == unscheduled.id && s.creation_time > now),
+        "unscheduled job ran"
+    );
     assert!(sessions.iter().any(|s| s.job_id == jobs[3].id && s.creation_time > now), "other jobs run");
     let states = client.job_states().await.unwrap();
     assert!(states.iter().find(|s| s.id == skipped.id).unwrap().next_run.unwrap() > due, "next run moves on");
@@ -423,7 +433,9 @@ async fn unscheduled_skipped_and_stale_faults_show() {
             s.job_id == jobs[3].id
                 && s.creation_time > now
                 && s.finished()
-                && s.result.as_ref().is_some_and(|r| matches!(r.result, SessionResult::Success | SessionResult::Warning))
+                && s.result
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.result, SessionResult::Success | SessionResult::Warning))
         })
         .count();
     assert_eq!(sibling_points, runs);

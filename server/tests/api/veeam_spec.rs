@@ -63,7 +63,12 @@ fn strip_discriminators(schemas: &mut Value) -> HashMap<String, (String, HashMap
             .as_object()
             .map(|m| {
                 m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().trim_start_matches("#/components/schemas/").to_owned()))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().unwrap().trim_start_matches("#/components/schemas/").to_owned(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -99,10 +104,14 @@ impl Spec {
 
     /// Checks `body` against the subtype of `base` its discriminator names.
     fn check_subtype(&self, base: &str, body: &Value, what: &str) {
-        let (property, mapping) =
-            self.discriminators.get(base).unwrap_or_else(|| panic!("{}: {base} has no discriminator", self.name));
-        let value = body[property.as_str()].as_str().unwrap_or_else(|| panic!("{what}: no {property} in {body}"));
-        let subtype = mapping.get(value).unwrap_or_else(|| panic!("{}: {base} has no subtype {value}", self.name));
+        let (property, mapping) = self
+            .discriminators
+            .get(base)
+            .unwrap_or_else(|| panic!("{}: {base} has no discriminator", self.name));
+        let value =
+            body[property.as_str()].as_str().unwrap_or_else(|| panic!("{what}: no {property} in {body}"));
+        let subtype =
+            mapping.get(value).unwrap_or_else(|| panic!("{}: {base} has no subtype {value}", self.name));
         self.check(subtype, body, what);
     }
 
@@ -428,8 +437,10 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
     let one = ok(raw.send(Method::GET, &format!("api/v1/jobs/{after_id}"), None).await, StatusCode::OK);
     spec.check_subtype("JobModel", &one, "job by id");
     assert_eq!(one["schedule"]["afterThisJob"]["jobName"], list[7]["name"]);
-    let missing =
-        ok(raw.send(Method::GET, "api/v1/jobs/6a1f8e2b-0000-4000-8000-000000000000", None).await, StatusCode::NOT_FOUND);
+    let missing = ok(
+        raw.send(Method::GET, "api/v1/jobs/6a1f8e2b-0000-4000-8000-000000000000", None).await,
+        StatusCode::NOT_FOUND,
+    );
     spec.check("Error", &missing, "missing job");
     let states = ok(raw.send(Method::GET, "api/v1/jobs/states", None).await, StatusCode::OK);
     spec.check("JobStatesResult", &states, "jobs/states with schedule kinds");
@@ -463,7 +474,8 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
         spec.check_subtype("BackupObjectModel", object, "a backup object");
     }
     let points = ok(
-        raw.send(Method::GET, "api/v1/restorePoints?orderColumn=CreationTime&orderAsc=true&limit=500", None).await,
+        raw.send(Method::GET, "api/v1/restorePoints?orderColumn=CreationTime&orderAsc=true&limit=500", None)
+            .await,
         StatusCode::OK,
     );
     spec.check("ObjectRestorePointsResult", &points, "restorePoints");
@@ -473,13 +485,20 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
     assert!(!data.is_empty());
     let middle = data[data.len() / 2]["creationTime"].as_str().unwrap().replace('+', "%2B");
     let later = ok(
-        raw.send(Method::GET, &format!("api/v1/restorePoints?createdAfterFilter={middle}&skip=1&limit=3"), None).await,
+        raw.send(
+            Method::GET,
+            &format!("api/v1/restorePoints?createdAfterFilter={middle}&skip=1&limit=3"),
+            None,
+        )
+        .await,
         StatusCode::OK,
     );
     spec.check("ObjectRestorePointsResult", &later, "restorePoints filtered");
     let backup_id = backups["data"][1]["id"].as_str().unwrap();
-    let of_backup =
-        ok(raw.send(Method::GET, &format!("api/v1/restorePoints?backupIdFilter={backup_id}"), None).await, StatusCode::OK);
+    let of_backup = ok(
+        raw.send(Method::GET, &format!("api/v1/restorePoints?backupIdFilter={backup_id}"), None).await,
+        StatusCode::OK,
+    );
     spec.check("ObjectRestorePointsResult", &of_backup, "restorePoints of a backup");
     assert!(of_backup["data"].as_array().unwrap().iter().all(|p| p["backupId"] == backup_id));
     let object = objects.iter().find(|o| o["restorePointsCount"].as_i64().unwrap() > 0).unwrap();
@@ -489,7 +508,10 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
         StatusCode::OK,
     );
     spec.check("ObjectRestorePointsResult", &per_object, "a backup object's restore points");
-    assert_eq!(per_object["data"].as_array().unwrap().len() as i64, object["restorePointsCount"].as_i64().unwrap());
+    assert_eq!(
+        per_object["data"].as_array().unwrap().len() as i64,
+        object["restorePointsCount"].as_i64().unwrap()
+    );
 
     // Malware: raised, then marked clean.
     let machine = object["name"].as_str().unwrap().to_owned();
@@ -513,7 +535,11 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
     let config = ok(raw.send(Method::GET, "api/v1/configBackup", None).await, StatusCode::OK);
     spec.check("ConfigBackupModel", &config, "configBackup");
     assert_eq!(config["isEnabled"], true);
-    sim.set_faults(Faults { config_backup_disabled: true, config_backup_age_days: Some(9), ..Faults::default() });
+    sim.set_faults(Faults {
+        config_backup_disabled: true,
+        config_backup_age_days: Some(9),
+        ..Faults::default()
+    });
     let config = ok(raw.send(Method::GET, "api/v1/configBackup", None).await, StatusCode::OK);
     spec.check("ConfigBackupModel", &config, "configBackup disabled and old");
     assert_eq!(config["isEnabled"], false);

@@ -26,7 +26,8 @@ use url::Url;
 
 use super::wire::{
     BackupModel, BackupObjectModel, ConfigBackupModel, ErrorBody, JobModel, JobStateModel, LicenseModel,
-    MalwareEventModel, Page, RepositoryStateModel, RestorePointModel, ServerInfo, ServerTime, SessionModel, Token,
+    MalwareEventModel, Page, RepositoryStateModel, RestorePointModel, ServerInfo, ServerTime, SessionModel,
+    Token,
 };
 use crate::ssr::infra::outbound::{self, Policy};
 
