@@ -483,6 +483,16 @@ async fn validate_inventory(version: &'static str, file: &'static str) {
     assert_eq!(points["pagination"]["total"].as_i64().unwrap(), counted);
     let data = points["data"].as_array().unwrap();
     assert!(!data.is_empty());
+    let total = points["pagination"]["total"].as_u64().unwrap() as usize;
+    assert!(total <= 500 && data.len() == total, "one page holds them all");
+    let newest_first = ok(
+        raw.send(Method::GET, "api/v1/restorePoints?orderAsc=false&skip=2&limit=5", None).await,
+        StatusCode::OK,
+    );
+    spec.check("ObjectRestorePointsResult", &newest_first, "restorePoints newest first");
+    let expected: Vec<&Value> = data.iter().rev().skip(2).take(5).map(|p| &p["id"]).collect();
+    let got: Vec<&Value> = newest_first["data"].as_array().unwrap().iter().map(|p| &p["id"]).collect();
+    assert_eq!(got, expected);
     let middle = data[data.len() / 2]["creationTime"].as_str().unwrap().replace('+', "%2B");
     let later = ok(
         raw.send(
