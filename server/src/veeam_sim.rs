@@ -235,10 +235,14 @@ struct Sim {
     machine_index: HashMap<String, (usize, usize)>,
     stale_since: HashMap<String, DateTime<Utc>>,
     malware: Vec<MalwareEvent>,
-    /// (usn, sessions) it was built for; (end, session) of every session that
-    /// makes restore points, by end.
-    points: Option<(i64, usize, Vec<(DateTime<Utc>, u32)>)>,
+    /// Sessions that make restore points, by end (built when first needed).
+    points: Option<PointIndex>,
 }
+
+/// (usn, session count) it was built for, and (end, session index) of every
+/// session that makes restore points, by end.
+/// With running totals of restore points (all machines) before each entry.
+type PointIndex = (i64, usize, Vec<(DateTime<Utc>, u32)>, Vec<u64>);
 
 /// A deterministic UUID from `parts`.
 fn derived_uuid(parts: &[&str]) -> String {
@@ -582,7 +586,11 @@ impl Sim {
 
     /// Sessions that make restore points, by end time (built again when sessions change).
     fn ensure_points(&mut self) {
-        if self.points.as_ref().is_some_and(|(usn, len, _)| *usn == self.usn && *len == self.sessions.len()) {
+        if self
+            .points
+            .as_ref()
+            .is_some_and(|(usn, len, _, _)| *usn == self.usn && *len == self.sessions.len())
+        {
             return;
         }
         let mut list: Vec<(DateTime<Utc>, u32)> = self
@@ -592,7 +600,14 @@ impl Sim {
             .filter_map(|(i, s)| self.point_time(s, DateTime::<Utc>::MAX_UTC).map(|t| (t, i as u32)))
             .collect();
         list.sort_unstable();
-        self.points = Some((self.usn, self.sessions.len(), list));
+        let mut before = Vec::with_capacity(list.len() + 1);
+        let mut sum = 0u64;
+        before.push(0);
+        for &(_, i) in &list {
+            sum += self.jobs[self.sessions[i as usize].job].machines.len() as u64;
+            before.push(sum);
+        }
+        self.points = Some((self.usn, self.sessions.len(), list, before));
     }
 
     fn point_json(&self, s: &SimSession, m: usize, at: DateTime<Utc>, rev: Rev) -> Value {
@@ -1297,19 +1312,19 @@ async fn jobs(State(shared): State<Shared>) -> Response {
 
 fn restore_point_count(sim: &mut Sim, now: DateTime<Utc>) -> usize {
     sim.ensure_points();
-    let Some((_, _, list)) = &sim.points else { return 0 };
+    let Some((_, _, list, _)) = &sim.points else { return 0 };
     let visible = &list[..list.partition_point(|(t, _)| *t <= now)];
     visible.iter().map(|&(t, i)| sim.point_machines(&sim.sessions[i as usize], t)).sum()
 }
 
-fn parse_filter(value: Option<&str>, name: &str) -> Result<Option<DateTime<Utc>>, Response> {
+fn parse_filter(value: Option<&str>, name: &str) -> Result<Option<DateTime<Utc>>, Box<Response>> {
     match value.map(app::ssr::veeam::wire::parse_time) {
-        Some(None) => Err(error(
+        Some(None) => Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "UnknownError",
             &format!("{name} is not a valid date and time."),
             None,
-        )),
+        ))),
         Some(Some(t)) => Ok(Some(t)),
         None => Ok(None),
     }
@@ -1531,7 +1546,7 @@ async fn object_restore_points(
     }
     let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
         Ok(after) => after,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     points.retain(|(t, _)| after.is_none_or(|a| *t > a));
     if !query.order_asc.unwrap_or(false) {
@@ -1548,7 +1563,7 @@ async fn restore_points(
     let (mut sim, now) = current(&shared);
     let after = match parse_filter(query.created_after_filter.as_deref(), "createdAfterFilter") {
         Ok(after) => after,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let only_job = match query.backup_id_filter.as_deref() {
         None => None,
@@ -1559,7 +1574,7 @@ async fn restore_points(
     };
     sim.ensure_points();
     let sim = &*sim;
-    let Some((_, _, list)) = &sim.points else {
+    let Some((_, _, list, before)) = &sim.points else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "No index.", None);
     };
     let low = after.map_or(0, |a| list.partition_point(|(t, _)| *t <= a));
@@ -1576,12 +1591,26 @@ async fn restore_points(
         let s = &sim.sessions[entry.1 as usize];
         if only_job.is_some_and(|j| j != s.job) { 0 } else { sim.point_machines(s, entry.0) }
     };
-    let total: usize = range.iter().map(count_of).sum();
     let (skip, limit) = page_limit(sim, &query);
     let ascending = query.order_asc.unwrap_or(false);
+    // Without per-machine or per-backup filters the running totals find the
+    // page's first entry at once (paging 2 million points stays linear).
+    let plain = sim.stale_since.is_empty() && only_job.is_none();
+    let (total, range, mut passed) = if plain {
+        let total = (before[high] - before[low]) as usize;
+        let skip = skip as u64;
+        if ascending {
+            let first = low + before[low + 1..=high].partition_point(|b| b - before[low] <= skip);
+            (total, &list[first..high], (before[first] - before[low]) as usize)
+        } else {
+            let last = low + before[low..=high].partition_point(|b| before[high] - b > skip);
+            (total, &list[low..last], (before[high] - before[last]) as usize)
+        }
+    } else {
+        (range.iter().map(count_of).sum(), range, 0usize)
+    };
     let ordered: Box<dyn Iterator<Item = &(DateTime<Utc>, u32)>> =
         if ascending { Box::new(range.iter()) } else { Box::new(range.iter().rev()) };
-    let mut passed = 0usize;
     let mut data = Vec::new();
     for entry in ordered {
         if data.len() as i64 >= limit {
@@ -1624,7 +1653,7 @@ async fn malware_events(
     let after =
         match parse_filter(query.detected_after_time_utc_filter.as_deref(), "detectedAfterTimeUtcFilter") {
             Ok(after) => after,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
     let utc = FixedOffset::east_opt(0).unwrap_or(sim.zone);
     let mut items: Vec<&MalwareEvent> =

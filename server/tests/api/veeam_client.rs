@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use app::ssr::veeam::{
     client::{Client, Options, Target, Tls, VeeamError, detect_revision},
-    wire::{JobStatus, JobWorkload, SessionState},
+    wire::{DailyKind, DayOfWeek, JobStatus, JobWorkload, PeriodicallyKind, SessionResult, SessionState},
 };
 use secrecy::SecretString;
 use server::veeam_sim::{Faults, SimConfig, Simulator};
@@ -259,4 +259,188 @@ async fn actions_start_stop_retry_enable_and_disable() {
         client.start_job("6a1f8e2b-0000-4000-8000-000000000000").await,
         Err(VeeamError::Api { status: 404, .. })
     ));
+}
+
+#[tokio::test]
+async fn jobs_backups_restore_points_malware_config_backup_and_license_are_read_on_both_revisions() {
+    for version in ["1.2-rev1", "1.3-rev2"] {
+        let sim = simulator(SimConfig {
+            api_version: version.into(),
+            schedule_kinds: true,
+            machines_per_job: 2,
+            ..frozen(20, 3)
+        })
+        .await;
+        let client = Client::new(target(&sim, version), fast()).unwrap();
+        let time = client.server_time().await.unwrap();
+        assert_eq!(time.iana_time_zone_id.is_some(), version.starts_with("1.3"));
+        let jobs = client.jobs().await.unwrap();
+        assert_eq!(jobs.len(), 20);
+        let schedules: Vec<_> = jobs.iter().map(|j| j.schedule.clone().unwrap()).collect();
+        assert!(schedules.iter().all(|s| s.run_automatically));
+        assert!(schedules.iter().any(|s| s.daily.as_ref().unwrap().daily_kind == Some(DailyKind::WeekDays)));
+        assert!(schedules.iter().any(|s| s.daily.as_ref().unwrap().days.first() == Some(&DayOfWeek::Monday)));
+        let periodic = schedules.iter().find(|s| s.periodically.as_ref().unwrap().is_enabled).unwrap();
+        assert_eq!(periodic.periodically.as_ref().unwrap().periodically_kind, Some(PeriodicallyKind::Hours));
+        let after = schedules.iter().find(|s| s.after_this_job.as_ref().unwrap().is_enabled).unwrap();
+        assert_eq!(after.after_this_job.as_ref().unwrap().job_name.as_deref(), Some(jobs[7].name.as_str()));
+        assert!(schedules.iter().any(|s| s.monthly.as_ref().unwrap().is_enabled));
+        // jobs/states: the job after another is due after that one.
+        let states = client.job_states().await.unwrap();
+        let before = states.iter().find(|s| s.id == jobs[7].id).unwrap().next_run.unwrap();
+        let following = states.iter().find(|s| s.id == jobs[8].id).unwrap();
+        assert!(following.next_run.unwrap() > before);
+        if version.starts_with("1.3") {
+            assert_eq!(
+                following.next_run_policy.as_deref(),
+                Some(format!("After job: {}", jobs[7].name).as_str())
+            );
+        }
+
+        let backups = client.backups().await.unwrap();
+        assert_eq!(backups.len(), 20);
+        assert!(backups.iter().all(|b| b.job_id.is_some()));
+        let objects = client.backup_objects().await.unwrap();
+        assert_eq!(objects.len(), 40);
+        let points = client.restore_points(None, &mut |_, _| {}).await.unwrap();
+        let counted: i64 = objects.iter().map(|o| o.restore_points_count.unwrap()).sum();
+        assert_eq!(points.len() as i64, counted);
+        assert!(points.windows(2).all(|w| w[0].creation_time <= w[1].creation_time), "oldest first");
+        let object = objects.iter().find(|o| o.restore_points_count.unwrap() > 0).unwrap();
+        let name = object.name.clone().unwrap();
+        let newest = client.newest_restore_point(&object.id).await.unwrap().unwrap();
+        let expected = points.iter().filter(|p| p.name == name).map(|p| p.creation_time).max().unwrap();
+        assert_eq!(newest.creation_time, expected);
+        assert_eq!(newest.malware_status.as_deref(), Some("Clean"));
+
+        assert!(client.malware_events(None).await.unwrap().is_empty());
+        sim.set_faults(Faults { malware_machines: vec![name.clone()], ..Faults::default() });
+        let events = client.malware_events(None).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].machine_name.as_deref(), Some(name.as_str()));
+        assert_eq!(events[0].backup_object_id.as_deref(), Some(object.id.as_str()));
+        assert_eq!(events[0].severity.as_deref(), Some("Infected"));
+        let infected = client.newest_restore_point(&object.id).await.unwrap().unwrap();
+        assert_eq!(infected.malware_status.as_deref(), Some("Infected"));
+        let later = events[0].detected_at + chrono::Duration::seconds(1);
+        assert!(client.malware_events(Some(later)).await.unwrap().is_empty());
+
+        let config = client.config_backup().await.unwrap();
+        assert!(config.is_enabled);
+        let age = time.server_time - config.last_successful_time.unwrap();
+        assert!(age > chrono::Duration::hours(1) && age < chrono::Duration::days(1), "{age}");
+        sim.set_faults(Faults {
+            config_backup_age_days: Some(10),
+            config_backup_disabled: true,
+            ..Faults::default()
+        });
+        let config = client.config_backup().await.unwrap();
+        assert!(!config.is_enabled);
+        assert!(time.server_time - config.last_successful_time.unwrap() >= chrono::Duration::days(10));
+
+        let license = client.license().await.unwrap();
+        assert_eq!(license.status, "Valid");
+        let left = license.expiration_date.unwrap() - time.server_time;
+        assert!(left > chrono::Duration::days(300), "{left}");
+        sim.set_faults(Faults { license_expires_in_days: Some(-2), ..Faults::default() });
+        let license = client.license().await.unwrap();
+        assert_eq!(license.status, "Expired");
+        assert!(license.expiration_date.unwrap() < time.server_time);
+        sim.set_faults(Faults { license_forbidden: true, ..Faults::default() });
+        let denied = client.license().await.unwrap_err();
+        assert!(matches!(denied, VeeamError::Api { status: 403, .. }), "{denied:?}");
+    }
+}
+
+#[tokio::test]
+async fn malware_events_are_missing_before_1_1_rev1() {
+    let sim = simulator(frozen(2, 1)).await;
+    let client = Client::new(target(&sim, "1.1-rev0"), fast()).unwrap();
+    let error = client.malware_events(None).await.unwrap_err();
+    assert!(matches!(error, VeeamError::Api { status: 404, .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn restore_points_are_paged_and_filtered_by_creation_time() {
+    let sim = simulator(SimConfig { machines_per_job: 4, ..frozen(10, 3) }).await;
+    let client = Client::new(target(&sim, "1.3-rev2"), Options { page_size: 7, ..fast() }).unwrap();
+    let mut pages = Vec::new();
+    let all = client.restore_points(None, &mut |so_far, total| pages.push((so_far, total))).await.unwrap();
+    assert!(all.len() > 40, "{}", all.len());
+    assert_eq!(pages.len(), all.len().div_ceil(7), "{pages:?}");
+    let mut ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len(), "every restore point once");
+    let cut = all[all.len() / 2].creation_time;
+    let after = client.restore_points(Some(cut), &mut |_, _| {}).await.unwrap();
+    assert_eq!(after.len(), all.iter().filter(|p| p.creation_time > cut).count());
+    assert!(after.iter().all(|p| p.creation_time > cut));
+}
+
+#[tokio::test]
+async fn unscheduled_skipped_and_stale_faults_show() {
+    let sim = simulator(SimConfig { machines_per_job: 2, ..frozen(6, 3) }).await;
+    let client = Client::new(target(&sim, "1.3-rev2"), fast()).unwrap();
+    let jobs = client.job_states().await.unwrap();
+    let (unscheduled, skipped) = (&jobs[1], &jobs[2]);
+    let due = skipped.next_run.unwrap();
+    sim.set_faults(Faults {
+        unscheduled_jobs: vec![unscheduled.id.clone()],
+        skipped_jobs: vec![skipped.id.clone()],
+        ..Faults::default()
+    });
+    let states = client.job_states().await.unwrap();
+    let off = states.iter().find(|s| s.id == unscheduled.id).unwrap();
+    assert!(off.next_run.is_none());
+    assert_eq!(off.next_run_policy.as_deref(), Some("<Not scheduled>"));
+    let listed = client.jobs().await.unwrap();
+    let schedule = listed.iter().find(|j| j.id == unscheduled.id).unwrap().schedule.clone().unwrap();
+    assert!(!schedule.run_automatically && !schedule.daily.unwrap().is_enabled);
+    assert_eq!(states.iter().find(|s| s.id == skipped.id).unwrap().next_run, Some(due));
+
+    // The stale machine's newest restore point stops where it is.
+    let objects = client.backup_objects().await.unwrap();
+    let stale_name = sim.machines(&jobs[3].id)[0].clone();
+    let stale = objects.iter().find(|o| o.name.as_deref() == Some(stale_name.as_str())).unwrap();
+    let before = client.newest_restore_point(&stale.id).await.unwrap().map(|p| p.creation_time);
+    sim.set_faults(Faults {
+        unscheduled_jobs: vec![unscheduled.id.clone()],
+        skipped_jobs: vec![skipped.id.clone()],
+        stale_machines: vec![stale_name.clone()],
+        ..Faults::default()
+    });
+    let now = client.server_time().await.unwrap().server_time;
+    sim.advance((due - now) + chrono::Duration::days(2));
+    let sessions = client.sessions(None, &mut |_, _| {}).await.unwrap();
+    assert!(!sessions.iter().any(|s| s.job_id == skipped.id && s.creation_time >= due), "skipped job ran");
+    assert!(
+        !sessions.iter().any(|s| s.job_id == unscheduled.id && s.creation_time > now),
+        "unscheduled job ran"
+    );
+    assert!(sessions.iter().any(|s| s.job_id == jobs[3].id && s.creation_time > now), "other jobs run");
+    let states = client.job_states().await.unwrap();
+    assert!(states.iter().find(|s| s.id == skipped.id).unwrap().next_run.unwrap() > due, "next run moves on");
+    let after = client.newest_restore_point(&stale.id).await.unwrap().map(|p| p.creation_time);
+    assert_eq!(before, after, "stale machine has no new restore points");
+    let sibling = sim.machines(&jobs[3].id)[1].clone();
+    let points = client.restore_points(Some(now), &mut |_, _| {}).await.unwrap();
+    assert!(!points.iter().any(|p| p.name == stale_name));
+    let sibling_points = points.iter().filter(|p| p.name == sibling).count();
+    let runs = sessions
+        .iter()
+        .filter(|s| {
+            s.job_id == jobs[3].id
+                && s.creation_time > now
+                && s.finished()
+                && s.result
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.result, SessionResult::Success | SessionResult::Warning))
+        })
+        .count();
+    assert_eq!(sibling_points, runs);
+
+    // A disabled job reads as disabled in /jobs.
+    client.set_job_enabled(&jobs[4].id, false).await.unwrap();
+    assert!(client.jobs().await.unwrap().iter().find(|j| j.id == jobs[4].id).unwrap().is_disabled);
 }
