@@ -81,6 +81,15 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                     </a>
                 }
             }).collect_view()}
+            {(d.machines_outside_rpo > 0).then(|| {
+                let count = d.machines_outside_rpo;
+                view! {
+                    <a class="count-card count-failed" href="/jobs?source=veeam" data-testid="rpo-count">
+                        <span class="count-number">{count}</span>
+                        <span class="badge badge-failed">{t!(i18n, veeam.machines.outside)}</span>
+                    </a>
+                }
+            })}
         </section>
 
         <div class="grid-2">

@@ -93,7 +93,8 @@ fn JobView(
         {match (p.veeam.clone(), job.removed_at.is_some()) {
             (_, true) => Some(view! { <p class="alert alert-warning">{t!(i18n, veeam.actions.removed)}</p> }.into_any()),
             (Some(info), false) => Some(view! {
-                <VeeamActions job_id=job.id info=info can_operate=p.can_operate action=veeam_action />
+                <VeeamActions job_id=job.id info=info.clone() can_operate=p.can_operate action=veeam_action />
+                <Machines machines=info.machines rpo_hours=job.rpo_hours />
             }.into_any()),
             (None, false) => None,
         }}
@@ -290,6 +291,61 @@ fn PingHelp(url: String) -> impl IntoView {
             <pre class="code"><code>{wrapper}</code></pre>
             <h3>"PowerShell"</h3>
             <pre class="code"><code>{powershell}</code></pre>
+        </section>
+    }
+}
+
+/// A Veeam job's protected machines with the age of their newest restore
+/// point, oldest first, those outside the RPO marked.
+#[component]
+fn Machines(machines: Vec<crate::model::job::ProtectedMachine>, rpo_hours: Option<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let now = chrono::Utc::now();
+    let outside = machines.iter().filter(|m| m.outside_rpo).count();
+    view! {
+        <section class="card" data-testid="machines">
+            <h2>{t!(i18n, veeam.machines.title)}</h2>
+            <p class="muted">
+                {match rpo_hours {
+                    Some(hours) => t_string!(i18n, veeam.machines.rpo, hours = hours).to_string(),
+                    None => t_string!(i18n, veeam.machines.no_rpo).to_string(),
+                }}
+                {(outside > 0).then(|| view! { " · " <strong>{t!(i18n, veeam.machines.count, count = outside)}</strong> })}
+            </p>
+            {if machines.is_empty() {
+                view! { <p class="empty">{t!(i18n, veeam.machines.empty)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll">
+                        <table>
+                            <caption class="visually-hidden">{t!(i18n, veeam.machines.intro)}</caption>
+                            <thead><tr>
+                                <th scope="col">{t!(i18n, veeam.machines.name)}</th>
+                                <th scope="col">{t!(i18n, veeam.machines.newest)}</th>
+                                <th scope="col">{t!(i18n, veeam.machines.age)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {machines.into_iter().map(|m| {
+                                    let age = format_duration((now - m.newest_point_at).num_seconds().max(0));
+                                    view! {
+                                        <tr data-outside=m.outside_rpo.to_string()>
+                                            <td>{m.name.clone()}
+                                                {m.malware_status.clone().filter(|s| !s.eq_ignore_ascii_case("clean")).map(|s| view! {
+                                                    " " <span class="badge badge-failed">{t!(i18n, veeam.machines.malware, status = s)}</span>
+                                                })}
+                                            </td>
+                                            <td><DateTime at=m.newest_point_at /></td>
+                                            <td>{age}
+                                                {m.outside_rpo.then(|| view! { " " <span class="badge badge-failed">{t!(i18n, veeam.machines.outside)}</span> })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
         </section>
     }
 }

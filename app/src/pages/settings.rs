@@ -319,7 +319,40 @@ fn ServerCard(
                 }}</dd>
                 <dt>{t!(i18n, veeam.servers.jobs)}</dt>
                 <dd data-testid="server-jobs">{server.jobs}</dd>
+                <dt>{t!(i18n, veeam.signals.config_backup)}</dt>
+                <dd data-testid="signal-config-backup">{match (server.signals.config_backup_enabled, server.signals.config_backup_last_success) {
+                    (None, _) => view! { <span class="muted">"—"</span> }.into_any(),
+                    (Some(false), _) => view! { <span class="badge badge-warning">{t!(i18n, veeam.signals.disabled)}</span> }.into_any(),
+                    (Some(true), Some(at)) => view! { <DateTime at=at /> }.into_any(),
+                    (Some(true), None) => view! { <span class="badge badge-warning">{t!(i18n, veeam.signals.never)}</span> }.into_any(),
+                }}
+                {server.signals.raised.iter().any(|s| s == "config_backup_stale").then(|| view! {
+                    " " <span class="badge badge-failed">{t!(i18n, veeam.signals.stale)}</span>
+                })}</dd>
+                <dt>{t!(i18n, veeam.signals.license)}</dt>
+                <dd data-testid="signal-license">{server.signals.license_status.clone().unwrap_or_else(|| "—".into())}
+                {server.signals.license_expires_at.map(|at| view! { " · " {t!(i18n, veeam.signals.until)} " " <DateTime at=at /> })}
+                {server.signals.raised.iter().any(|s| s == "license_expiring").then(|| view! {
+                    " " <span class="badge badge-failed">{t!(i18n, veeam.signals.expiring)}</span>
+                })}</dd>
+                <dt>{t!(i18n, veeam.signals.malware)}</dt>
+                <dd data-testid="signal-malware">{
+                    let machines: Vec<String> = server.signals.raised.iter().filter_map(|s| s.strip_prefix("malware:")).map(str::to_owned).collect();
+                    if machines.is_empty() {
+                        t!(i18n, veeam.signals.none).into_any()
+                    } else {
+                        view! { <span class="badge badge-failed">{machines.join(", ")}</span> }.into_any()
+                    }
+                }</dd>
             </dl>
+            {(!server.signals.notes.is_empty()).then(|| {
+                let notes = server.signals.notes.clone();
+                view! {
+                    <ul class="alert alert-warning" data-testid="signal-notes">
+                        {notes.into_iter().map(|n| view! { <li>{move || signal_note(i18n.get_locale(), &n)}</li> }).collect_view()}
+                    </ul>
+                }
+            })}
             {server.last_error.clone().filter(|_| status != ServerStatus::Ok).map(|e| view! {
                 <p class="alert alert-error" data-testid="server-error">{e}</p>
             })}
@@ -357,5 +390,20 @@ fn ServerCard(
                 </details>
             </div>
         </li>
+    }
+}
+
+/// What a signal the account could not read means, in words.
+fn signal_note(locale: Locale, note: &str) -> String {
+    match note {
+        "license_forbidden" => td_string!(locale, veeam.signals.license_forbidden).to_string(),
+        "config_backup_forbidden" => td_string!(locale, veeam.signals.config_backup_forbidden).to_string(),
+        "malware_forbidden" => td_string!(locale, veeam.signals.malware_forbidden).to_string(),
+        other => td_string!(
+            locale,
+            veeam.signals.unavailable,
+            what = other.trim_end_matches("_unavailable").to_owned()
+        )
+        .to_string(),
     }
 }

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::i18n::{Locale, td_string};
+
 use chrono::{Duration, Utc};
 
 use super::{
@@ -131,6 +133,7 @@ pub async fn job_page(state: &AppState, info: &RequestInfo, id: i64) -> Result<J
     let principal = info.require(Role::Viewer, Access::Read)?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let expected = row.expected(state.settings.timezone);
+    let schedule_text = schedule_text(&row, &expected, info.locale);
     let owner_name = match row.owner_id {
         Some(owner) => accounts::username_of(state, owner).await?,
         None => None,
@@ -142,7 +145,7 @@ pub async fn job_page(state: &AppState, info: &RequestInfo, id: i64) -> Result<J
     let job = views::jobs(state, info, vec![row]).await?.remove(0);
     Ok(JobPage {
         veeam: None,
-        schedule_text: expected.describe(info.locale),
+        schedule_text,
         owner_name,
         days,
         calendar,
@@ -150,4 +153,34 @@ pub async fn job_page(state: &AppState, info: &RequestInfo, id: i64) -> Result<J
         can_operate: principal.role >= Role::Operator,
         job,
     })
+}
+
+/// The schedule in words; for a job that follows Veeam, said so ("from
+/// Veeam: every day at 22:00 (JST)"), with what Veeam's own schedule is
+/// when it maps to no cron or interval, and whether it runs at all.
+fn schedule_text(row: &jobs_db::JobRow, expected: &super::schedule::Expected, locale: Locale) -> String {
+    if row.schedule_from != "veeam" {
+        return expected.describe(locale);
+    }
+    let what = match row.veeam_schedule_state.as_deref() {
+        Some("disabled") => td_string!(locale, jobs.schedule.veeam_disabled).to_string(),
+        Some("unscheduled") => td_string!(locale, jobs.schedule.veeam_unscheduled).to_string(),
+        _ => match row.veeam_schedule_summary.as_deref() {
+            Some(summary) if row.veeam_schedule_kind.as_deref() == Some("next_run") => {
+                let kind = match summary.split_once(':') {
+                    Some(("after", job)) => {
+                        td_string!(locale, jobs.schedule.veeam_after, job = job.to_owned()).to_string()
+                    }
+                    _ if summary == "continuous" => {
+                        td_string!(locale, jobs.schedule.veeam_continuous).to_string()
+                    }
+                    _ if summary == "window" => td_string!(locale, jobs.schedule.veeam_window).to_string(),
+                    _ => summary.to_owned(),
+                };
+                format!("{kind} ({})", expected.describe(locale))
+            }
+            _ => expected.describe(locale),
+        },
+    };
+    td_string!(locale, jobs.schedule.from_veeam, schedule = what).to_string()
 }
