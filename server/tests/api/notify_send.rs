@@ -57,10 +57,10 @@ fn rendered(locale: Locale) -> Rendered {
 
 /// What the SMTP receiver got.
 #[derive(Debug, Clone, Default)]
-struct Received {
+pub(crate) struct Received {
     from: String,
     to: Vec<String>,
-    data: String,
+    pub(crate) data: String,
     auth: Option<String>,
     secured: bool,
 }
@@ -68,14 +68,14 @@ struct Received {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-struct SmtpReceiver {
-    port: u16,
+pub(crate) struct SmtpReceiver {
+    pub(crate) port: u16,
     certificate_pem: String,
     mail: Arc<Mutex<Vec<Received>>>,
 }
 
 impl SmtpReceiver {
-    async fn start(starttls: bool) -> Self {
+    pub(crate) async fn start(starttls: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let certified =
@@ -120,7 +120,7 @@ impl SmtpReceiver {
         Self { port, certificate_pem, mail }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.mail.lock().unwrap().clone()
     }
 }
@@ -225,7 +225,7 @@ fn decoded_header(data: &str, name: &str) -> String {
 }
 
 /// The decoded body of the MIME part with this content type.
-fn part(data: &str, content_type: &str) -> String {
+pub(crate) fn part(data: &str, content_type: &str) -> String {
     let start = data
         .find(&format!("Content-Type: {content_type}"))
         .unwrap_or_else(|| panic!("no {content_type} part"));
