@@ -408,6 +408,10 @@ async fn teams_gets_an_adaptive_card_in_a_workflows_message() {
         card["actions"][0],
         json!({"type": "Action.OpenUrl", "title": "ジョブを開く", "url": "https://backup.example.co.jp/jobs/42"})
     );
+    assert_eq!(
+        card["actions"][1],
+        json!({"type": "Action.OpenUrl", "title": "確認済みにする", "url": "https://backup.example.co.jp/jobs/42/acknowledge"})
+    );
     assert!(serde_json::to_vec(&body).unwrap().len() < 28_000);
 }
 
@@ -433,6 +437,8 @@ async fn slack_gets_text_and_blocks() {
     );
     assert_eq!(blocks[2]["text"]["text"], "```robocopy exited with 16: &lt;access denied&gt; &amp; more```");
     assert_eq!(blocks[3]["elements"][0]["url"], "https://backup.example.co.jp/jobs/42");
+    assert_eq!(blocks[3]["elements"][1]["url"], "https://backup.example.co.jp/jobs/42/acknowledge");
+    assert_eq!(blocks[3]["elements"][1]["text"]["text"], "Acknowledge");
 }
 
 #[tokio::test]
@@ -470,6 +476,7 @@ async fn webhooks_carry_the_documented_body_and_an_hmac_signature() {
             "result": "failed", "at": "2026-11-22T17:05:00+00:00", "duration_seconds": 3725,
             "message": "robocopy exited with 16: <access denied> & more", "related": [], "reminder": false,
             "title": "Backup failed: 東京ファイルサーバー nightly", "url": "https://backup.example.co.jp/jobs/42",
+            "acknowledge_url": "https://backup.example.co.jp/jobs/42/acknowledge",
         })
     );
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"shared secret").unwrap();

@@ -109,7 +109,7 @@ pub fn teams(m: &Rendered) -> Value {
     }
     let mut actions = vec![json!({"type": "Action.OpenUrl", "title": m.link_text, "url": m.link})];
     if let Some(ack) = &m.ack_link {
-        actions.insert(0, json!({"type": "Action.OpenUrl", "title": m.ack_link_text, "url": ack}));
+        actions.push(json!({"type": "Action.OpenUrl", "title": m.ack_link_text, "url": ack}));
     }
     json!({
         "type": "message",
@@ -146,7 +146,7 @@ pub fn slack(m: &Rendered) -> Value {
     }
     let mut buttons = vec![json!({"type": "button", "text": {"type": "plain_text", "text": m.link_text}, "url": m.link})];
     if let Some(ack) = &m.ack_link {
-        buttons.insert(0, json!({"type": "button", "text": {"type": "plain_text", "text": m.ack_link_text}, "url": ack, "style": "primary"}));
+        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": m.ack_link_text}, "url": ack, "style": "primary"}));
     }
     blocks.push(json!({"type": "actions", "elements": buttons}));
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(&m.footer)}]}));
@@ -437,11 +437,11 @@ mod tests {
         };
         let ack = "https://backup.example.co.jp/jobs/1/acknowledge";
         let card = teams(&m);
-        assert_eq!(card["attachments"][0]["content"]["actions"][0]["url"], ack);
-        assert_eq!(card["attachments"][0]["content"]["actions"][1]["url"], m.link);
+        assert_eq!(card["attachments"][0]["content"]["actions"][0]["url"], m.link);
+        assert_eq!(card["attachments"][0]["content"]["actions"][1]["url"], ack);
         let slack = slack(&m);
         let buttons = &slack["blocks"][2]["elements"];
-        assert_eq!((&buttons[0]["url"], &buttons[0]["text"]["text"]), (&json!(ack), &json!("Acknowledge")));
+        assert_eq!((&buttons[1]["url"], &buttons[1]["text"]["text"]), (&json!(ack), &json!("Acknowledge")));
         assert!(discord(&m).to_string().contains(ack));
         let notice = super::super::message::Notice {
             kind: super::super::message::EventKind::RunFailed,
