@@ -22,7 +22,10 @@ mod views;
 
 use chrono::{DateTime, Utc};
 
-pub use ack::{acknowledge, active_of as acknowledgements_of, clear_acknowledgement, withdraw as withdraw_acknowledgement};
+pub use ack::{
+    acknowledge, active_of as acknowledgements_of, clear_acknowledgement,
+    withdraw as withdraw_acknowledgement,
+};
 pub use dashboard::{dashboard, job_page};
 pub use ingest::{Incoming, MAX_CLOCK_AHEAD_MINUTES};
 pub use live::{publish, publish_change};

@@ -54,7 +54,8 @@ async fn acknowledging_stops_reminders_and_the_next_state_change_ends_it(app: Te
     let before = job(&app, &operator, id).await;
     assert_eq!((&before["problem"], &before["acknowledgement"]), (&json!("failed"), &Value::Null));
 
-    let response = acknowledge(&app, &operator, id, Some(json!({"comment": "disk replaced on Tuesday"}))).await;
+    let response =
+        acknowledge(&app, &operator, id, Some(json!({"comment": "disk replaced on Tuesday"}))).await;
     assert_eq!(response.status(), StatusCode::OK);
     let ack: Value = response.json().await.unwrap();
     assert_eq!(ack["job_id"], *id);
@@ -296,12 +297,8 @@ async fn the_link_in_an_email_leads_through_sign_in_to_the_page_that_acknowledge
     let html = page(&browser).await.unwrap().text().await.unwrap();
     assert!(html.contains("data-testid=\"ack-banner\"") && html.contains("on it"), "{html}");
     assert!(!html.contains("data-testid=\"ack-form\""));
-    let shown: Value = app
-        .api(Method::GET, &format!("/api/v1/jobs/{id}"), Some(&admin), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let shown: Value =
+        app.api(Method::GET, &format!("/api/v1/jobs/{id}"), Some(&admin), None).await.json().await.unwrap();
     assert_eq!(shown["acknowledgement"]["by"], operator.username.as_str());
     assert_eq!(shown["acknowledgement"]["comment"], "on it");
 
@@ -316,7 +313,10 @@ async fn the_link_in_an_email_leads_through_sign_in_to_the_page_that_acknowledge
     assert!(viewer_html.contains("data-testid=\"ack-banner\""));
     app::ssr::jobs::store::ack::clear(&app.state.db, id).await.unwrap();
     viewer_html = page(&viewer_browser).await.unwrap().text().await.unwrap();
-    assert!(viewer_html.contains("data-testid=\"ack-viewer\"") && !viewer_html.contains("ack-form"), "{viewer_html}");
+    assert!(
+        viewer_html.contains("data-testid=\"ack-viewer\"") && !viewer_html.contains("ack-form"),
+        "{viewer_html}"
+    );
     let response = viewer_browser
         .post(format!("{}/api/fn/jobs/acknowledge", app.address))
         .form(&[("id", id.to_string().as_str())])

@@ -217,12 +217,14 @@ async fn failing_job(app: &TestApp, acknowledged: bool) -> i64 {
     app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
     if acknowledged {
         app::on_db!(&app.state.db, |pool| {
-            sqlx::query("update jobs set ack_by = 'someone', ack_at = $1, ack_problem = 'failed' where id = $2")
-                .bind(chrono::Utc::now())
-                .bind(id)
-                .execute(pool)
-                .await
-                .unwrap();
+            sqlx::query(
+                "update jobs set ack_by = 'someone', ack_at = $1, ack_problem = 'failed' where id = $2",
+            )
+            .bind(chrono::Utc::now())
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
         });
     }
     id

@@ -129,7 +129,8 @@ impl AckInput {
     pub fn parse(locale: Locale, request: AcknowledgeRequest, now: DateTime<Utc>) -> Result<Self, AppError> {
         let comment = request.comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
         if comment.as_deref().is_some_and(|c| {
-            c.chars().count() > MAX_COMMENT_CHARS || c.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+            c.chars().count() > MAX_COMMENT_CHARS
+                || c.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
         }) {
             return Err(AppError::validation(
                 "comment",
@@ -137,7 +138,10 @@ impl AckInput {
             ));
         }
         if request.until.is_some_and(|u| u <= now || u > now + Duration::days(MAX_UNTIL_DAYS)) {
-            return Err(AppError::validation("until", td_string!(locale, ack.errors.until, days = MAX_UNTIL_DAYS)));
+            return Err(AppError::validation(
+                "until",
+                td_string!(locale, ack.errors.until, days = MAX_UNTIL_DAYS),
+            ));
         }
         Ok(AckInput { comment, until: request.until })
     }
@@ -219,8 +223,13 @@ pub async fn withdraw(state: &AppState, info: &RequestInfo, id: i64) -> Result<(
         return Err(AppError::NotFound);
     }
     redraw(state, &row);
-    audit::record(state, info, Some(principal), Event::ok("job.unacknowledge", Target::new("job", id, row.name)))
-        .await;
+    audit::record(
+        state,
+        info,
+        Some(principal),
+        Event::ok("job.unacknowledge", Target::new("job", id, row.name)),
+    )
+    .await;
     Ok(())
 }
 
@@ -279,7 +288,9 @@ mod tests {
     fn an_acknowledgement_holds_until_its_time_or_until_the_problem_changes() {
         let now = Utc::now();
         assert!(active(&row(JobState::Failed, Some("failed"), None), now).is_some());
-        assert!(active(&row(JobState::Failed, Some("failed"), Some(now + Duration::hours(1))), now).is_some());
+        assert!(
+            active(&row(JobState::Failed, Some("failed"), Some(now + Duration::hours(1))), now).is_some()
+        );
         assert!(active(&row(JobState::Failed, Some("failed"), Some(now)), now).is_none(), "until passed");
         assert!(active(&row(JobState::Missed, Some("failed"), None), now).is_none(), "another problem");
         assert!(active(&row(JobState::Ok, Some("failed"), None), now).is_none(), "recovered");
@@ -295,7 +306,7 @@ mod tests {
         assert!(!ends(JobProblem::Failed, Failed, Failed));
         assert!(!ends(JobProblem::Failed, Failed, Running));
         assert!(!ends(JobProblem::Failed, Running, Failed));
-        assert!(ends(JobProblem::Late, Late, Running) == false && ends(JobProblem::Late, Running, Ok));
+        assert!(!ends(JobProblem::Late, Late, Running) && ends(JobProblem::Late, Running, Ok));
         assert!(!ends(JobProblem::RpoBreached, Running, Ok), "a good run does not meet the RPO by itself");
         assert!(ends(JobProblem::RpoBreached, Ok, Failed));
         assert!(ends(JobProblem::Unscheduled, Ok, Missed));
@@ -305,10 +316,17 @@ mod tests {
     fn a_comment_and_an_until_are_checked() {
         let now = Utc::now();
         let parse = |comment: Option<&str>, until: Option<DateTime<Utc>>| {
-            AckInput::parse(Locale::en, AcknowledgeRequest { comment: comment.map(str::to_owned), until }, now)
+            AckInput::parse(
+                Locale::en,
+                AcknowledgeRequest { comment: comment.map(str::to_owned), until },
+                now,
+            )
         };
         assert_eq!(parse(Some("  "), None).unwrap(), AckInput { comment: None, until: None });
-        assert_eq!(parse(Some(" disk swap\nTuesday "), None).unwrap().comment.as_deref(), Some("disk swap\nTuesday"));
+        assert_eq!(
+            parse(Some(" disk swap\nTuesday "), None).unwrap().comment.as_deref(),
+            Some("disk swap\nTuesday")
+        );
         assert!(parse(Some("bell\u{7}"), None).is_err());
         assert!(parse(Some(&"x".repeat(1001)), None).is_err());
         assert!(parse(Some(&"x".repeat(1000)), None).is_ok());

@@ -144,7 +144,8 @@ pub fn slack(m: &Rendered) -> Value {
     if let Some(excerpt) = &m.excerpt {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("```{}```", escape(excerpt))}}));
     }
-    let mut buttons = vec![json!({"type": "button", "text": {"type": "plain_text", "text": m.link_text}, "url": m.link})];
+    let mut buttons =
+        vec![json!({"type": "button", "text": {"type": "plain_text", "text": m.link_text}, "url": m.link})];
     if let Some(ack) = &m.ack_link {
         buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": m.ack_link_text}, "url": ack, "style": "primary"}));
     }

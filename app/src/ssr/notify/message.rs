@@ -382,7 +382,8 @@ mod tests {
 
     #[test]
     fn a_job_problem_carries_an_acknowledge_link_and_a_recovery_does_not() {
-        let base = url::Url::parse("https://backup.example.co.jp/console/").unwrap_or_else(|_| unreachable!());
+        let base =
+            url::Url::parse("https://backup.example.co.jp/console/").unwrap_or_else(|_| unreachable!());
         for kind in [
             EventKind::RunFailed,
             EventKind::RunMissed,
@@ -405,7 +406,11 @@ mod tests {
             (EventKind::JobAcknowledged, Some(7)),
             (EventKind::VeeamUnreachable, None),
         ] {
-            assert_eq!(render(&notice(kind, job), Locale::en, chrono_tz::UTC, &base).ack_link, None, "{kind:?}");
+            assert_eq!(
+                render(&notice(kind, job), Locale::en, chrono_tz::UTC, &base).ack_link,
+                None,
+                "{kind:?}"
+            );
         }
     }
 }

@@ -5,8 +5,8 @@ use app::{
     model::{
         Page,
         job::{
-            AcknowledgeRequest, Acknowledgement, Job, JobPatch, JobQuery, NewJob, PauseRequest, ReportOutcome, Run, RunDetail, RunQuery,
-            RunReport, VeeamJobComplete,
+            AcknowledgeRequest, Acknowledgement, Job, JobPatch, JobQuery, NewJob, PauseRequest,
+            ReportOutcome, Run, RunDetail, RunQuery, RunReport, VeeamJobComplete,
         },
     },
     ssr::{accounts::RequestInfo, infra::state::AppState, jobs, notify, veeam},
