@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod ack;
 pub mod auth;
 pub mod charts;
 pub mod flash;

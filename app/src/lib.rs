@@ -38,6 +38,7 @@ use crate::pages::{
     deliveries::DeliveriesPage,
     history::HistoryPage,
     job::JobPage,
+    job_ack::JobAckPage,
     job_form::{EditJobPage, NewJobPage},
     jobs::JobsPage,
     login::LoginPage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/jobs/new") view=NewJobPage ssr=SsrMode::Async />
                         <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
                         <Route path=path!("/jobs/:id/edit") view=EditJobPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs/:id/acknowledge") view=JobAckPage ssr=SsrMode::Async />
                         <Route path=path!("/history") view=HistoryPage ssr=SsrMode::Async />
                         <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async />
                         <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />

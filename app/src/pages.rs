@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod deliveries;
 pub mod history;
 pub mod job;
+pub mod job_ack;
 pub mod job_form;
 pub mod jobs;
 pub mod login;

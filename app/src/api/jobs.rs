@@ -254,6 +254,28 @@ pub async fn resume_job(id: i64) -> Result<Job, AppError> {
     crate::ssr::jobs::resume(&state, &info, id).await
 }
 
+/// Acknowledges a job's current problem with an optional comment; `until`
+/// is a local date and time in the console's zone.
+#[server(prefix = "/api/fn", endpoint = "jobs/acknowledge")]
+pub async fn acknowledge_job(
+    id: i64,
+    comment: Option<String>,
+    until: Option<String>,
+) -> Result<crate::model::job::Acknowledgement, AppError> {
+    let (state, info) = server::ctx()?;
+    let until =
+        crate::ssr::infra::input::instant_field(info.locale, "until", until, state.settings.timezone)?;
+    let request = crate::model::job::AcknowledgeRequest { comment, until };
+    crate::ssr::notify::ack::acknowledge(&state, &info, id, request).await
+}
+
+/// Withdraws a job's acknowledgement.
+#[server(prefix = "/api/fn", endpoint = "jobs/unacknowledge")]
+pub async fn withdraw_acknowledgement(id: i64) -> Result<(), AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::notify::ack::withdraw(&state, &info, id).await
+}
+
 /// Runs across jobs or of one job, filtered, newest first.
 #[server(prefix = "/api/fn", endpoint = "runs/list")]
 pub async fn list_runs(#[server(flatten)] query: RunQuery) -> Result<RunsPage, AppError> {

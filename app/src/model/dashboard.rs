@@ -33,6 +33,9 @@ pub struct JobSummary {
     pub last_result: Option<RunResult>,
     /// Next expected start.
     pub next_expected_at: Option<DateTime<Utc>>,
+    /// An operator's acknowledgement of its problem, while it holds.
+    #[serde(default)]
+    pub acknowledgement: Option<crate::model::job::Acknowledgement>,
 }
 
 /// One day of one job in the calendar: the worst result of the day.

@@ -224,6 +224,12 @@ pub struct Job {
     pub paused: bool,
     /// When a pause ends by itself.
     pub paused_until: Option<DateTime<Utc>>,
+    /// The job's current problem, the one an operator can acknowledge.
+    #[serde(default)]
+    pub problem: Option<JobProblem>,
+    /// An operator's acknowledgement of that problem, while it holds.
+    #[serde(default)]
+    pub acknowledgement: Option<Acknowledgement>,
     /// The latest run.
     pub last_run: Option<Run>,
     /// When the next run is expected.
@@ -628,3 +634,108 @@ super::text_enum!(JobSource, "job source");
 super::text_enum!(JobState, "job state");
 #[cfg(feature = "ssr")]
 super::text_enum!(RunResult, "run result");
+
+/// A job's problem that an operator can acknowledge: its state, or a
+/// condition beside it (a machine outside the RPO, a Veeam job that will
+/// never run by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobProblem {
+    /// The latest run failed.
+    Failed,
+    /// An expected run did not happen.
+    Missed,
+    /// The job is past its expected time.
+    Late,
+    /// A run is taking longer than allowed.
+    Overdue,
+    /// The latest run ended with a warning.
+    Warning,
+    /// A machine of the job has no restore point younger than its RPO.
+    RpoBreached,
+    /// A Veeam job that is enabled but will never run by itself.
+    Unscheduled,
+}
+
+impl JobProblem {
+    /// Every problem.
+    pub const ALL: [JobProblem; 7] = [
+        JobProblem::Failed,
+        JobProblem::Missed,
+        JobProblem::Late,
+        JobProblem::Overdue,
+        JobProblem::Warning,
+        JobProblem::RpoBreached,
+        JobProblem::Unscheduled,
+    ];
+
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobProblem::Failed => "failed",
+            JobProblem::Missed => "missed",
+            JobProblem::Late => "late",
+            JobProblem::Overdue => "overdue",
+            JobProblem::Warning => "warning",
+            JobProblem::RpoBreached => "rpo_breached",
+            JobProblem::Unscheduled => "unscheduled",
+        }
+    }
+
+    /// The problem named `name`, if any.
+    pub fn parse(name: &str) -> Option<JobProblem> {
+        JobProblem::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// The problem a job in `state` has by its state alone.
+    pub fn of_state(state: JobState) -> Option<JobProblem> {
+        match state {
+            JobState::Failed => Some(JobProblem::Failed),
+            JobState::Missed => Some(JobProblem::Missed),
+            JobState::Late => Some(JobProblem::Late),
+            JobState::Overdue => Some(JobProblem::Overdue),
+            JobState::Warning => Some(JobProblem::Warning),
+            _ => None,
+        }
+    }
+}
+
+/// An operator's acknowledgement of a job's problem: reminders of it stop,
+/// and it ends by itself at the job's next state change or at `until`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Acknowledgement {
+    /// The job.
+    pub job_id: i64,
+    /// The problem acknowledged.
+    pub problem: JobProblem,
+    /// Who acknowledged it (display name or username).
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why (at most 1,000 characters).
+    pub comment: Option<String>,
+    /// When it ends by itself, if earlier than the next state change.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Acknowledging a job's current problem. Both fields are optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeRequest {
+    /// Why: at most 1,000 characters, no control characters but line breaks.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 1000))]
+    pub comment: Option<String>,
+    /// End the acknowledgement at this time (in the future, at most 30 days ahead).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
+    pub until: Option<DateTime<Utc>>,
+}

@@ -90,6 +90,7 @@ fn JobView(
         </div>
         {(!job.description.is_empty()).then(|| view! { <p class="lead">{job.description.clone()}</p> })}
         <FormAlert error=pause_error />
+        <crate::components::ack::AckPanel job_id=job.id problem=job.problem ack=job.acknowledgement.clone() can_operate=p.can_operate />
         {match (p.veeam.clone(), job.removed_at.is_some()) {
             (_, true) => Some(view! { <p class="alert alert-warning">{t!(i18n, veeam.actions.removed)}</p> }.into_any()),
             (Some(info), false) => Some(view! {

@@ -94,6 +94,8 @@ fn JobFields(
         state: crate::model::job::JobState::New,
         paused: false,
         paused_until: None,
+        problem: None,
+        acknowledgement: None,
         last_run: None,
         next_expected_at: None,
         ping_url: None,

@@ -6,8 +6,10 @@
 //! decided without a database), `store` (the SQL of the jobs tables,
 //! applying those decisions in transactions), [`monitor`] (late, missed
 //! and overdue), `query` (the list filters), `dashboard`, `views` and
-//! `live` (events for open dashboards), and [`demo`] data.
+//! `live` (events for open dashboards), [`ack`] (acknowledging a job's
+//! problem), and [`demo`] data.
 
+pub mod ack;
 pub mod dashboard;
 pub mod demo;
 pub mod ingest;
@@ -20,6 +22,10 @@ mod views;
 
 use chrono::{DateTime, Utc};
 
+pub use ack::{
+    acknowledge, active_of as acknowledgements_of, clear_acknowledgement,
+    withdraw as withdraw_acknowledgement,
+};
 pub use dashboard::{dashboard, job_page};
 pub use ingest::{Incoming, MAX_CLOCK_AHEAD_MINUTES};
 pub use live::{publish, publish_change};

@@ -10,6 +10,7 @@
 //! ([`produce`], [`work_once`]) and the [`watchdog`]'s that the supervisor
 //! runs.
 
+pub mod ack;
 pub mod channels;
 pub mod chat;
 pub mod email;

@@ -181,6 +181,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get, jobs::update, jobs::delete))
         .routes(routes!(jobs::pause))
         .routes(routes!(jobs::resume))
+        .routes(routes!(jobs::acknowledge, jobs::withdraw_acknowledgement))
         .routes(routes!(jobs::report))
         .routes(routes!(jobs::list_runs))
         .routes(routes!(jobs::get_run))

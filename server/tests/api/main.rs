@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used)]
 
+mod ack;
 mod auth;
 mod cli;
 mod helpers;

@@ -241,7 +241,7 @@ async fn failures_and_recoveries_arrive_once_in_order_through_an_outage(app: Tes
 
 both_backends!(outbox_flow, failures_and_recoveries_arrive_once_in_order_through_an_outage);
 
-async fn webhook_rule(app: &TestApp, admin: &str, url: &str, name: &str, rule: Value) -> i64 {
+pub(crate) async fn webhook_rule(app: &TestApp, admin: &str, url: &str, name: &str, rule: Value) -> i64 {
     let channel = post_json(
         app,
         admin,
@@ -257,7 +257,7 @@ async fn webhook_rule(app: &TestApp, admin: &str, url: &str, name: &str, rule: V
 }
 
 /// (event, subject) of every delivery of a channel, oldest first.
-async fn queued(app: &TestApp, admin: &str, channel: i64) -> Vec<(String, String)> {
+pub(crate) async fn queued(app: &TestApp, admin: &str, channel: i64) -> Vec<(String, String)> {
     outbox::produce(&app.state).await.unwrap();
     let list: Value = app
         .api(

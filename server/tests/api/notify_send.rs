@@ -57,10 +57,10 @@ fn rendered(locale: Locale) -> Rendered {
 
 /// What the SMTP receiver got.
 #[derive(Debug, Clone, Default)]
-struct Received {
+pub(crate) struct Received {
     from: String,
     to: Vec<String>,
-    data: String,
+    pub(crate) data: String,
     auth: Option<String>,
     secured: bool,
 }
@@ -68,14 +68,14 @@ struct Received {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-struct SmtpReceiver {
-    port: u16,
+pub(crate) struct SmtpReceiver {
+    pub(crate) port: u16,
     certificate_pem: String,
     mail: Arc<Mutex<Vec<Received>>>,
 }
 
 impl SmtpReceiver {
-    async fn start(starttls: bool) -> Self {
+    pub(crate) async fn start(starttls: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let certified =
@@ -120,7 +120,7 @@ impl SmtpReceiver {
         Self { port, certificate_pem, mail }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.mail.lock().unwrap().clone()
     }
 }
@@ -225,7 +225,7 @@ fn decoded_header(data: &str, name: &str) -> String {
 }
 
 /// The decoded body of the MIME part with this content type.
-fn part(data: &str, content_type: &str) -> String {
+pub(crate) fn part(data: &str, content_type: &str) -> String {
     let start = data
         .find(&format!("Content-Type: {content_type}"))
         .unwrap_or_else(|| panic!("no {content_type} part"));
@@ -408,6 +408,10 @@ async fn teams_gets_an_adaptive_card_in_a_workflows_message() {
         card["actions"][0],
         json!({"type": "Action.OpenUrl", "title": "ジョブを開く", "url": "https://backup.example.co.jp/jobs/42"})
     );
+    assert_eq!(
+        card["actions"][1],
+        json!({"type": "Action.OpenUrl", "title": "確認済みにする", "url": "https://backup.example.co.jp/jobs/42/acknowledge"})
+    );
     assert!(serde_json::to_vec(&body).unwrap().len() < 28_000);
 }
 
@@ -433,6 +437,8 @@ async fn slack_gets_text_and_blocks() {
     );
     assert_eq!(blocks[2]["text"]["text"], "```robocopy exited with 16: &lt;access denied&gt; &amp; more```");
     assert_eq!(blocks[3]["elements"][0]["url"], "https://backup.example.co.jp/jobs/42");
+    assert_eq!(blocks[3]["elements"][1]["url"], "https://backup.example.co.jp/jobs/42/acknowledge");
+    assert_eq!(blocks[3]["elements"][1]["text"]["text"], "Acknowledge");
 }
 
 #[tokio::test]
@@ -470,6 +476,7 @@ async fn webhooks_carry_the_documented_body_and_an_hmac_signature() {
             "result": "failed", "at": "2026-11-22T17:05:00+00:00", "duration_seconds": 3725,
             "message": "robocopy exited with 16: <access denied> & more", "related": [], "reminder": false,
             "title": "Backup failed: 東京ファイルサーバー nightly", "url": "https://backup.example.co.jp/jobs/42",
+            "acknowledge_url": "https://backup.example.co.jp/jobs/42/acknowledge",
         })
     );
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"shared secret").unwrap();

@@ -550,6 +550,8 @@ fn render_for_mail() -> app::ssr::notify::message::Rendered {
         excerpt: None,
         link: "https://backup.example.co.jp/".into(),
         link_text: "Open".into(),
+        ack_link: None,
+        ack_link_text: "Acknowledge".into(),
         severity: app::ssr::notify::message::Severity::Critical,
         footer: "f".into(),
     }

@@ -45,6 +45,8 @@ const API: &[(&str, &str, Who)] = &[
     ("DELETE", "/api/v1/jobs/{id}", Who::AtLeast(Role::Operator)),
     ("POST", "/api/v1/jobs/{id}/pause", Who::AtLeast(Role::Operator)),
     ("POST", "/api/v1/jobs/{id}/resume", Who::AtLeast(Role::Operator)),
+    ("POST", "/api/v1/jobs/{id}/acknowledge", Who::AtLeast(Role::Operator)),
+    ("DELETE", "/api/v1/jobs/{id}/acknowledge", Who::AtLeast(Role::Operator)),
     ("POST", "/api/v1/jobs/{id}/runs", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/runs", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/runs/{id}", Who::AtLeast(Role::Viewer)),
@@ -108,6 +110,8 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/jobs/delete", Who::AtLeast(Role::Operator)),
     ("/api/fn/jobs/pause", Who::AtLeast(Role::Operator)),
     ("/api/fn/jobs/resume", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/acknowledge", Who::AtLeast(Role::Operator)),
+    ("/api/fn/jobs/unacknowledge", Who::AtLeast(Role::Operator)),
     ("/api/fn/runs/list", Who::AtLeast(Role::Viewer)),
     ("/api/fn/runs/get", Who::AtLeast(Role::Viewer)),
     ("/api/fn/veeam/servers", Who::AtLeast(Role::Admin)),
@@ -147,6 +151,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/jobs/new", Who::AtLeast(Role::Operator)),
     ("/jobs/{id}", Who::AtLeast(Role::Viewer)),
     ("/jobs/{id}/edit", Who::AtLeast(Role::Operator)),
+    ("/jobs/{id}/acknowledge", Who::AtLeast(Role::Viewer)),
     ("/history", Who::AtLeast(Role::Viewer)),
     ("/repositories", Who::AtLeast(Role::Viewer)),
     ("/notifications", Who::AtLeast(Role::Admin)),
@@ -192,6 +197,37 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
     };
     let recorded = app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
     (id, recorded.run_id, name)
+}
+
+/// A job whose last run failed (a problem to acknowledge), acknowledged
+/// already with `acknowledged`; its id.
+async fn failing_job(app: &TestApp, acknowledged: bool) -> i64 {
+    let (id, _, _) = job_with_run(app).await;
+    let incoming = app::ssr::jobs::ingest::Incoming {
+        result: app::model::job::RunResult::Failed,
+        started_at: None,
+        ended_at: None,
+        message: None,
+        bytes_processed: None,
+        exit_code: None,
+        external_id: None,
+        log: None,
+        origin: "api",
+    };
+    app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
+    if acknowledged {
+        app::on_db!(&app.state.db, |pool| {
+            sqlx::query(
+                "update jobs set ack_by = 'someone', ack_at = $1, ack_problem = 'failed' where id = $2",
+            )
+            .bind(chrono::Utc::now())
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+        });
+    }
+    id
 }
 
 #[test]
@@ -272,6 +308,8 @@ async fn api_call(
         path.replace("{action}", "enable")
             .replace("/jobs/{id}", &format!("/jobs/{}", veeam_job.unwrap_or_default()))
             .replace("{id}", &server_id.to_string())
+    } else if path == "/api/v1/jobs/{id}/acknowledge" {
+        path.replace("{id}", &failing_job(app, method == "DELETE").await.to_string())
     } else if path.starts_with("/api/v1/jobs/") {
         path.replace("{id}", &job_id.to_string())
     } else if path.starts_with("/api/v1/runs/") {
@@ -585,6 +623,10 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                 match *path {
                     "/api/fn/jobs/page" | "/api/fn/jobs/pause" | "/api/fn/jobs/resume" => {
                         form.push(("id".into(), job_id.to_string()));
+                    }
+                    "/api/fn/jobs/acknowledge" | "/api/fn/jobs/unacknowledge" => {
+                        let acknowledged = *path == "/api/fn/jobs/unacknowledge";
+                        form.push(("id".into(), failing_job(&app, acknowledged).await.to_string()));
                     }
                     "/api/fn/jobs/update" => {
                         form.push(("id".into(), job_id.to_string()));

@@ -88,6 +88,7 @@ pub async fn dashboard(state: &AppState, info: &RequestInfo) -> Result<Dashboard
     }
     let ids: Vec<i64> = problems.iter().map(|r| r.id).collect();
     let tags = jobs_db::tags_of(&state.db, &ids).await?;
+    let acks = super::ack::active_of(state, &ids, Utc::now()).await?;
     let days = last_days(tz, 14);
     let calendar = calendar(state, &calendar_rows, &days).await?;
     let totals =
@@ -116,7 +117,7 @@ pub async fn dashboard(state: &AppState, info: &RequestInfo) -> Result<Dashboard
             .map(|s| StateCount { state: s, count: *state_counts.get(&s).unwrap_or(&0) })
             .collect(),
         total_jobs,
-        problems: problems.iter().map(|r| views::summary(r, &tags)).collect(),
+        problems: problems.iter().map(|r| views::summary(r, &tags, &acks)).collect(),
         latest_runs: latest.iter().map(|r| (views::run(r), r.job_name.clone())).collect(),
         days,
         calendar,

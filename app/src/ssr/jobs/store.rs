@@ -2,6 +2,7 @@
 //! and `job_events`. Every statement on them lives here (the Veeam link
 //! columns of `jobs` too); other domains go through the jobs service.
 
+pub mod ack;
 pub mod events;
 pub mod jobs;
 pub mod links;

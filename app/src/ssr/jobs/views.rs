@@ -54,6 +54,7 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
     let last_ids: Vec<i64> = rows.iter().filter_map(|r| r.last_run_id).collect();
     let last_runs: HashMap<i64, Run> =
         runs_db::by_ids(&state.db, &last_ids).await?.iter().map(|r| (r.id, run(r))).collect();
+    let mut problems = super::ack::problems_of(state, &ids, super::ingest::now()).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -74,6 +75,8 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
             state: row.state,
             paused: row.paused,
             paused_until: row.paused_until,
+            problem: problems.get(&row.id).and_then(|(p, _)| *p),
+            acknowledgement: problems.remove(&row.id).and_then(|(_, a)| a),
             next_expected_at: row.next_expected_at,
             owner_id: row.owner_id,
             veeam_job_id: row.veeam_job_id,
@@ -108,7 +111,11 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
 }
 
 /// A job as the dashboard's problem list shows it.
-pub fn summary(row: &JobRow, tags: &HashMap<i64, Vec<String>>) -> JobSummary {
+pub fn summary(
+    row: &JobRow,
+    tags: &HashMap<i64, Vec<String>>,
+    acks: &HashMap<i64, crate::model::job::Acknowledgement>,
+) -> JobSummary {
     JobSummary {
         id: row.id,
         name: row.name.clone(),
@@ -118,5 +125,6 @@ pub fn summary(row: &JobRow, tags: &HashMap<i64, Vec<String>>) -> JobSummary {
         last_run_at: row.last_run_at,
         last_result: row.last_result,
         next_expected_at: row.next_expected_at,
+        acknowledgement: acks.get(&row.id).cloned(),
     }
 }

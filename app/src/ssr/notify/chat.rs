@@ -107,6 +107,10 @@ pub fn teams(m: &Rendered) -> Value {
     if let Some(excerpt) = &m.excerpt {
         body.push(json!({"type": "TextBlock", "text": text(excerpt), "wrap": true, "isSubtle": true, "fontType": "Monospace"}));
     }
+    let mut actions = vec![json!({"type": "Action.OpenUrl", "title": m.link_text, "url": m.link})];
+    if let Some(ack) = &m.ack_link {
+        actions.push(json!({"type": "Action.OpenUrl", "title": m.ack_link_text, "url": ack}));
+    }
     json!({
         "type": "message",
         "attachments": [{
@@ -118,7 +122,7 @@ pub fn teams(m: &Rendered) -> Value {
                 "version": "1.4",
                 "msteams": {"width": "Full"},
                 "body": body,
-                "actions": [{"type": "Action.OpenUrl", "title": m.link_text, "url": m.link}],
+                "actions": actions,
             },
         }],
     })
@@ -140,7 +144,12 @@ pub fn slack(m: &Rendered) -> Value {
     if let Some(excerpt) = &m.excerpt {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("```{}```", escape(excerpt))}}));
     }
-    blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": m.link_text}, "url": m.link}]}));
+    let mut buttons =
+        vec![json!({"type": "button", "text": {"type": "plain_text", "text": m.link_text}, "url": m.link})];
+    if let Some(ack) = &m.ack_link {
+        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": m.ack_link_text}, "url": ack, "style": "primary"}));
+    }
+    blocks.push(json!({"type": "actions", "elements": buttons}));
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(&m.footer)}]}));
     json!({"text": escape(&m.title), "blocks": blocks})
 }
@@ -157,6 +166,11 @@ pub fn discord(m: &Rendered) -> Value {
     });
     if let Some(excerpt) = &m.excerpt {
         embed["description"] = json!(text(excerpt, 1000));
+    }
+    if let (Some(ack), Some(fields)) = (&m.ack_link, embed["fields"].as_array_mut())
+        && fields.len() < 25
+    {
+        fields.push(json!({"name": text(&m.ack_link_text, 256), "value": ack, "inline": false}));
     }
     json!({"content": text(&m.title, 2000), "embeds": [embed], "allowed_mentions": {"parse": []}})
 }
@@ -176,6 +190,7 @@ pub fn webhook(notice: &Notice, m: &Rendered, delivery_id: Option<i64>) -> Value
         "reminder": notice.reminder,
         "title": m.title,
         "url": m.link,
+        "acknowledge_url": m.ack_link,
     })
 }
 
@@ -393,6 +408,8 @@ mod tests {
             excerpt: Some("**log** <@1>".into()),
             link: "https://backup.example.co.jp/jobs/1".into(),
             link_text: "Open".into(),
+            ack_link: None,
+            ack_link_text: "Acknowledge".into(),
             severity: super::super::message::Severity::Critical,
             footer: "Backup console".into(),
         };
@@ -404,5 +421,44 @@ mod tests {
         let slack = slack(&m);
         assert_eq!(slack["text"], "Backup failed: [x](http://evil) @everyone");
         assert_eq!(slack["blocks"][1]["fields"][0]["text"], "*Job*\n[x](http://evil) &lt;!here&gt;");
+    }
+
+    #[test]
+    fn every_channel_carries_the_acknowledge_link() {
+        let m = Rendered {
+            title: "Backup failed: nightly".into(),
+            facts: vec![],
+            excerpt: None,
+            link: "https://backup.example.co.jp/jobs/1".into(),
+            link_text: "Open".into(),
+            ack_link: Some("https://backup.example.co.jp/jobs/1/acknowledge".into()),
+            ack_link_text: "Acknowledge".into(),
+            severity: super::super::message::Severity::Critical,
+            footer: "Backup console".into(),
+        };
+        let ack = "https://backup.example.co.jp/jobs/1/acknowledge";
+        let card = teams(&m);
+        assert_eq!(card["attachments"][0]["content"]["actions"][0]["url"], m.link);
+        assert_eq!(card["attachments"][0]["content"]["actions"][1]["url"], ack);
+        let slack = slack(&m);
+        let buttons = &slack["blocks"][2]["elements"];
+        assert_eq!((&buttons[1]["url"], &buttons[1]["text"]["text"]), (&json!(ack), &json!("Acknowledge")));
+        assert!(discord(&m).to_string().contains(ack));
+        let notice = super::super::message::Notice {
+            kind: super::super::message::EventKind::RunFailed,
+            subject_name: "nightly".into(),
+            job_id: Some(1),
+            result: None,
+            at: chrono::Utc::now(),
+            duration_seconds: None,
+            excerpt: None,
+            related: vec![],
+            reminder: false,
+            link_path: None,
+        };
+        assert_eq!(webhook(&notice, &m, Some(3))["acknowledge_url"], ack);
+        let without = Rendered { ack_link: None, ..m };
+        assert_eq!(webhook(&notice, &without, None)["acknowledge_url"], Value::Null);
+        assert_eq!(teams(&without)["attachments"][0]["content"]["actions"].as_array().map(Vec::len), Some(1));
     }
 }

@@ -83,6 +83,9 @@ impl EmailBody<'_> {
         if let Some(excerpt) = &m.excerpt {
             out.push_str(&format!("\n{excerpt}\n"));
         }
+        if let Some(ack) = &m.ack_link {
+            out.push_str(&format!("\n{}: {ack}", m.ack_link_text));
+        }
         out.push_str(&format!("\n{}: {}\n\n-- \n{}\n", m.link_text, m.link, m.footer));
         out
     }
@@ -118,9 +121,19 @@ impl EmailBody<'_> {
              <body style=\"font-family:system-ui,'Hiragino Sans','Meiryo',sans-serif;color:#152033\">\
              <h1 style=\"font-size:18px;color:{colour}\">{title}</h1>\
              <table role=\"presentation\">{rows}</table>{excerpt}\
-             <p><a href=\"{link}\" style=\"color:#1d4ed8\">{link_text}</a></p>\
+             <p>{ack}<a href=\"{link}\" style=\"color:#1d4ed8\">{link_text}</a></p>\
              <p style=\"color:#4f5d75;font-size:12px\">{footer}</p></body></html>",
             title = escape(&m.title),
+            ack = m
+                .ack_link
+                .as_deref()
+                .map(|ack| format!(
+                    "<a href=\"{}\" style=\"display:inline-block;padding:6px 14px;margin-right:12px;\
+                     background:#1d4ed8;color:#ffffff;border-radius:6px;text-decoration:none\">{}</a>",
+                    escape(ack),
+                    escape(&m.ack_link_text)
+                ))
+                .unwrap_or_default(),
             link = escape(&m.link),
             link_text = escape(&m.link_text),
             footer = escape(&m.footer),
@@ -233,4 +246,32 @@ fn describe(error: &lettre::transport::smtp::Error, secrets: &[String]) -> Strin
         source = inner.source();
     }
     outbound::clean(&text, secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssr::notify::message::Severity;
+
+    #[test]
+    fn both_parts_carry_the_acknowledge_link_when_there_is_one() {
+        let mut m = Rendered {
+            title: "Backup failed: nightly".into(),
+            facts: vec![("Job".into(), "nightly".into())],
+            excerpt: None,
+            link: "https://backup.example.co.jp/jobs/1".into(),
+            link_text: "Open the job".into(),
+            ack_link: Some("https://backup.example.co.jp/jobs/1/acknowledge".into()),
+            ack_link_text: "Acknowledge".into(),
+            severity: Severity::Critical,
+            footer: "Backup console".into(),
+        };
+        let body = EmailBody { message: &m };
+        assert!(body.text().contains("Acknowledge: https://backup.example.co.jp/jobs/1/acknowledge\n"));
+        assert!(body.html().contains("href=\"https://backup.example.co.jp/jobs/1/acknowledge\""));
+        assert!(body.html().contains(">Acknowledge</a>"));
+        m.ack_link = None;
+        let body = EmailBody { message: &m };
+        assert!(!body.text().contains("Acknowledge") && !body.html().contains("Acknowledge"));
+    }
 }

@@ -114,6 +114,21 @@ impl EventKind {
         }
     }
 
+    /// Whether a message of this kind is about a job's problem an operator
+    /// can acknowledge (and so carries an "Acknowledge" link).
+    pub fn acknowledgeable(self) -> bool {
+        matches!(
+            self,
+            EventKind::RunFailed
+                | EventKind::RunWarning
+                | EventKind::RunMissed
+                | EventKind::JobLate
+                | EventKind::JobOverdue
+                | EventKind::RpoBreached
+                | EventKind::VeeamJobUnscheduled
+        )
+    }
+
     /// How bad it is.
     pub fn severity(self) -> Severity {
         match self {
@@ -214,6 +229,10 @@ pub struct Rendered {
     pub link: String,
     /// The link's text.
     pub link_text: String,
+    /// For a job's problem: the console's page that acknowledges it.
+    pub ack_link: Option<String>,
+    /// That link's text.
+    pub ack_link_text: String,
     /// Colour.
     pub severity: Severity,
     /// Footer.
@@ -320,9 +339,16 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         (None, Some(path)) => base_url.join(path).map(|u| u.to_string()).unwrap_or_default(),
         (None, None) => base_url.to_string(),
     };
+    let ack_link = notice
+        .job_id
+        .filter(|_| notice.kind.acknowledgeable())
+        .and_then(|id| base_url.join(&format!("jobs/{id}/acknowledge")).ok())
+        .map(|u| u.to_string());
     Rendered {
         title,
         facts,
+        ack_link,
+        ack_link_text: td_string!(locale, notify.acknowledge).to_string(),
         excerpt: notice.excerpt.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(|e| cut(e, 500)),
         link,
         link_text: if notice.job_id.is_some() {
@@ -332,5 +358,59 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         },
         severity: notice.kind.severity(),
         footer: td_string!(locale, notify.footer).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(kind: EventKind, job_id: Option<i64>) -> Notice {
+        Notice {
+            kind,
+            subject_name: "nightly".into(),
+            job_id,
+            result: None,
+            at: Utc::now(),
+            duration_seconds: None,
+            excerpt: None,
+            related: vec![],
+            reminder: true,
+            link_path: None,
+        }
+    }
+
+    #[test]
+    fn a_job_problem_carries_an_acknowledge_link_and_a_recovery_does_not() {
+        let base =
+            url::Url::parse("https://backup.example.co.jp/console/").unwrap_or_else(|_| unreachable!());
+        for kind in [
+            EventKind::RunFailed,
+            EventKind::RunMissed,
+            EventKind::JobLate,
+            EventKind::JobOverdue,
+            EventKind::RpoBreached,
+            EventKind::VeeamJobUnscheduled,
+        ] {
+            let m = render(&notice(kind, Some(7)), Locale::ja, chrono_tz::Asia::Tokyo, &base);
+            assert_eq!(
+                m.ack_link.as_deref(),
+                Some("https://backup.example.co.jp/console/jobs/7/acknowledge"),
+                "{kind:?}"
+            );
+        }
+        let m = render(&notice(EventKind::RunFailed, Some(7)), Locale::en, chrono_tz::UTC, &base);
+        assert_eq!(m.ack_link_text, "Acknowledge");
+        for (kind, job) in [
+            (EventKind::JobRecovered, Some(7)),
+            (EventKind::JobAcknowledged, Some(7)),
+            (EventKind::VeeamUnreachable, None),
+        ] {
+            assert_eq!(
+                render(&notice(kind, job), Locale::en, chrono_tz::UTC, &base).ack_link,
+                None,
+                "{kind:?}"
+            );
+        }
     }
 }

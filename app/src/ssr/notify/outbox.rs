@@ -331,6 +331,7 @@ async fn produce_reminders(state: &AppState, now: DateTime<Utc>) -> Result<usize
         let told = store::told_jobs(&state.db, rule.id).await?;
         let ids: Vec<i64> = told.iter().map(|(job, _)| *job).collect();
         let states = jobs::states_of(state, &ids).await?;
+        let acknowledged = jobs::acknowledgements_of(state, &ids, now).await?;
         let mut tags = jobs::tags_of(state, &ids).await?;
         for (job_id, last_id) in told {
             let Some(job_state) = states.get(&job_id).copied() else { continue };
@@ -347,6 +348,7 @@ async fn produce_reminders(state: &AppState, now: DateTime<Utc>) -> Result<usize
                 job_id,
                 tags: tags.remove(&job_id).unwrap_or_default(),
                 state: job_state,
+                acknowledged: acknowledged.contains_key(&job_id),
                 last: (last_id, kind, notice, created_at),
             });
         }

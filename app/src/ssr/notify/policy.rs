@@ -465,13 +465,16 @@ pub struct ReminderCandidate {
     pub tags: Vec<String>,
     /// Its state now.
     pub state: JobState,
+    /// Whether an operator acknowledged its problem (and it still holds).
+    pub acknowledged: bool,
     /// The rule's newest delivery about it: id, kind, message, when.
     pub last: (i64, EventKind, Notice, DateTime<Utc>),
 }
 
 /// Reminders: a job still in trouble whose rule's last message about it is
 /// `repeat_every_hours` old gets the message again (marked a reminder, with
-/// the problem it has now), unless a maintenance window covers it now.
+/// the problem it has now), unless a maintenance window covers it now or
+/// an operator acknowledged the problem.
 pub fn decide_reminders(
     candidates: &[ReminderCandidate],
     rules: &[Rule],
@@ -485,6 +488,7 @@ pub fn decide_reminders(
         let Some(hours) = rule.repeat_every_hours else { continue };
         let (last_id, last_kind, notice, last_at) = &candidate.last;
         if !still_a_problem(candidate.state)
+            || candidate.acknowledged
             || *last_kind == EventKind::JobRecovered
             || *last_at + Duration::hours(hours) > now
         {
@@ -698,6 +702,7 @@ mod tests {
             job_id: 1,
             tags: vec![],
             state: JobState::Failed,
+            acknowledged: false,
             last: (40, EventKind::RunFailed, notice(EventKind::RunFailed), at(0)),
         };
         let rules = [r];
@@ -712,6 +717,11 @@ mod tests {
             }
             other => panic!("expected one reminder, got {other:?}"),
         }
+        let acknowledged = ReminderCandidate { acknowledged: true, ..candidate.clone() };
+        assert!(
+            decide_reminders(&[acknowledged], &rules, &[], &enabled(), at(600)).is_empty(),
+            "an acknowledged problem gets no reminder"
+        );
         let fixed = ReminderCandidate { state: JobState::Ok, ..candidate };
         assert!(decide_reminders(&[fixed], &rules, &[], &enabled(), at(600)).is_empty());
     }

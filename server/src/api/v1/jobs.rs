@@ -5,11 +5,11 @@ use app::{
     model::{
         Page,
         job::{
-            Job, JobPatch, JobQuery, NewJob, PauseRequest, ReportOutcome, Run, RunDetail, RunQuery,
-            RunReport, VeeamJobComplete,
+            AcknowledgeRequest, Acknowledgement, Job, JobPatch, JobQuery, NewJob, PauseRequest,
+            ReportOutcome, Run, RunDetail, RunQuery, RunReport, VeeamJobComplete,
         },
     },
-    ssr::{accounts::RequestInfo, infra::state::AppState, jobs, veeam},
+    ssr::{accounts::RequestInfo, infra::state::AppState, jobs, notify, veeam},
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
 
@@ -128,6 +128,47 @@ pub async fn resume(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Job>, AppError> {
     Ok(Json(jobs::resume(&state, &info, id).await?))
+}
+
+/// Acknowledges the job's current problem (failed, missed, late, overdue,
+/// warning, RPO breached, not scheduled): reminders of it stop until the
+/// job's state changes, or until `until`. 422 when the job has no problem.
+#[utoipa::path(
+    post, path = "/api/v1/jobs/{id}/acknowledge", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    request_body(content = Option<AcknowledgeRequest>, description = "Optional: `{\"comment\": \"disk replaced on Tuesday\", \"until\": \"2026-12-01T09:00:00+09:00\"}`"),
+    responses((status = 200, body = Acknowledgement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "Invalid field, or the job has no problem to acknowledge", body = ErrorBody))
+)]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<Acknowledgement>, AppError> {
+    // The body is optional: an empty one (or `null`) acknowledges without a comment.
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        AcknowledgeRequest::default()
+    } else {
+        serde_json::from_slice::<Option<AcknowledgeRequest>>(&body)
+            .map_err(|e| AppError::BadRequest { message: format!("invalid JSON body: {e}") })?
+            .unwrap_or_default()
+    };
+    Ok(Json(notify::ack::acknowledge(&state, &info, id, request).await?))
+}
+
+/// Withdraws the acknowledgement of the job's problem.
+#[utoipa::path(
+    delete, path = "/api/v1/jobs/{id}/acknowledge", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 204, description = "Withdrawn"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "No such job, or it has no acknowledgement", body = ErrorBody))
+)]
+pub async fn withdraw_acknowledgement(
+    State(state): State<AppState>,
+    Extension(info): Extension<RequestInfo>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    notify::ack::withdraw(&state, &info, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Reports a run of a job (an API token with the `ingest` or `write` scope).

@@ -236,7 +236,7 @@ pub async fn daily_since(
 /// Totals per day over all jobs from `first_day` on.
 #[tracing::instrument(skip_all)]
 pub async fn totals_per_day(db: &Db, first_day: &str) -> Result<Vec<DailyRow>, sqlx::Error> {
-    const SQL: &str = "select 0 as job_id, day, cast(sum(success) as bigint) as success, \
+    const SQL: &str = "select cast(0 as bigint) as job_id, day, cast(sum(success) as bigint) as success, \
          cast(sum(warning) as bigint) as warning, cast(sum(failed) as bigint) as failed, \
          cast(sum(missed) as bigint) as missed, cast(sum(duration_seconds_sum) as bigint) as duration_seconds_sum, \
          cast(sum(duration_count) as bigint) as duration_count, cast(sum(bytes_sum) as bigint) as bytes_sum \

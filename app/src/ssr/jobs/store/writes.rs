@@ -7,13 +7,16 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::jobs::JobRow;
+use super::{ack::CLEAR_SQL as CLEAR_ACK_SQL, jobs::JobRow};
 use crate::{
-    model::job::{JobState, RunResult},
+    model::job::{JobProblem, JobState, RunResult},
     on_tx,
-    ssr::jobs::ingest::{
-        self, DailyDelta, EventWrite, Incoming, JobWrite, ReportError, ReportPlan, RunRef, RunWrite,
-        StoredRun, Transition,
+    ssr::jobs::{
+        ack,
+        ingest::{
+            self, DailyDelta, EventWrite, Incoming, JobWrite, ReportError, ReportPlan, RunRef, RunWrite,
+            StoredRun, Transition,
+        },
     },
 };
 
@@ -137,6 +140,24 @@ macro_rules! add_daily {
     }};
 }
 
+/// Ends the job's acknowledgement when the change from `$from` to `$to`
+/// ends its problem ([`ack::ends`]), in the change's transaction.
+macro_rules! end_ack {
+    ($tx:ident, $job_id:expr, $from:expr, $to:expr) => {{
+        let acknowledged: Option<String> = sqlx::query_scalar("select ack_problem from jobs where id = $1")
+            .bind($job_id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        if acknowledged
+            .as_deref()
+            .and_then(JobProblem::parse)
+            .is_some_and(|problem| ack::ends(problem, $from, $to))
+        {
+            sqlx::query(CLEAR_ACK_SQL).bind($job_id).execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 macro_rules! add_event {
     ($tx:ident, $job_id:expr, $event:expr, $run_id:expr, $now:expr) => {{
         let event: &EventWrite = $event;
@@ -156,6 +177,7 @@ macro_rules! add_event {
         .bind(&event.details)
         .fetch_one(&mut *$tx)
         .await?;
+        end_ack!($tx, $job_id, event.from, event.to);
         StateChange { event_id, job_id: $job_id, from: event.from, to: event.to, run_id }
     }};
 }
