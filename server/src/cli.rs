@@ -155,15 +155,20 @@ pub enum Command {
     },
     /// Run a Veeam Backup & Replication REST API simulator.
     ///
-    /// Serves the part of VBR's REST API the console uses (token, serverInfo,
-    /// jobs/states, job start/stop/retry/enable/disable, sessions,
-    /// repositories/states) with Veeam's paths, envelopes, errors and the
+    /// Serves the part of VBR's REST API the console uses (token, serverTime,
+    /// serverInfo, jobs with schedules, jobs/states, job
+    /// start/stop/retry/enable/disable, sessions, repositories/states,
+    /// backups, backupObjects, restorePoints, malwareDetection/events,
+    /// configBackup, license) with Veeam's paths, envelopes, errors and the
     /// enum spelling of the requested revision, over HTTPS with a
-    /// self-signed certificate unless --plain-http. Jobs run daily on the
-    /// simulator's clock. Faults and the clock are controlled with
-    /// `POST /sim/faults` (JSON: latency_ms, fail_next, drop_next,
-    /// token_expires_after, revoke_tokens, oversized_pages) and
-    /// `POST /sim/advance` (JSON: seconds); `GET /sim/stats` counts sessions.
+    /// self-signed certificate unless --plain-http. Jobs run on their
+    /// schedules on the simulator's clock. Faults and the clock are
+    /// controlled with `POST /sim/faults` (JSON: latency_ms, fail_next,
+    /// drop_next, token_expires_after, revoke_tokens, oversized_pages,
+    /// unknown_enum_values, unscheduled_jobs, skipped_jobs, stale_machines,
+    /// malware_machines, config_backup_age_days, config_backup_disabled,
+    /// license_expires_in_days, license_forbidden) and `POST /sim/advance`
+    /// (JSON: seconds); `GET /sim/stats` counts sessions and restore points.
     VeeamSim {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9419")]

@@ -46,6 +46,12 @@ pub const CLEAR_SQL: &str = "update jobs set ack_user_id = null, ack_by = null, 
                              ack_comment = null, ack_until = null, ack_problem = null \
                              where id = $1 and ack_at is not null";
 
+/// Ends an acknowledgement of one problem (`rpo_breached`, `unscheduled`)
+/// when that problem starts or ends; `$1` the job, `$2` the problem.
+pub const CLEAR_PROBLEM_SQL: &str = "update jobs set ack_user_id = null, ack_by = null, ack_at = null, \
+                                     ack_comment = null, ack_until = null, ack_problem = null \
+                                     where id = $1 and ack_at is not null and ack_problem = $2";
+
 /// The rows of these jobs, by id.
 pub async fn of_jobs(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, AckRow>, sqlx::Error> {
     let mut out = HashMap::new();

@@ -353,6 +353,13 @@ pub async fn apply_veeam_schedule(
         .bind(next_expected)
         .execute(&mut *tx)
         .await?;
+        if before.as_deref() != Some(schedule.state) {
+            sqlx::query(super::ack::CLEAR_PROBLEM_SQL)
+                .bind(job_id)
+                .bind("unscheduled")
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok((before.as_deref() != Some(schedule.state))
             .then(|| VeeamScheduleChange { before, after: schedule.state.to_owned() }))
     })
@@ -380,6 +387,14 @@ pub async fn set_rpo_state(
             .bind(since)
             .execute(&mut *tx)
             .await?;
+        if before.is_some() != since.is_some() {
+            // The breach started or ended: an acknowledgement of it ends.
+            sqlx::query(super::ack::CLEAR_PROBLEM_SQL)
+                .bind(job_id)
+                .bind("rpo_breached")
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok::<_, sqlx::Error>(before)
     })
 }
