@@ -59,6 +59,7 @@ const API: &[(&str, &str, Who)] = &[
     ("DELETE", "/api/v1/veeam/servers/{id}", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/veeam/servers/{id}/test", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/veeam/servers/{id}/sync", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/jobs/{id}/machines", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/jobs/{id}/actions/{action}", Who::AtLeast(Role::Operator)),
     ("GET", "/api/v1/repositories", Who::AtLeast(Role::Viewer)),
     ("PATCH", "/api/v1/repositories/{id}", Who::AtLeast(Role::Operator)),

@@ -609,6 +609,53 @@ pub async fn states_of(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, JobState
     Ok(out)
 }
 
+/// Sets where a job's schedule comes from (`veeam`: the next sync writes
+/// Veeam's schedule and next expected run) and its RPO (`Some(None)`
+/// removes it, which also ends a breach).
+pub async fn set_expectation_source(
+    db: &Db,
+    job_id: i64,
+    schedule_from: Option<&str>,
+    rpo_hours: Option<Option<i64>>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        if let Some(from) = schedule_from {
+            sqlx::query(
+                "update jobs set schedule_from = $2, \
+                 next_expected_at = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else next_expected_at end, \
+                 veeam_schedule_kind = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else veeam_schedule_kind end \
+                 where id = $1",
+            )
+            .bind(job_id)
+            .bind(from)
+            .execute(pool)
+            .await?;
+        }
+        if let Some(hours) = rpo_hours {
+            sqlx::query(
+                "update jobs set rpo_hours = $2, rpo_machines_breached = case when $2 is null then 0 else rpo_machines_breached end, \
+                 rpo_breached_since = case when $2 is null then null else rpo_breached_since end where id = $1",
+            )
+            .bind(job_id)
+            .bind(hours)
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Protected machines outside their job's RPO, over every job.
+pub async fn machines_outside_rpo(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "select cast(coalesce(sum(rpo_machines_breached), 0) as bigint) from jobs where rpo_hours is not null",
+        )
+        .fetch_one(pool)
+        .await
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used)]
@@ -710,51 +757,4 @@ mod tests {
         assert!(!text.contains(&format!("id={good}")), "the good row is not reported");
     }
     db_test!(unknown_state_on, a_stored_unknown_state_is_a_logged_error_for_that_row_never_new);
-}
-
-/// Sets where a job's schedule comes from (`veeam`: the next sync writes
-/// Veeam's schedule and next expected run) and its RPO (`Some(None)`
-/// removes it, which also ends a breach).
-pub async fn set_expectation_source(
-    db: &Db,
-    job_id: i64,
-    schedule_from: Option<&str>,
-    rpo_hours: Option<Option<i64>>,
-) -> Result<(), sqlx::Error> {
-    on_db!(db, |pool| {
-        if let Some(from) = schedule_from {
-            sqlx::query(
-                "update jobs set schedule_from = $2, \
-                 next_expected_at = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else next_expected_at end, \
-                 veeam_schedule_kind = case when $2 = 'veeam' and schedule_from <> 'veeam' then null else veeam_schedule_kind end \
-                 where id = $1",
-            )
-            .bind(job_id)
-            .bind(from)
-            .execute(pool)
-            .await?;
-        }
-        if let Some(hours) = rpo_hours {
-            sqlx::query(
-                "update jobs set rpo_hours = $2, rpo_machines_breached = case when $2 is null then 0 else rpo_machines_breached end, \
-                 rpo_breached_since = case when $2 is null then null else rpo_breached_since end where id = $1",
-            )
-            .bind(job_id)
-            .bind(hours)
-            .execute(pool)
-            .await?;
-        }
-        Ok(())
-    })
-}
-
-/// Protected machines outside their job's RPO, over every job.
-pub async fn machines_outside_rpo(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, |pool| {
-        sqlx::query_scalar(
-            "select cast(coalesce(sum(rpo_machines_breached), 0) as bigint) from jobs where rpo_hours is not null",
-        )
-        .fetch_one(pool)
-        .await
-    })
 }
