@@ -51,6 +51,17 @@ pub fn event_name(locale: Locale, event: &str) -> String {
         "console_degraded" => td_string!(locale, deliveries.events.console_degraded).to_string(),
         "console_recovered" => td_string!(locale, deliveries.events.console_recovered).to_string(),
         "delivery_dead" => td_string!(locale, deliveries.events.delivery_dead).to_string(),
+        "veeam_job_disabled" => td_string!(locale, deliveries.events.veeam_job_disabled).to_string(),
+        "veeam_job_unscheduled" => td_string!(locale, deliveries.events.veeam_job_unscheduled).to_string(),
+        "rpo_breached" => td_string!(locale, deliveries.events.rpo_breached).to_string(),
+        "rpo_met" => td_string!(locale, deliveries.events.rpo_met).to_string(),
+        "veeam_malware_detected" => td_string!(locale, deliveries.events.veeam_malware_detected).to_string(),
+        "veeam_config_backup_stale" => {
+            td_string!(locale, deliveries.events.veeam_config_backup_stale).to_string()
+        }
+        "veeam_license_expiring" => td_string!(locale, deliveries.events.veeam_license_expiring).to_string(),
+        "veeam_signal_cleared" => td_string!(locale, deliveries.events.veeam_signal_cleared).to_string(),
+        "job_acknowledged" => td_string!(locale, deliveries.events.job_acknowledged).to_string(),
         other => other.to_owned(),
     }
 }
