@@ -79,7 +79,7 @@ create table veeam_malware_events (
 alter table veeam_servers add column restore_points_synced_until text;
 alter table veeam_servers add column malware_synced_until text;
 -- Veeam's signals as last read: configuration backup, licence, and which
--- are raised now (comma-separated: config_backup_stale, license_expiring);
+-- are raised now (one per line: config_backup_stale, license_expiring, malware:<machine>);
 -- signal_notes says what the account may not read (told once).
 alter table veeam_servers add column config_backup_enabled boolean;
 alter table veeam_servers add column config_backup_last_success text;

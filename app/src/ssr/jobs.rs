@@ -255,7 +255,16 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
     check_covers(state, principal, id).await?;
     let row = jobs_db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let current = views::jobs(state, info, vec![row.clone()]).await?.remove(0);
+    // A job that follows Veeam keeps Veeam's schedule unless the operator
+    // takes it over (a different schedule, or `schedule_from: console`).
     let schedule_changed = patch.schedule.as_ref().is_some_and(|s| *s != current.schedule);
+    let follow_veeam = match patch.schedule_from {
+        Some(ScheduleFrom::Veeam) => true,
+        Some(ScheduleFrom::Console) => false,
+        None => row.schedule_from == "veeam" && !schedule_changed,
+    };
+    let (patch, schedule_changed) =
+        if follow_veeam { (JobPatch { schedule: None, ..patch }, false) } else { (patch, schedule_changed) };
     let merged = NewJob {
         name: patch.name.unwrap_or(current.name.clone()),
         description: Some(patch.description.unwrap_or(current.description.clone())),
@@ -271,14 +280,17 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
     {
         return Err(AppError::validation("rpo_hours", td_string!(info.locale, jobs.errors.rpo_hours)));
     }
-    if patch.schedule_from == Some(ScheduleFrom::Veeam) && row.source != JobSource::Veeam {
+    if follow_veeam && (row.source != JobSource::Veeam || row.veeam_server_id.is_none()) {
         return Err(AppError::validation(
             "schedule_from",
             td_string!(info.locale, jobs.errors.schedule_from),
         ));
     }
     let valid = validate(state, info.locale, merged).await?;
-    let next = if schedule_changed || valid.grace_seconds != current.grace_seconds {
+    let next = if follow_veeam {
+        // The sync sets it from Veeam.
+        row.next_expected_at
+    } else if schedule_changed || valid.grace_seconds != current.grace_seconds {
         valid.expected.first_expected(ingest::now())
     } else {
         row.next_expected_at
@@ -292,10 +304,9 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
     }
     // A new schedule is the operator's; asking for Veeam's again hands it
     // back to the next sync (which sets the next expected run).
-    let schedule_from = match patch.schedule_from {
-        Some(ScheduleFrom::Veeam) if !schedule_changed => Some("veeam"),
-        _ if schedule_changed => Some("console"),
-        Some(ScheduleFrom::Console) => Some("console"),
+    let schedule_from = match (follow_veeam, row.schedule_from == "veeam") {
+        (true, false) => Some("veeam"),
+        (false, true) => Some("console"),
         _ => None,
     };
     jobs_db::set_expectation_source(&state.db, id, schedule_from, patch.rpo_hours).await?;

@@ -52,7 +52,7 @@ pub use form::{DEFAULT_PORT, normalise_url};
 pub use hub::{VeeamHub, hub};
 
 fn split(list: &str) -> Vec<String> {
-    list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    list.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 fn to_model(row: &ServerRow, jobs: i64) -> VeeamServer {

@@ -189,7 +189,7 @@ async fn schedules_from_veeam_are_expected_and_a_skipped_run_is_missed_once(app:
     // The next sync and monitor pass change nothing.
     sync::sync_server(&app.state, server).await.unwrap();
     app::ssr::jobs::monitor::run_once(&app.state, next + Duration::seconds(grace + 120)).await.unwrap();
-    assert_eq!(told(&app, "run_missed").await, told(&app, "run_missed").await);
+    assert_eq!(told(&app, "run_missed").await, 1, "still one run_missed notification");
 
     // An operator's schedule takes over; asking for Veeam's hands it back.
     let patch = json!({"schedule": {"kind": "interval", "interval_seconds": 7200}});
@@ -323,6 +323,35 @@ async fn a_machine_without_recent_restore_points_breaches_its_jobs_rpo(app: Test
         .unwrap()
     });
     assert!(succeeded >= 1, "a job that reports success still breaches its RPO");
+    // Such a job's problem is its RPO; an operator acknowledges it.
+    let green: i64 = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "select id from jobs where rpo_machines_breached = 1 and last_result = 'success' and state = 'ok' \
+             order by id limit 1",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    let results: Vec<String> = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar("select distinct result from runs where job_id = $1 and started_at > $2")
+            .bind(green)
+            .bind(Utc::now() - Duration::hours(72 + 1))
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    let ack = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/jobs/{green}/acknowledge"),
+            Some(&admin),
+            Some(json!({"comment": "restore point job re-seeded"})),
+        )
+        .await;
+    assert_eq!(ack.status(), StatusCode::OK, "{}", ack.text().await.unwrap());
+    let job = job_json(&app, &admin, green).await;
+    assert_eq!(job["acknowledgement"]["problem"], "rpo_breached", "{job:#} (runs: {results:?})");
     let machines: Vec<Value> = app
         .api(Method::GET, &format!("/api/v1/jobs/{}/machines", ids[0]), Some(&admin), None)
         .await
@@ -349,6 +378,13 @@ async fn a_machine_without_recent_restore_points_breaches_its_jobs_rpo(app: Test
     assert!(met >= 1, "recovered");
     assert_eq!(met + still, ids.len() as i64);
     assert_eq!(told(&app, "rpo_met").await, met);
+    let job = job_json(&app, &admin, green).await;
+    if job["rpo_machines_breached"] == 0 {
+        assert!(
+            job["acknowledgement"].is_null(),
+            "the breach ended and its acknowledgement with it: {job:#}"
+        );
+    }
 }
 
 both_backends!(veeam_rpo, a_machine_without_recent_restore_points_breaches_its_jobs_rpo);
@@ -385,6 +421,14 @@ async fn veeams_own_signals_are_told_once_and_cleared_once(app: TestApp) {
             .unwrap()
     });
     assert_eq!(malware_job, Some(job_id(&app.state.db, &jobs[0].0).await), "told with the machine's job");
+    let details: Option<String> = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar("select details from system_events where kind = 'veeam_malware_detected'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    let details = details.unwrap_or_default();
+    assert!(details.contains(&machine) && details.contains("restore point"), "{details}");
     let servers: Value = app
         .api(Method::GET, &format!("/api/v1/veeam/servers/{server}"), Some(&admin), None)
         .await

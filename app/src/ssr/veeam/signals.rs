@@ -79,9 +79,9 @@ pub async fn sync_restore_points(
     running_since: Option<DateTime<Utc>>,
     progress: &mut (dyn FnMut(usize, i64) + Send),
     report: &mut SignalsReport,
-) -> Result<(), SyncError> {
+) -> Result<bool, SyncError> {
     let now = Utc::now();
-    let Some(backups) = soft(client.backups().await, "backups", server_id)? else { return Ok(()) };
+    let Some(backups) = soft(client.backups().await, "backups", server_id)? else { return Ok(false) };
     let backup_job: HashMap<String, i64> = backups
         .iter()
         .filter_map(|b| {
@@ -96,7 +96,7 @@ pub async fn sync_restore_points(
         .map_or(now - Duration::days(FIRST_LOOKBACK_DAYS), |t| t - Duration::minutes(1));
     let Some(points) = soft(client.restore_points(Some(after), progress).await, "restorePoints", server_id)?
     else {
-        return Ok(());
+        return Ok(false);
     };
     report.restore_points += points.len();
     let mut newest: HashMap<(i64, String), &RestorePointModel> = HashMap::new();
@@ -161,7 +161,7 @@ pub async fn sync_restore_points(
     }
     .unwrap_or(after.max(now - Duration::days(FIRST_LOOKBACK_DAYS)));
     db::set_restore_points_synced_until(&state.db, server_id, until).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// The age of `at` at `now` in words ("3 d 4 h").
@@ -270,7 +270,7 @@ pub async fn sync_signals(
     let now = Utc::now();
     let before = db::signals(&state.db, server_id).await?;
     let was: BTreeSet<String> =
-        before.signals_raised.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        before.signals_raised.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     let mut raised: BTreeSet<String> = BTreeSet::new();
     let mut notes: BTreeSet<String> = BTreeSet::new();
     let mut details: HashMap<String, String> = HashMap::new();
@@ -322,14 +322,18 @@ pub async fn sync_signals(
                 raised.insert("license_expiring".into());
                 let text = match license.expiration_date {
                     Some(t) if t <= now || expired => {
-                        format!("the licence is {} (end {})", license.status, t.format("%Y-%m-%d"))
+                        format!(
+                            "the licence is {} (end {})",
+                            escape_control(&license.status),
+                            t.format("%Y-%m-%d")
+                        )
                     }
                     Some(t) => format!(
                         "the licence expires on {} (in {} days)",
                         t.format("%Y-%m-%d"),
                         (t - now).num_days()
                     ),
-                    None => format!("the licence is {}", license.status),
+                    None => format!("the licence is {}", escape_control(&license.status)),
                 };
                 details.insert("license_expiring".into(), text);
             }
@@ -344,11 +348,14 @@ pub async fn sync_signals(
     // Malware detection (VBR 12.1 and later): per machine, its newest event decides.
     match client.malware_events(None).await {
         Ok(events) => {
-            let machine_jobs: HashMap<String, i64> = db::machines_of_server(&state.db, server_id)
-                .await?
-                .into_iter()
-                .map(|m| (m.name.to_lowercase(), m.job_id))
-                .collect();
+            let known_machines: HashMap<String, db::MachineRow> =
+                db::machines_of_server(&state.db, server_id)
+                    .await?
+                    .into_iter()
+                    .map(|m| (m.name.to_lowercase(), m))
+                    .collect();
+            let machine_jobs: HashMap<String, i64> =
+                known_machines.iter().map(|(name, m)| (name.clone(), m.job_id)).collect();
             let mut newest: HashMap<String, &super::wire::MalwareEventModel> = HashMap::new();
             for e in &events {
                 let machine = e.machine_name.clone().unwrap_or_default();
@@ -368,13 +375,23 @@ pub async fn sync_signals(
                     if let Some(job) = machine_jobs.get(&machine.to_lowercase()) {
                         jobs_of.insert(signal.clone(), *job);
                     }
+                    let point = known_machines
+                        .get(&machine.to_lowercase())
+                        .map(|m| {
+                            format!(
+                                "; newest restore point {} ({})",
+                                escape_control(&m.newest_point_id),
+                                m.newest_point_at.format("%Y-%m-%d %H:%M UTC")
+                            )
+                        })
+                        .unwrap_or_default();
                     details.insert(
                         signal.clone(),
                         format!(
-                            "{}: {} ({}), detected {}{}",
+                            "{}: {} ({}), detected {}{}{point}",
                             escape_control(&machine),
-                            e.severity.as_deref().unwrap_or(""),
-                            e.source.as_deref().unwrap_or("Veeam"),
+                            escape_control(e.severity.as_deref().unwrap_or("")),
+                            escape_control(e.source.as_deref().unwrap_or("Veeam")),
                             e.detected_at.format("%Y-%m-%d %H:%M UTC"),
                             e.details
                                 .as_deref()
@@ -395,13 +412,13 @@ pub async fn sync_signals(
         }
     }
 
-    let notes_text = notes.iter().cloned().collect::<Vec<_>>().join(",");
+    let notes_text = notes.iter().cloned().collect::<Vec<_>>().join("\n");
     if notes_text != before.signal_notes && !notes.is_empty() {
         // Told once: the server's row in Settings keeps showing it.
         tracing::warn!(server_id, notes = %notes_text, "the Veeam account cannot read some of Veeam's signals");
     }
     now_row.signal_notes = notes_text;
-    now_row.signals_raised = raised.iter().cloned().collect::<Vec<_>>().join(",");
+    now_row.signals_raised = raised.iter().cloned().collect::<Vec<_>>().join("\n");
     db::set_signals(&state.db, server_id, &now_row).await?;
 
     for signal in raised.difference(&was) {

@@ -65,9 +65,9 @@ pub struct ServerRow {
     pub license_status: Option<String>,
     /// Licence end.
     pub license_expires_at: Option<DateTime<Utc>>,
-    /// Raised signals, comma-separated.
+    /// Raised signals, one per line.
     pub signals_raised: String,
-    /// What the account may not read, comma-separated.
+    /// What the account may not read, one per line.
     pub signal_notes: String,
     /// The server's time zone.
     pub time_zone: Option<String>,
@@ -669,6 +669,8 @@ pub struct MachineRow {
     pub newest_point_at: DateTime<Utc>,
     /// Veeam's malware status of that point.
     pub malware_status: Option<String>,
+    /// That point's id.
+    pub newest_point_id: String,
 }
 
 /// Stores machines' newest restore points (keeping a newer one already
@@ -712,7 +714,7 @@ pub async fn upsert_machines(
 pub async fn machines_of_server(db: &Db, server_id: i64) -> Result<Vec<MachineRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as(
-            "select job_id, name, newest_point_at, malware_status from veeam_machines \
+            "select job_id, name, newest_point_at, malware_status, newest_point_id from veeam_machines \
              where veeam_server_id = $1 order by job_id, newest_point_at, name",
         )
         .bind(server_id)
@@ -725,7 +727,7 @@ pub async fn machines_of_server(db: &Db, server_id: i64) -> Result<Vec<MachineRo
 pub async fn machines_of_job(db: &Db, job_id: i64) -> Result<Vec<MachineRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as(
-            "select job_id, name, newest_point_at, malware_status from veeam_machines \
+            "select job_id, name, newest_point_at, malware_status, newest_point_id from veeam_machines \
              where job_id = $1 order by newest_point_at, name",
         )
         .bind(job_id)
@@ -763,9 +765,9 @@ pub struct SignalsRow {
     pub license_status: Option<String>,
     /// When the licence ends.
     pub license_expires_at: Option<DateTime<Utc>>,
-    /// Raised signals, comma-separated.
+    /// Raised signals, one per line.
     pub signals_raised: String,
-    /// What the account may not read, comma-separated.
+    /// What the account may not read, one per line.
     pub signal_notes: String,
     /// The server's time zone.
     pub time_zone: Option<String>,

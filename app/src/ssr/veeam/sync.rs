@@ -253,7 +253,8 @@ async fn run_sync(
     for (job_id, name, change) in &schedule_changes {
         let subject = format!("veeam-job:{job_id}");
         let (kind, details) = match (change.before.as_deref(), change.after.as_str()) {
-            (_, "disabled") => ("veeam_job_disabled", "the job is disabled in Veeam: it will not run"),
+            // A job already disabled when first seen is shown, not announced.
+            (Some(_), "disabled") => ("veeam_job_disabled", "the job is disabled in Veeam: it will not run"),
             (_, "unscheduled") => (
                 "veeam_job_unscheduled",
                 "the job is enabled in Veeam but its schedule is off: it will never run by itself",
@@ -362,13 +363,14 @@ async fn run_sync(
     // Restore points per machine, RPO, and Veeam's own signals.
     let running_since = sessions.iter().filter(|s| !s.finished()).map(|s| s.creation_time).min();
     set("restore_points", 0, None);
+    let read_points;
     {
         let progress = progress.clone();
         let mut hear = move |so_far: usize, total: i64| {
             let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
             *p = Progress { phase: "restore_points", done: so_far as i64, total: Some(total) };
         };
-        signals::sync_restore_points(
+        read_points = signals::sync_restore_points(
             state,
             &client,
             server_id,
@@ -380,7 +382,10 @@ async fn run_sync(
         .await?;
     }
     set("signals", 0, None);
-    signals::check_rpo(state, server_id, server_now, &mut report.signals).await?;
+    // Without this sync's restore points, ages would only grow: no verdict.
+    if read_points {
+        signals::check_rpo(state, server_id, server_now, &mut report.signals).await?;
+    }
     signals::sync_signals(state, &client, server_id, &server.name, zone.name(), &mut report.signals).await?;
     tracing::info!(server_id, ?report, "Veeam sync done");
     Ok((report, until))

@@ -441,9 +441,11 @@ pub async fn problems(db: &Db, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
     const SQL: &str = concat!(
         "select ",
         job_columns!(),
-        " from jobs where state in ('failed', 'missed', 'overdue', 'late', 'warning') \
+        " from jobs where (state in ('failed', 'missed', 'overdue', 'late', 'warning') \
+         or (rpo_breached_since is not null and removed_at is null) \
+         or (veeam_schedule_state = 'unscheduled' and removed_at is null)) \
          order by case state when 'failed' then 0 when 'missed' then 1 when 'overdue' then 2 \
-         when 'late' then 3 else 4 end, last_run_at desc, name limit $1"
+         when 'late' then 3 when 'warning' then 5 else 4 end, last_run_at desc, name limit $1"
     );
     on_db!(db, |pool| Ok(readable("jobs", &sqlx::query(SQL).bind(limit).fetch_all(pool).await?)))
 }
@@ -649,7 +651,8 @@ pub async fn set_expectation_source(
 pub async fn machines_outside_rpo(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
-            "select cast(coalesce(sum(rpo_machines_breached), 0) as bigint) from jobs where rpo_hours is not null",
+            "select cast(coalesce(sum(rpo_machines_breached), 0) as bigint) from jobs \
+             where rpo_hours is not null and removed_at is null",
         )
         .fetch_one(pool)
         .await
