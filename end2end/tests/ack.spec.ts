@@ -44,7 +44,7 @@ test.describe("acknowledging a problem", () => {
     const banner = page.getByTestId("ack-banner");
     await expect(banner).toContainText("Acknowledged by e2e-admin");
     await expect(banner).toContainText("replacing the disk");
-    await expect(page).toHaveURL(new RegExp(`/jobs/${id}$`));
+    await expect(page).toHaveURL(new RegExp(`/jobs/${id}\\??$`));
 
     await page.goto("/");
     await expect(page.getByTestId("problems").getByTestId("problem-ack").first()).toBeVisible();

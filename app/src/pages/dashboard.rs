@@ -106,7 +106,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                                     <a href=format!("/jobs/{}", p.id)>{p.name}</a>
                                     {p.last_run_at.map(|at| view! { <span class="muted"><DateTime at=at /></span> })}
                                     {p.acknowledgement.map(|a| view! {
-                                        <span class="badge badge-muted" data-testid="problem-ack" title=a.comment.clone().unwrap_or_default()>
+                                        <span class="ack-note" data-testid="problem-ack" title=a.comment.clone().unwrap_or_default()>
                                             {t!(i18n, ack.by, by = a.by.clone())} " " <DateTime at=a.at />
                                             {a.comment.clone().map(|c| view! { ": " {c} })}
                                         </span>
