@@ -10,6 +10,7 @@ pub mod flash;
 pub mod format;
 pub mod job;
 pub mod notify;
+pub mod report;
 pub mod schedule;
 pub mod token;
 pub mod user;

@@ -7,8 +7,9 @@
 //! - [`jobs`]: jobs, runs, schedules, the report-in path and the monitor.
 //! - [`veeam`]: Veeam servers, the REST client, the sync and job actions.
 //! - [`notify`]: channels, rules, maintenance windows and the outbox.
+//! - [`reports`]: figures for a period, CSV and PDF, scheduled report e-mails.
 //!
-//! Dependencies run one way: `notify → veeam → jobs → accounts → infra`
+//! Dependencies run one way: `reports → notify → veeam → jobs → accounts → infra`
 //! (a domain may skip levels, never go up), each domain's root module is
 //! its service API, its store owns its tables' SQL, and nothing here
 //! imports the UI (`pages`, `components`). `docs/ARCHITECTURE.md` has the
@@ -18,6 +19,7 @@ pub mod accounts;
 pub mod infra;
 pub mod jobs;
 pub mod notify;
+pub mod reports;
 pub mod veeam;
 
 #[cfg(test)]
