@@ -15,6 +15,7 @@ mod notify_send;
 mod openapi;
 mod outbound;
 mod rbac;
+mod reports;
 mod security;
 mod shell;
 mod veeam_client;
