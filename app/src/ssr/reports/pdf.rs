@@ -258,11 +258,16 @@ fn document_data(report: &Report, locale: Locale, tz: Tz) -> Value {
         ],
     ]);
     let f = &report.totals;
+    // Label, value, a note under the value.
     let highlights = json!([
-        [td_string!(locale, report_export.success_rate), percent(f.success_rate)],
-        [td_string!(locale, report_export.sla), percent(f.sla)],
-        [td_string!(locale, report_export.rpo_compliance), percent(f.rpo_compliance)],
-        [td_string!(locale, report_export.bytes), format!("{} ({})", format_bytes(f.bytes), trend(f))],
+        [td_string!(locale, report_export.success_rate), percent(f.success_rate), ""],
+        [td_string!(locale, report_export.sla), percent(f.sla), ""],
+        [td_string!(locale, report_export.rpo_compliance), percent(f.rpo_compliance), ""],
+        [
+            td_string!(locale, report_export.bytes),
+            format_bytes(f.bytes),
+            format!("{} {}", td_string!(locale, report_export.trend), trend(f))
+        ],
     ]);
     json!({
         "lang": lang,
