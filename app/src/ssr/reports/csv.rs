@@ -167,7 +167,12 @@ mod tests {
         let jobs = vec![
             job(1, "東京ファイルサーバー", &["本社", "nas"], full.clone()),
             job(2, "=HYPERLINK(\"http://evil\")", &["-x", "y"], ReportFigures::default()),
-            job(3, "DB, \"main\"", &[], ReportFigures { runs: 1, success: 1, success_rate: Some(1.0), ..ReportFigures::default() }),
+            job(
+                3,
+                "DB, \"main\"",
+                &[],
+                ReportFigures { runs: 1, success: 1, success_rate: Some(1.0), ..ReportFigures::default() },
+            ),
         ];
         Report {
             previous: ReportPeriod { from: NaiveDate::from_ymd_opt(2026, 10, 2).unwrap(), ..period.clone() },

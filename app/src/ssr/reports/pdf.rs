@@ -66,10 +66,9 @@ pub fn render(report: &Report, locale: Locale) -> Result<Vec<u8>, PdfError> {
     for warning in &compiled.warnings {
         tracing::debug!(warning = %warning.message, "typst warning in the report template");
     }
-    let result = compiled
-        .output
-        .map_err(|errors| PdfError(diagnostics(&errors)))
-        .and_then(|document| typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|e| PdfError(diagnostics(&e))));
+    let result = compiled.output.map_err(|errors| PdfError(diagnostics(&errors))).and_then(|document| {
+        typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|e| PdfError(diagnostics(&e)))
+    });
     typst::comemo::evict(CACHE_MAX_AGE);
     result
 }
@@ -124,7 +123,10 @@ impl ReportWorld {
     /// A world of the template and `files` (absolute virtual paths).
     fn new(files: Vec<(&str, Bytes)>, today: chrono::NaiveDate) -> Result<Self, PdfError> {
         let main = Source::new(file_id("/report.typ")?, TEMPLATE.to_owned());
-        let files = files.into_iter().map(|(path, bytes)| Ok((file_id(path)?, bytes))).collect::<Result<_, PdfError>>()?;
+        let files = files
+            .into_iter()
+            .map(|(path, bytes)| Ok((file_id(path)?, bytes)))
+            .collect::<Result<_, PdfError>>()?;
         Ok(Self { main, files, today })
     }
 }
@@ -170,7 +172,11 @@ impl World for ReportWorld {
 
     fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
         use chrono::Datelike;
-        Datetime::from_ymd(self.today.year(), u8::try_from(self.today.month()).ok()?, u8::try_from(self.today.day()).ok()?)
+        Datetime::from_ymd(
+            self.today.year(),
+            u8::try_from(self.today.month()).ok()?,
+            u8::try_from(self.today.day()).ok()?,
+        )
     }
 }
 
@@ -383,7 +389,11 @@ fn report_totals(report: &Report, locale: Locale) -> Value {
         [td_string!(locale, report_export.duration_max), duration(f.duration_max_seconds)],
         [td_string!(locale, report_export.bytes), format_bytes(f.bytes)],
         [
-            format!("{} ({})", td_string!(locale, report_export.bytes), td_string!(locale, report_export.bytes_previous)),
+            format!(
+                "{} ({})",
+                td_string!(locale, report_export.bytes),
+                td_string!(locale, report_export.bytes_previous)
+            ),
             format_bytes(f.bytes_previous)
         ],
         [td_string!(locale, report_export.trend), trend(f)],
@@ -526,7 +536,8 @@ mod tests {
     use crate::model::{
         job::{JobSource, RunResult},
         report::{
-            ReportAnomaly, ReportFailure, ReportFilters, ReportPeriod, ReportPreset, ReportRef, ReportRow, RunAnomaly,
+            ReportAnomaly, ReportFailure, ReportFilters, ReportPeriod, ReportPreset, ReportRef, ReportRow,
+            RunAnomaly,
         },
     };
 
@@ -658,7 +669,8 @@ mod tests {
         }
         let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
         std::fs::write(file.path(), pdf).unwrap();
-        let out = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(file.path()).arg("-").output().unwrap();
+        let out =
+            Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(file.path()).arg("-").output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         Some(String::from_utf8(out.stdout).unwrap())
     }
