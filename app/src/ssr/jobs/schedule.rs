@@ -12,16 +12,24 @@
 //! Cron expressions are evaluated by croner in the job's time zone
 //! (chrono-tz): a time skipped by a daylight-saving jump runs at the first
 //! instant after the gap, and a repeated hour runs once.
+//!
+//! A job expected on business days only wraps its schedule in
+//! [`Expected::BusinessDays`]: an occurrence whose date (in the console's
+//! time zone) is a closed day of the [`BusinessCalendar`] is not expected,
+//! so the next expected run is the first occurrence on a business day. An
+//! interval schedule whose next time lands on a closed day moves by whole
+//! days to the next business day, keeping its time of day.
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::Arc};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::{
     Cron,
     parser::{CronParser, Seconds},
 };
 
+use super::calendar::{BusinessCalendar, MAX_SEARCH_DAYS};
 use crate::{
     i18n::{Locale, td_string},
     model::schedule::{Schedule, ScheduleKind},
@@ -53,6 +61,17 @@ pub enum Expected {
     /// remembered. Only that one occurrence is known; the one after it comes
     /// with a later sync.
     NextRun(Option<DateTime<Utc>>),
+    /// Another schedule's occurrences on business days only: one on a
+    /// closed day of `calendar` (its date in `tz`, the console's zone) is
+    /// skipped. Built by [`Expected::on_business_days`].
+    BusinessDays {
+        /// The schedule without the calendar.
+        inner: Box<Expected>,
+        /// The closed days.
+        calendar: Arc<BusinessCalendar>,
+        /// The zone that dates an occurrence.
+        tz: Tz,
+    },
 }
 
 /// What is wrong with a schedule; the field names the API field.
@@ -173,6 +192,29 @@ impl Expected {
                 interval_seconds: Some(period.num_seconds()),
             },
             Expected::NextRun(_) => Schedule::default(),
+            Expected::BusinessDays { inner, .. } => inner.to_schedule(),
+        }
+    }
+
+    /// This schedule on the business days of `calendar` only (dates in `tz`).
+    pub fn on_business_days(self, calendar: Arc<BusinessCalendar>, tz: Tz) -> Self {
+        match self {
+            Expected::None => Expected::None,
+            Expected::BusinessDays { inner, .. } => Expected::BusinessDays { inner, calendar, tz },
+            inner => Expected::BusinessDays { inner: Box::new(inner), calendar, tz },
+        }
+    }
+
+    /// `occurrence` if it is expected; for a schedule on business days
+    /// only, the first occurrence at or after it on a business day (`None`
+    /// when there is none in reach). Settles a next expected time that was
+    /// computed without the calendar.
+    pub fn skip_closed(&self, occurrence: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Expected::BusinessDays { inner, calendar, tz } => {
+                business_occurrence(inner, calendar, *tz, occurrence)
+            }
+            _ => Some(occurrence),
         }
     }
 
@@ -194,6 +236,10 @@ impl Expected {
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, now),
             Expected::Interval(period) => Some(now + *period),
             Expected::NextRun(at) => at.filter(|t| *t > now),
+            Expected::BusinessDays { inner, calendar, tz } => {
+                let first = inner.first_expected(now)?;
+                business_occurrence(inner, calendar, *tz, first)
+            }
         }
     }
 
@@ -203,6 +249,10 @@ impl Expected {
             Expected::None | Expected::NextRun(_) => None,
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, occurrence),
             Expected::Interval(period) => Some(occurrence + *period),
+            Expected::BusinessDays { inner, calendar, tz } => {
+                let next = inner.following(occurrence)?;
+                business_occurrence(inner, calendar, *tz, next)
+            }
         }
     }
 
@@ -227,6 +277,26 @@ impl Expected {
                     Some(next)
                 }
             }
+            Expected::BusinessDays { inner, calendar, tz } => match inner.as_ref() {
+                // As for a plain cron schedule, among the business-day
+                // occurrences only: a run on a closed day serves none of
+                // them (the next is the first business day's), and the
+                // early window is measured from the last business-day one.
+                Expected::Cron { cron, tz: cron_tz, .. } => {
+                    let after = Self::cron_after(cron, *cron_tz, start)?;
+                    let next = business_occurrence(inner, calendar, *tz, after)?;
+                    let previous = business_occurrence_at_or_before(cron, *cron_tz, calendar, *tz, start);
+                    let early_window = match previous {
+                        Some(previous) => grace.min((next - previous) / 2),
+                        None => grace,
+                    };
+                    if next - start <= early_window { self.following(next) } else { Some(next) }
+                }
+                _ => {
+                    let next = inner.next_after_run(start, grace)?;
+                    business_occurrence(inner, calendar, *tz, next)
+                }
+            },
         }
     }
 
@@ -237,8 +307,78 @@ impl Expected {
             Expected::Interval(period) => describe_interval(locale, period.num_seconds()),
             Expected::Cron { tz, text, .. } => describe_cron(locale, text, *tz),
             Expected::NextRun(_) => td_string!(locale, jobs.schedule.veeam_next_run).to_string(),
+            Expected::BusinessDays { inner, .. } => inner.describe(locale),
         }
     }
+}
+
+/// The date of `t` in `tz`.
+fn date_in(tz: Tz, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
+}
+
+/// The first instant of `day` in `tz` (after a gap when midnight is skipped).
+fn start_of(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    (0..3)
+        .find_map(|h| tz.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `candidate`, an occurrence of `inner`, or the first later occurrence on a
+/// business day: cron jumps to the first business day's occurrences, an
+/// interval moves by whole days keeping its time of day, Veeam's one known
+/// run is not expected on a closed day. Looks at most [`MAX_SEARCH_DAYS`] ahead.
+fn business_occurrence(
+    inner: &Expected,
+    calendar: &BusinessCalendar,
+    tz: Tz,
+    candidate: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let limit = candidate + Duration::days(MAX_SEARCH_DAYS);
+    let mut t = candidate;
+    while t <= limit {
+        let day = date_in(tz, t);
+        if calendar.is_business_day(day) {
+            return Some(t);
+        }
+        let open = calendar.business_day_from(day.succ_opt()?)?;
+        t = match inner {
+            Expected::Cron { cron, tz: cron_tz, .. } => {
+                let from = start_of(tz, open)?.with_timezone(cron_tz);
+                cron.find_next_occurrence(&from, true).ok()?.with_timezone(&Utc)
+            }
+            Expected::Interval(_) => {
+                let local = t.with_timezone(&tz).naive_local() + Duration::days((open - day).num_days());
+                let moved = tz.from_local_datetime(&local);
+                moved.earliest().or_else(|| moved.latest()).map(|m| m.with_timezone(&Utc))?
+            }
+            _ => return None,
+        };
+    }
+    None
+}
+
+/// The last occurrence of `cron` at or before `t` on a business day (dates
+/// in `tz`), looking at most [`MAX_SEARCH_DAYS`] back.
+fn business_occurrence_at_or_before(
+    cron: &Cron,
+    cron_tz: Tz,
+    calendar: &BusinessCalendar,
+    tz: Tz,
+    t: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let limit = t - Duration::days(MAX_SEARCH_DAYS);
+    let mut at = Expected::cron_at_or_before(cron, cron_tz, t)?;
+    while at >= limit {
+        let day = date_in(tz, at);
+        if calendar.is_business_day(day) {
+            return Some(at);
+        }
+        // Just before the closed day began.
+        at = Expected::cron_at_or_before(cron, cron_tz, start_of(tz, day)? - Duration::seconds(1))?;
+    }
+    None
 }
 
 fn describe_interval(locale: Locale, seconds: i64) -> String {
