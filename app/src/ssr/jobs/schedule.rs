@@ -646,6 +646,92 @@ mod tests {
         assert!(cron("0 4 1-7 * 1", "UTC").describe(Locale::en).contains("0 4 1-7 * 1"));
     }
 
+    fn business_days(expected: Expected) -> Expected {
+        use crate::ssr::jobs::calendar::Closure;
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let closures = vec![Closure {
+            id: 1,
+            first_day: day("2026-12-29"),
+            last_day: day("2027-01-03"),
+            name: "年末年始".into(),
+        }];
+        let calendar = std::sync::Arc::new(crate::ssr::jobs::calendar::BusinessCalendar::new(true, closures));
+        expected.on_business_days(calendar, chrono_tz::Asia::Tokyo)
+    }
+
+    #[test]
+    fn a_business_days_schedule_skips_weekends_holidays_and_closures() {
+        let nightly = business_days(cron("0 2 * * *", "Asia/Tokyo"));
+        // Friday 2026-12-04 02:00 JST is followed by Monday's, not Saturday's.
+        assert_eq!(nightly.following(utc("2026-12-03T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        // 勤労感謝の日 (Monday 11/23) is skipped.
+        assert_eq!(nightly.following(utc("2026-11-19T17:00:00Z")), Some(utc("2026-11-23T17:00:00Z")));
+        // The year-end closure: from Monday 12/28 to Monday 1/4.
+        assert_eq!(nightly.following(utc("2026-12-27T17:00:00Z")), Some(utc("2027-01-03T17:00:00Z")));
+        // Created on a Saturday: first expected on Monday.
+        assert_eq!(nightly.first_expected(utc("2026-12-05T03:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        // A closed-day occurrence settles on the next business day; an open one stays.
+        assert_eq!(nightly.skip_closed(utc("2026-12-04T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        assert_eq!(nightly.skip_closed(utc("2026-12-06T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        assert_eq!(nightly.to_schedule(), cron("0 2 * * *", "Asia/Tokyo").to_schedule());
+        assert_eq!(nightly.describe(Locale::en), "every day at 02:00 (JST)");
+    }
+
+    #[test]
+    fn a_run_on_a_closed_day_does_not_use_up_the_next_business_day() {
+        let nightly = business_days(cron("0 2 * * *", "Asia/Tokyo"));
+        let grace = Duration::hours(1);
+        // On Friday: next Monday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-03T17:05:00Z"), grace),
+            Some(utc("2026-12-06T17:00:00Z"))
+        );
+        // On Saturday (closed): still Monday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-04T17:00:00Z"), grace),
+            Some(utc("2026-12-06T17:00:00Z"))
+        );
+        // Early for Monday (Monday 01:30): it served Monday, next Tuesday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-06T16:30:00Z"), grace),
+            Some(utc("2026-12-07T17:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_interval_landing_on_a_closed_day_moves_by_whole_days() {
+        let every_day = business_days(
+            Expected::parse(
+                &Schedule {
+                    kind: ScheduleKind::Interval,
+                    interval_seconds: Some(86_400),
+                    ..Default::default()
+                },
+                chrono_tz::UTC,
+            )
+            .unwrap(),
+        );
+        // Friday 2026-12-04 10:07 JST + 24 h is Saturday: Monday 10:07 JST.
+        let friday = utc("2026-12-04T01:07:00Z");
+        assert_eq!(every_day.next_after_run(friday, Duration::hours(1)), Some(utc("2026-12-07T01:07:00Z")));
+        assert_eq!(every_day.following(friday), Some(utc("2026-12-07T01:07:00Z")));
+        assert_eq!(every_day.first_expected(utc("2026-12-07T01:07:00Z")), Some(utc("2026-12-08T01:07:00Z")));
+    }
+
+    #[test]
+    fn a_calendar_closed_for_ever_expects_nothing_instead_of_looping() {
+        use crate::ssr::jobs::calendar::{BusinessCalendar, Closure};
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let closed = vec![
+            Closure { id: 1, first_day: day("2026-01-01"), last_day: day("2026-12-31"), name: "a".into() },
+            Closure { id: 2, first_day: day("2027-01-01"), last_day: day("2027-12-31"), name: "b".into() },
+        ];
+        let calendar = std::sync::Arc::new(BusinessCalendar::new(true, closed));
+        let nightly = cron("0 2 * * *", "Asia/Tokyo").on_business_days(calendar, chrono_tz::Asia::Tokyo);
+        assert_eq!(nightly.first_expected(utc("2026-03-01T00:00:00Z")), None);
+        assert_eq!(nightly.next_after_run(utc("2026-03-01T00:00:00Z"), Duration::hours(1)), None);
+    }
+
     proptest! {
         #[test]
         fn the_next_expected_time_is_always_after_the_run(
