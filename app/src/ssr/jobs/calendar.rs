@@ -84,7 +84,7 @@ impl BusinessCalendar {
     /// A calendar closed on weekends, on Japanese public holidays when
     /// `japanese_holidays`, and on `closures`.
     pub fn new(japanese_holidays: bool, mut closures: Vec<Closure>) -> Self {
-        closures.sort_by(|a, b| (a.first_day, a.last_day, a.id).cmp(&(b.first_day, b.last_day, b.id)));
+        closures.sort_by_key(|c| (c.first_day, c.last_day, c.id));
         Self { japanese_holidays, closures }
     }
 
@@ -140,12 +140,19 @@ impl BusinessCalendar {
     }
 }
 
+/// One year's corrections: the year, the (month, day)s that are not
+/// holidays, and the (month, day, name)s that are.
+type Override = (i32, &'static [(u32, u32)], &'static [(u32, u32, &'static str)]);
+
+/// A year's holidays by day.
+type YearHolidays = Arc<BTreeMap<NaiveDate, Holiday>>;
+
 /// Corrections to `jpholiday` 0.1.4, year by year: the dates that are not
 /// holidays, then the dates that are (law of 2018 for the enthronement in
 /// 2019; Olympic special measures, laws of 2018 and 2020, for 2020 and
 /// 2021). 2019 and 2020 are right in the crate; they are listed so that
 /// the law's dates are stated here whatever the crate says.
-const OVERRIDES: &[(i32, &[(u32, u32)], &[(u32, u32, &str)])] = &[
+const OVERRIDES: &[Override] = &[
     (
         2019,
         &[],
@@ -204,8 +211,8 @@ const YEARS: std::ops::RangeInclusive<i32> = 1948..=2999;
 
 /// The holidays of `year`, computed once per process (a holiday never
 /// moves once the law is known, and `jpholiday` takes milliseconds a year).
-fn holidays_of(year: i32) -> Arc<BTreeMap<NaiveDate, Holiday>> {
-    static CACHE: OnceLock<Mutex<HashMap<i32, Arc<BTreeMap<NaiveDate, Holiday>>>>> = OnceLock::new();
+fn holidays_of(year: i32) -> YearHolidays {
+    static CACHE: OnceLock<Mutex<HashMap<i32, YearHolidays>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&year) {
         return Arc::clone(found);
