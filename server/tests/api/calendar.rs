@@ -259,3 +259,31 @@ async fn the_option_is_set_and_cleared_through_the_api(app: TestApp) {
     assert_eq!(cleared.json::<Value>().await.unwrap()["business_days_only"], false);
 }
 both_backends!(business_days_option, the_option_is_set_and_cleared_through_the_api);
+
+async fn the_job_form_sets_the_option_without_javascript(app: TestApp) {
+    let user = app.add_user(Role::Operator).await;
+    let browser = app.browser_as(&user).await;
+    let form = [
+        ("form[name]", "form-business-days"),
+        ("form[schedule_kind]", "cron"),
+        ("form[cron]", "0 2 * * *"),
+        ("form[timezone]", "Asia/Tokyo"),
+        ("form[business_days_only]", "on"),
+    ];
+    let response =
+        browser.post(format!("{}/api/fn/jobs/create", app.address)).form(&form).send().await.unwrap();
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    let token = app.bearer(&user).await;
+    let jobs = get_json(&app, "/api/v1/jobs?q=form-business-days", &token).await;
+    let job = &jobs["items"][0];
+    assert_eq!(job["business_days_only"], true);
+    // Saving the form without the box clears it (an unchecked box sends nothing).
+    let id = job["id"].as_i64().unwrap().to_string();
+    let form = [("id", id.as_str()), ("form[name]", "form-business-days"), ("form[schedule_kind]", "none")];
+    let response =
+        browser.post(format!("{}/api/fn/jobs/update", app.address)).form(&form).send().await.unwrap();
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    let job = get_json(&app, &format!("/api/v1/jobs/{id}"), &token).await;
+    assert_eq!(job["business_days_only"], false);
+}
+both_backends!(business_days_form, the_job_form_sets_the_option_without_javascript);
