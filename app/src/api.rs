@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod jobs;
 pub mod notify;
 pub mod tokens;

@@ -5,6 +5,7 @@
 
 mod ack;
 mod auth;
+mod calendar;
 mod cli;
 mod helpers;
 mod jobs;
