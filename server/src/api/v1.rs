@@ -5,6 +5,7 @@ pub mod auth;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
+pub mod reports;
 pub mod tokens;
 pub mod users;
 pub mod veeam;
@@ -159,7 +160,8 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
-        (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)")
+        (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)"),
+        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF")
     )
 )]
 struct ApiDoc;
@@ -209,6 +211,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             notifications::update_window,
             notifications::delete_window
         ))
+        .routes(routes!(reports::summary))
 }
 
 /// The design's original paths, served by the same handlers (and checked
