@@ -196,13 +196,15 @@ async fn csv_and_pdf_come_from_the_same_figures(app: TestApp) {
     assert_eq!(response.headers()["content-type"], "application/pdf");
     let pdf = response.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF"));
-    let text = pdf_text(&pdf);
-    for expected in ["バックアップレポート", "SLA", "東京ファイルサーバー", "大阪DB", "nas", "disk full"]
+    // Typst puts a thin space between Latin and Japanese letters and wraps
+    // cells: compare without white space.
+    let text: String = pdf_text(&pdf).split_whitespace().collect();
+    for expected in ["バックアップレポート", "SLA", "東京ファイルサーバー", "大阪DB", "nas", "diskfull"]
     {
         assert!(text.contains(expected), "`{expected}` not in the PDF's text:\n{text}");
     }
     let english = summary(&app, &admin, "period=last_7_days&format=pdf&lang=en").await.bytes().await.unwrap();
-    assert!(pdf_text(&english).contains("Backup report"));
+    assert!(pdf_text(&english).split_whitespace().collect::<String>().contains("Backupreport"));
 }
 both_backends!(exports, csv_and_pdf_come_from_the_same_figures);
 
