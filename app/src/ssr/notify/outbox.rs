@@ -384,6 +384,13 @@ pub struct WorkOutcome {
 /// (see [`work_composed`]), so the alerts' worker leaves them alone.
 pub const SCHEDULED_REPORT: &str = "scheduled_report";
 
+/// The statement that queues one delivery, for a domain that queues its own
+/// in a transaction of its own (a scheduled report moving on): $1 dedup
+/// key, $2 channel, $3 rule, $4 event, $5 job, $6 subject, $7 message or
+/// payload, $8 now. Nothing is queued for a channel that is off, or twice
+/// for one key.
+pub const QUEUE_SQL: &str = store::QUEUE_SQL;
+
 /// What a delivery is about: the `subject_name` of its stored message (a
 /// [`Notice`], or a scheduled report's payload).
 fn subject_of(notice: &str) -> String {
