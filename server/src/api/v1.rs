@@ -5,6 +5,7 @@ pub mod auth;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
+pub mod report_schedules;
 pub mod tokens;
 pub mod users;
 pub mod veeam;
@@ -159,7 +160,8 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         (name = "jobs", description = "Backup jobs (also at the design's /api/jobs and /api/jobs/{id})"),
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
-        (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)")
+        (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)"),
+        (name = "reports", description = "Reports and scheduled report e-mails")
     )
 )]
 struct ApiDoc;
@@ -209,6 +211,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             notifications::update_window,
             notifications::delete_window
         ))
+        .routes(routes!(report_schedules::list, report_schedules::create))
+        .routes(routes!(report_schedules::get, report_schedules::update, report_schedules::delete))
+        .routes(routes!(report_schedules::send_now))
 }
 
 /// The design's original paths, served by the same handlers (and checked
