@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod notify;
+pub mod report_schedules;
 pub mod tokens;
 pub mod users;
 pub mod veeam;

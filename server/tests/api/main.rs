@@ -13,6 +13,7 @@ mod notify_outbox;
 mod notify_restart;
 mod notify_send;
 mod openapi;
+mod report_schedules;
 mod outbound;
 mod rbac;
 mod security;

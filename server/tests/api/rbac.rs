@@ -82,6 +82,12 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("PATCH", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/reports/schedules", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/reports/schedules", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Viewer)),
+    ("PATCH", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/reports/schedules/{id}/send-now", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each server function needs.
@@ -134,6 +140,10 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/notify/rule-delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-save", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/report-schedules/list", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/report-schedules/save", Who::AtLeast(Role::Admin)),
+    ("/api/fn/report-schedules/delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/report-schedules/send-now", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -157,6 +167,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/repositories", Who::AtLeast(Role::Viewer)),
     ("/notifications", Who::AtLeast(Role::Admin)),
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
+    ("/reports/schedules", Who::AtLeast(Role::Viewer)),
 ];
 
 /// Creates a job with one run; returns (job id, run id, job name).
@@ -295,7 +306,9 @@ async fn api_call(
     } else {
         (None, None)
     };
-    let concrete = if path.starts_with("/api/v1/notifications/rules/") {
+    let concrete = if path.starts_with("/api/v1/reports/schedules/") {
+        path.replace("{id}", &report_schedule(app).await.to_string())
+    } else if path.starts_with("/api/v1/notifications/rules/") {
         path.replace("{id}", &rule(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/deliveries/") {
         path.replace("{id}", &delivery(app).await.to_string())
@@ -334,6 +347,12 @@ async fn api_call(
             ),
         ),
         ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
+        ("POST", "/api/v1/reports/schedules") => (
+            concrete,
+            Some(json!({ "name": format!("schedule-{}", target.id), "cadence": "daily", "time_of_day": "08:00",
+                         "channel_ids": [email_channel(app).await] })),
+        ),
+        ("PATCH", "/api/v1/reports/schedules/{id}") => (concrete, Some(json!({ "enabled": false }))),
         ("POST", "/api/v1/veeam/servers") => (
             concrete,
             Some(json!({ "name": format!("vbr-{}", target.id), "base_url": "https://127.0.0.1:9",
@@ -466,6 +485,44 @@ async fn channel(app: &TestApp) -> i64 {
     let encrypted = app.state.cipher.encrypt(&config.to_string());
     let name = format!("rbac-channel-{}", uuid::Uuid::new_v4());
     app::ssr::notify::store::insert(&app.state.db, &name, "slack", "en", true, &encrypted).await.unwrap()
+}
+
+/// An e-mail channel to an SMTP server that is not there.
+async fn email_channel(app: &TestApp) -> i64 {
+    let config = serde_json::json!({"email": {"host": "127.0.0.1", "port": 9, "tls": "none", "username": null,
+        "password": null, "from": "backup@example.co.jp", "to": ["ops@example.co.jp"], "trust_cert_pem": null}});
+    let encrypted = app.state.cipher.encrypt(&config.to_string());
+    let name = format!("rbac-mail-{}", uuid::Uuid::new_v4());
+    app::ssr::notify::store::insert(&app.state.db, &name, "email", "en", true, &encrypted).await.unwrap()
+}
+
+/// A monthly scheduled report to a fresh e-mail channel.
+async fn report_schedule(app: &TestApp) -> i64 {
+    let channel = email_channel(app).await;
+    let name = format!("rbac-schedule-{}", uuid::Uuid::new_v4());
+    let now = chrono::Utc::now();
+    let id: i64 = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "insert into report_schedules (name, cadence, month_day, time_of_day, time_zone, period, \
+             created_at, updated_at, next_send_at) values ($1, 'monthly', '1', '06:00', 'Asia/Tokyo', \
+             'last_month', $2, $2, $3) returning id",
+        )
+        .bind(&name)
+        .bind(now)
+        .bind(now + chrono::Duration::days(30))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    app::on_db!(&app.state.db, |pool| {
+        sqlx::query("insert into report_schedule_channels (schedule_id, channel_id) values ($1, $2)")
+            .bind(id)
+            .bind(channel)
+            .execute(pool)
+            .await
+            .unwrap()
+    });
+    id
 }
 
 /// A Veeam server on a fresh simulator (and, with `synced`, one of its jobs).
