@@ -181,12 +181,15 @@ fn ScheduleCard(schedule: ReportSchedule, page: ReportSchedulesData, actions: Ac
     };
     let period = schedule.period;
     let can_edit = page.can_edit;
+    let name = schedule.name.clone();
+    let lang = schedule.lang.to_uppercase();
+    let enabled = schedule.enabled;
     view! {
-        <li class="server-card" data-testid="report-schedule" data-name=schedule.name.clone()>
+        <li class="server-card" data-testid="report-schedule" data-name=name.clone()>
             <div class="server-head">
-                <h3>{schedule.name.clone()}</h3>
-                <span class="badge">{schedule.lang.to_uppercase()}</span>
-                {(!schedule.enabled).then(|| view! { <span class="badge badge-warning">{t!(i18n, notify.ui.disabled)}</span> })}
+                <h3>{name.clone()}</h3>
+                <span class="badge">{lang}</span>
+                {(!enabled).then(|| view! { <span class="badge badge-warning">{t!(i18n, notify.ui.disabled)}</span> })}
             </div>
             <dl class="facts">
                 <dt>{t!(i18n, report_schedules.when)}</dt>

@@ -520,6 +520,7 @@ async fn report_schedule(app: &TestApp) -> i64 {
             .bind(channel)
             .execute(pool)
             .await
+            .map(|_| ())
             .unwrap()
     });
     id

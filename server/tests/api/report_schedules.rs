@@ -55,6 +55,7 @@ async fn set_next_send_at(db: &app::ssr::infra::db::Db, id: i64, at: DateTime<Ut
             .bind(at)
             .execute(pool)
             .await
+            .map(|_| ())
             .unwrap()
     });
 }
