@@ -48,7 +48,9 @@ pub async fn report_schedules() -> Result<ReportSchedulesData, AppError> {
         .iter()
         .map(|s| {
             let zone = s.time_zone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::UTC);
-            let show = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+            let show = |at: chrono::DateTime<chrono::Utc>| {
+                at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+            };
             (s.id, show(s.next_send_at), s.last_sent_at.map(show))
         })
         .collect();
@@ -67,12 +69,13 @@ pub async fn save_report_schedule(form: FormFields) -> Result<ReportSchedule, Ap
     use crate::{i18n::td_string, model::report::ReportScheduleInput, ssr::reports::schedules};
     let (state, info) = server::ctx()?;
     let locale = info.locale;
-    let id = match field(&form, "id") {
-        None => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            AppError::validation("id", td_string!(locale, errors.not_a_number).to_string())
-        })?),
-    };
+    let id =
+        match field(&form, "id") {
+            None => None,
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                AppError::validation("id", td_string!(locale, errors.not_a_number).to_string())
+            })?),
+        };
     let job_ids = match field(&form, "job_ids") {
         None => None,
         Some(text) => Some(
@@ -82,7 +85,10 @@ pub async fn save_report_schedule(form: FormFields) -> Result<ReportSchedule, Ap
                 .map(|t| t.parse::<i64>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| {
-                    AppError::validation("job_ids", td_string!(locale, report_schedules.errors.job_ids).to_string())
+                    AppError::validation(
+                        "job_ids",
+                        td_string!(locale, report_schedules.errors.job_ids).to_string(),
+                    )
                 })?,
         ),
     };

@@ -586,13 +586,19 @@ pub struct ReportScheduleInput {
     pub time_of_day: String,
     /// IANA time zone (default: the console's).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+    )]
     pub time_zone: Option<String>,
     /// `yesterday`, `last_7_days`, `last_30_days`, `last_month` or
     /// `this_month` (default: daily → yesterday, weekly → last_7_days,
     /// monthly → last_month).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$")
+    )]
     pub period: Option<String>,
     /// `job` (default), `tag` or `source`.
     #[serde(default)]
@@ -655,11 +661,17 @@ pub struct ReportSchedulePatch {
     pub time_of_day: Option<String>,
     /// IANA time zone.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+    )]
     pub time_zone: Option<String>,
     /// The period each e-mail covers.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$")
+    )]
     pub period: Option<String>,
     /// `job`, `tag` or `source`.
     #[serde(default)]

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::report_schedules::{
-        DeleteReportSchedule, ReportSchedulesData, SaveReportSchedule, SendReportScheduleNow, report_schedules,
+        DeleteReportSchedule, ReportSchedulesData, SaveReportSchedule, SendReportScheduleNow,
+        report_schedules,
     },
     components::{
         auth::{LoadError, Protected},
@@ -84,7 +85,9 @@ pub fn ReportSchedulesPage() -> impl IntoView {
         send_now: ServerAction::<SendReportScheduleNow>::new(),
     };
     let data = Resource::new(
-        move || (actions.save.version().get(), actions.delete.version().get(), actions.send_now.version().get()),
+        move || {
+            (actions.save.version().get(), actions.delete.version().get(), actions.send_now.version().get())
+        },
         |_| report_schedules(),
     );
     view! {

@@ -349,8 +349,10 @@ async fn api_call(
         ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
         ("POST", "/api/v1/reports/schedules") => (
             concrete,
-            Some(json!({ "name": format!("schedule-{}", target.id), "cadence": "daily", "time_of_day": "08:00",
-                         "channel_ids": [email_channel(app).await] })),
+            Some(
+                json!({ "name": format!("schedule-{}", target.id), "cadence": "daily", "time_of_day": "08:00",
+                         "channel_ids": [email_channel(app).await] }),
+            ),
         ),
         ("PATCH", "/api/v1/reports/schedules/{id}") => (concrete, Some(json!({ "enabled": false }))),
         ("POST", "/api/v1/veeam/servers") => (
@@ -715,6 +717,15 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                 form.push(("form[name]".into(), format!("fn-rule-{}", uuid::Uuid::new_v4())));
                 form.push(("form[event_run_failed]".into(), "on".into()));
                 form.push((format!("form[channel_{}]", channel(&app).await), "on".into()));
+            }
+            if matches!(*path, "/api/fn/report-schedules/delete" | "/api/fn/report-schedules/send-now") {
+                form.push(("id".into(), report_schedule(&app).await.to_string()));
+            }
+            if *path == "/api/fn/report-schedules/save" {
+                form.push(("form[name]".into(), format!("fn-schedule-{}", uuid::Uuid::new_v4())));
+                form.push(("form[cadence]".into(), "daily".into()));
+                form.push(("form[time_of_day]".into(), "08:00".into()));
+                form.push((format!("form[channel_{}]", email_channel(&app).await), "on".into()));
             }
             if *path == "/api/fn/veeam/repository-threshold" {
                 form.push(("id".into(), repository(&app).await.to_string()));

@@ -75,7 +75,9 @@ async fn until_mail(app: &TestApp, smtp: &SmtpReceiver, count: usize) {
 
 /// The decoded bytes of the MIME part with this content type, and its headers.
 fn attachment(data: &str, content_type: &str) -> (String, Vec<u8>) {
-    let start = data.find(&format!("Content-Type: {content_type}")).unwrap_or_else(|| panic!("no {content_type} part"));
+    let start = data
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part"));
     let rest = &data[start..];
     let header_end = rest.find("\r\n\r\n").unwrap();
     let headers = rest[..header_end].replace("\r\n ", " ");
@@ -90,7 +92,10 @@ fn check_mail(data: &str) {
     let subject = crate::notify_send::decoded_header(data, "Subject");
     assert_eq!(subject, "バックアップレポート 2026-11-01〜2026-11-30");
     let text = crate::notify_send::part(data, "text/plain");
-    assert!(text.contains("月次レポート") && text.contains("SLA") && text.contains("2026-11-01 – 2026-11-30"), "{text}");
+    assert!(
+        text.contains("月次レポート") && text.contains("SLA") && text.contains("2026-11-01 – 2026-11-30"),
+        "{text}"
+    );
     let html = crate::notify_send::part(data, "text/html");
     assert!(html.contains("成功率"), "{html}");
     assert!(data.contains("multipart/mixed"), "the PDF is attached beside the text");
@@ -129,8 +134,12 @@ async fn a_monthly_report_reaches_smtp_with_the_pdf_exactly_once(app: TestApp) {
     assert_eq!(mail[0].to, vec!["<ops@example.co.jp>"]);
     check_mail(&mail[0].data);
 
-    let stored: Value =
-        app.api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None).await.json().await.unwrap();
+    let stored: Value = app
+        .api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stored["last_period_from"], "2026-11-01");
     assert_eq!(stored["last_period_until"], "2026-11-30");
     let next: DateTime<Utc> = stored["next_send_at"].as_str().unwrap().parse().unwrap();
@@ -152,11 +161,18 @@ async fn a_monthly_report_reaches_smtp_with_the_pdf_exactly_once(app: TestApp) {
     let outcome: Value = response.json().await.unwrap();
     assert_eq!(outcome["queued"], 1);
     until_mail(&app, &smtp, 2).await;
-    let after: Value =
-        app.api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None).await.json().await.unwrap();
+    let after: Value = app
+        .api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["next_send_at"], stored["next_send_at"]);
 }
-both_backends!(a_monthly_report_is_sent_once_with_its_pdf, a_monthly_report_reaches_smtp_with_the_pdf_exactly_once);
+both_backends!(
+    a_monthly_report_is_sent_once_with_its_pdf,
+    a_monthly_report_reaches_smtp_with_the_pdf_exactly_once
+);
 
 async fn a_console_down_over_several_occurrences_sends_once(app: TestApp) {
     let (user, token) = admin(&app).await;
@@ -181,16 +197,26 @@ async fn a_console_down_over_several_occurrences_sends_once(app: TestApp) {
     let (_, pdf) = attachment(&mail[0].data, "application/pdf");
     assert!(pdf.starts_with(b"%PDF"));
     let subject = crate::notify_send::decoded_header(&mail[0].data, "Subject");
-    assert_eq!(subject, "バックアップレポート 2026-08-01〜2026-08-31", "the period of the occurrence it waited for");
+    assert_eq!(
+        subject, "バックアップレポート 2026-08-01〜2026-08-31",
+        "the period of the occurrence it waited for"
+    );
 
     let token = app.bearer(&user).await;
-    let stored: Value =
-        app.api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None).await.json().await.unwrap();
+    let stored: Value = app
+        .api(Method::GET, &format!("/api/v1/reports/schedules/{id}"), Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stored["last_period_from"], "2026-08-01");
     let next: DateTime<Utc> = stored["next_send_at"].as_str().unwrap().parse().unwrap();
     assert!(next > Utc::now(), "the next occurrence is after now, not a missed one: {next}");
 }
-both_backends!(a_restart_after_missed_occurrences_sends_once, a_console_down_over_several_occurrences_sends_once);
+both_backends!(
+    a_restart_after_missed_occurrences_sends_once,
+    a_console_down_over_several_occurrences_sends_once
+);
 
 // ---------------------------------------------------------------- the API
 
@@ -238,7 +264,8 @@ async fn schedules_are_validated_read_by_anyone_and_changed_by_admins(app: TestA
         (with(json!({"channel_ids": [slack["id"]]})), "channel_ids"),
         (with(json!({"channel_ids": [999_999]})), "channel_ids"),
     ] {
-        let response = app.api(Method::POST, "/api/v1/reports/schedules", Some(&token), Some(body.clone())).await;
+        let response =
+            app.api(Method::POST, "/api/v1/reports/schedules", Some(&token), Some(body.clone())).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"]["field"], field, "{body}: {error}");
@@ -271,7 +298,10 @@ async fn schedules_are_validated_read_by_anyone_and_changed_by_admins(app: TestA
     assert_eq!(app.api(Method::DELETE, &path, Some(&viewer), None).await.status(), StatusCode::FORBIDDEN);
     let send = app.api(Method::POST, &format!("{path}/send-now"), Some(&viewer), None).await;
     assert_eq!(send.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.api(Method::GET, "/api/v1/reports/schedules", None, None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/reports/schedules", None, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // A change to weekly needs a weekday, and moves the next occurrence.
     let response = app.api(Method::PATCH, &path, Some(&token), Some(json!({"cadence": "weekly"}))).await;

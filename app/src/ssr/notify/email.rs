@@ -204,7 +204,8 @@ pub fn build_composed(config: &EmailConfig, composed: &Composed) -> Result<Messa
         Some(file) => {
             let content_type = ContentType::parse(&file.content_type)
                 .map_err(|e| SendError::Permanent(format!("attachment content type: {e}")))?;
-            let attachment = MimeAttachment::new(file.file_name.clone()).body(file.body.clone(), content_type);
+            let attachment =
+                MimeAttachment::new(file.file_name.clone()).body(file.body.clone(), content_type);
             builder.multipart(MultiPart::mixed().multipart(alternative).singlepart(attachment))
         }
     };

@@ -74,8 +74,9 @@ fn worst(report: &Report) -> Vec<&ReportRow> {
 pub fn summary(report: &Report, schedule_name: &str, locale: Locale, link: &str) -> Summary {
     let from = report.period.from.to_string();
     let until = report.period.until.to_string();
-    let subject = td_string!(locale, report_schedules.mail.subject, from = from.clone(), until = until.clone())
-        .to_string();
+    let subject =
+        td_string!(locale, report_schedules.mail.subject, from = from.clone(), until = until.clone())
+            .to_string();
     let t = &report.totals;
     let facts: Vec<(String, String)> = vec![
         (td_string!(locale, report_schedules.mail.schedule).to_string(), schedule_name.to_owned()),

@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn a_monthly_schedule_on_a_day_comes_once_a_month() {
         let t = timing(Recurrence::Monthly(MonthDay::Day(1)), "06:00", chrono_tz::Asia::Tokyo);
-        assert_eq!(t.next_after(utc("2026-11-30T21:00:00Z")), utc("2026-11-30T21:00:00Z") + chrono::Duration::days(31));
+        assert_eq!(
+            t.next_after(utc("2026-11-30T21:00:00Z")),
+            utc("2026-11-30T21:00:00Z") + chrono::Duration::days(31)
+        );
         assert_eq!(t.next_after(utc("2026-11-30T20:59:59Z")), utc("2026-11-30T21:00:00Z"));
         assert_eq!(t.local_date(utc("2026-11-30T21:00:00Z")), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
     }

@@ -161,14 +161,16 @@ async fn check(
     let cadence = Cadence::parse(input.cadence.trim())
         .ok_or_else(|| invalid("cadence", td_string!(locale, report_schedules.errors.cadence).to_string()))?;
     let weekday = input.weekday.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty());
-    let weekday_error = || invalid("weekday", td_string!(locale, report_schedules.errors.weekday).to_string());
+    let weekday_error =
+        || invalid("weekday", td_string!(locale, report_schedules.errors.weekday).to_string());
     let weekday = match (cadence, weekday) {
         (Cadence::Weekly, Some(w)) => Some(parse_weekday(&w).map(|_| w).ok_or_else(weekday_error)?),
         (Cadence::Weekly, None) | (_, Some(_)) => return Err(weekday_error()),
         (_, None) => None,
     };
     let month_day = input.month_day.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
-    let day_error = || invalid("month_day", td_string!(locale, report_schedules.errors.month_day).to_string());
+    let day_error =
+        || invalid("month_day", td_string!(locale, report_schedules.errors.month_day).to_string());
     let month_day = match (cadence, month_day) {
         (Cadence::Monthly, Some(d)) => Some(MonthDay::parse(&d).map(|_| d).ok_or_else(day_error)?),
         (Cadence::Monthly, None) | (_, Some(_)) => return Err(day_error()),
@@ -217,7 +219,8 @@ async fn check(
     if job_ids.len() > 500 || job_ids.iter().any(|id| *id < 1) {
         return Err(invalid("job_ids", td_string!(locale, report_schedules.errors.job_ids).to_string()));
     }
-    let lang = input.lang.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).unwrap_or_else(|| "ja".into());
+    let lang =
+        input.lang.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).unwrap_or_else(|| "ja".into());
     if !matches!(lang.as_str(), "ja" | "en") {
         return Err(invalid("lang", td_string!(locale, report_schedules.errors.lang).to_string()));
     }
@@ -226,7 +229,10 @@ async fn check(
     channel_ids.dedup();
     let email: Vec<i64> = channels::email_channels(state).await?.into_iter().map(|(id, _, _)| id).collect();
     if channel_ids.is_empty() || channel_ids.len() > 50 || channel_ids.iter().any(|id| !email.contains(id)) {
-        return Err(invalid("channel_ids", td_string!(locale, report_schedules.errors.channel_ids).to_string()));
+        return Err(invalid(
+            "channel_ids",
+            td_string!(locale, report_schedules.errors.channel_ids).to_string(),
+        ));
     }
     let days = match (cadence, weekday.as_deref(), month_day.as_deref()) {
         (Cadence::Weekly, Some(w), _) => parse_weekday(w).map(Recurrence::Weekly),
@@ -560,8 +566,8 @@ async fn compose(state: &AppState, payload: &str) -> Result<Composed, SendError>
         AppError::Validation { .. } => SendError::Permanent(e.to_string()),
         e => SendError::Temporary(e.to_string()),
     };
-    let resolved =
-        super::resolve(&payload.query(), zone, now.with_timezone(&zone).date_naive(), locale).map_err(failed)?;
+    let resolved = super::resolve(&payload.query(), zone, now.with_timezone(&zone).date_naive(), locale)
+        .map_err(failed)?;
     let report = super::compute(state, &resolved.spec, now).await.map_err(failed)?;
     let rendered = report.clone();
     let pdf = tokio::task::spawn_blocking(move || super::pdf::render(&rendered, locale))

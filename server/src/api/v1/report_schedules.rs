@@ -4,7 +4,7 @@
 
 use app::{
     error::AppError,
-    model::report::{ReportSchedule, ReportSchedulePatch, ReportScheduleInput, ReportSendOutcome},
+    model::report::{ReportSchedule, ReportScheduleInput, ReportSchedulePatch, ReportSendOutcome},
     ssr::{accounts::RequestInfo, infra::state::AppState, reports::schedules},
 };
 use axum::{Extension, Json, extract::State, http::StatusCode};
