@@ -181,6 +181,9 @@ pub struct Run {
     pub exit_code: Option<i64>,
     /// The source's own id of the run (a Veeam session id, a ping rid).
     pub external_id: Option<String>,
+    /// A successful run far outside its job's recent pattern.
+    #[serde(default)]
+    pub anomaly: Option<crate::model::report::RunAnomaly>,
 }
 
 /// One run with everything known about it.

@@ -62,6 +62,7 @@ pub fn event_name(locale: Locale, event: &str) -> String {
         "veeam_license_expiring" => td_string!(locale, deliveries.events.veeam_license_expiring).to_string(),
         "veeam_signal_cleared" => td_string!(locale, deliveries.events.veeam_signal_cleared).to_string(),
         "job_acknowledged" => td_string!(locale, deliveries.events.job_acknowledged).to_string(),
+        "run_anomaly" => td_string!(locale, deliveries.events.run_anomaly).to_string(),
         other => other.to_owned(),
     }
 }

@@ -10,12 +10,14 @@
 //! problem), and [`demo`] data.
 
 pub mod ack;
+pub mod anomaly;
 pub mod dashboard;
 pub mod demo;
 pub mod ingest;
 mod live;
 pub mod monitor;
 pub mod query;
+pub mod reporting;
 pub mod schedule;
 pub mod store;
 mod views;

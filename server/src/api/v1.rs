@@ -6,6 +6,7 @@ pub mod events;
 pub mod jobs;
 pub mod notifications;
 pub mod report_schedules;
+pub mod reports;
 pub mod tokens;
 pub mod users;
 pub mod veeam;
@@ -161,7 +162,7 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
         (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)"),
-        (name = "reports", description = "Reports and scheduled report e-mails")
+        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF; scheduled report e-mails")
     )
 )]
 struct ApiDoc;
@@ -211,6 +212,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             notifications::update_window,
             notifications::delete_window
         ))
+        .routes(routes!(reports::summary))
         .routes(routes!(report_schedules::list, report_schedules::create))
         .routes(routes!(report_schedules::get, report_schedules::update, report_schedules::delete))
         .routes(routes!(report_schedules::send_now))

@@ -1,5 +1,7 @@
 //! Writing and reading the audit log.
 
+use chrono::{DateTime, Utc};
+
 use super::{
     auth::{Access, Principal, RequestInfo},
     store::audit_log::{self as audit, AuditFilter, NewAuditRecord},
@@ -165,4 +167,40 @@ pub async fn list(
         })
         .collect();
     Ok(Page { items, next_cursor })
+}
+
+/// An acknowledgement of a job's problem, as the audit log has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcknowledgementRecord {
+    /// The job.
+    pub job_id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: Option<String>,
+    /// Their comment.
+    pub comment: Option<String>,
+}
+
+/// Acknowledgements of jobs' problems since `since`, oldest first (for
+/// reports: who acknowledged a failure).
+pub async fn acknowledgements_since(
+    state: &AppState,
+    since: DateTime<Utc>,
+) -> Result<Vec<AcknowledgementRecord>, sqlx::Error> {
+    let rows = audit::acknowledgements_since(&state.db, since).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(job, at, by, details)| {
+            let job_id = job.parse().ok()?;
+            // Details are "problem: comment (until …)", "problem (until …)" or "problem".
+            let comment = details.as_deref().and_then(|d| d.split_once(": ")).map(|(_, rest)| {
+                match rest.rfind(" (until ") {
+                    Some(cut) if rest.ends_with(')') => rest[..cut].to_owned(),
+                    _ => rest.to_owned(),
+                }
+            });
+            Some(AcknowledgementRecord { job_id, at, by, comment })
+        })
+        .collect())
 }

@@ -64,6 +64,18 @@ pub fn state_after(result: RunResult) -> JobState {
     }
 }
 
+/// The duration histogram bucket of `seconds` in the daily roll-ups:
+/// 0 for 0 s, else `1 + floor(8 × log2 seconds)` (each bucket spans 9 %).
+pub fn duration_bucket(seconds: i64) -> i64 {
+    if seconds <= 0 { 0 } else { 1 + ((seconds as f64).log2() * 8.0).floor() as i64 }
+}
+
+/// A representative duration (seconds) of a histogram bucket: the middle
+/// of its span.
+pub fn bucket_seconds(bucket: i64) -> i64 {
+    if bucket <= 0 { 0 } else { (((bucket - 1) as f64 + 0.5) / 8.0).exp2().round() as i64 }
+}
+
 /// Whether a run that leaves its job in `state` is worth an event even
 /// without a change (a failure after a failure): rules count problems in a
 /// row from these.
@@ -127,6 +139,8 @@ pub struct StoredRun {
     pub started_at: DateTime<Utc>,
     /// Its result so far.
     pub result: RunResult,
+    /// Whether it answered an expected slot of the schedule.
+    pub answered_slot: bool,
 }
 
 /// A run a plan refers to: one that exists, or the one the plan inserts.
@@ -168,6 +182,8 @@ pub enum RunWrite {
         external_id: Option<String>,
         /// How it arrived.
         origin: &'static str,
+        /// Whether it answers the job's pending expected slot.
+        answered_slot: bool,
     },
     /// Finish the stored run that was in progress.
     Finish {
@@ -206,6 +222,10 @@ pub struct DailyDelta {
     pub duration_seconds: Option<i64>,
     /// Bytes processed.
     pub bytes: i64,
+    /// Whether the run stands for an expected slot (a missed run always).
+    pub expected: bool,
+    /// When a good backup (success or warning) became available: its end.
+    pub good_at: Option<DateTime<Utc>>,
 }
 
 /// An event to record (notifications are made from these).
@@ -310,12 +330,14 @@ pub fn plan_report(
     };
 
     // The run: a duplicate, a finish of the stored run, or a new one.
-    let (run, run_ref, started, just_finished) = match stored {
+    let mut answered_slot = false;
+    let (mut run, run_ref, started, just_finished) = match stored {
         // A start we already have, or a finish of a run that already ended.
         Some(run) if !finished || run.result != RunResult::Running => {
             return Ok(ReportPlan::Duplicate { run_id: run.id, state: job.state });
         }
         Some(run) => {
+            answered_slot = run.answered_slot;
             let started = started_in.unwrap_or(run.started_at);
             let ended = ended_in.unwrap_or(now).max(started);
             (
@@ -332,6 +354,7 @@ pub fn plan_report(
                 fields: fields(started, ended),
                 external_id: incoming.external_id.clone(),
                 origin: incoming.origin,
+                answered_slot: false,
             };
             (run, RunRef::New, started, finished)
         }
@@ -365,6 +388,17 @@ pub fn plan_report(
             running_since,
         }
     };
+    // A new run answers the pending expected slot when it starts no earlier
+    // than the grace period before it and moves the expectation past it (a
+    // run between slots, such as a retry after a failure, answers none).
+    if let RunWrite::Insert { answered_slot: answers, .. } = &mut run
+        && newest
+        && job.next_expected_at.is_some_and(|slot| started >= slot - job.grace)
+        && job_write.next_expected_at != job.next_expected_at
+    {
+        *answers = true;
+        answered_slot = true;
+    }
     let state = if job.paused {
         JobState::Paused
     } else if newest {
@@ -382,6 +416,8 @@ pub fn plan_report(
             result: incoming.result,
             duration_seconds: Some((ended - started).num_seconds().max(0)),
             bytes: incoming.bytes_processed.unwrap_or(0).max(0),
+            expected: answered_slot,
+            good_at: matches!(incoming.result, RunResult::Success | RunResult::Warning).then_some(ended),
         }
     });
     let event = (state != job.state || (newest && repeats_problem(state))).then(|| EventWrite {
@@ -448,6 +484,8 @@ pub fn plan_missed(
             result: RunResult::Missed,
             duration_seconds: None,
             bytes: 0,
+            expected: true,
+            good_at: None,
         },
         event: (state != job.state || repeats_problem(state)).then(|| EventWrite {
             from: job.state,
@@ -583,7 +621,7 @@ mod tests {
                 }
                 (None, false) => None,
             }
-            .map(|r| StoredRun { id: r.0, started_at: r.1, result: r.2 });
+            .map(|r| StoredRun { id: r.0, started_at: r.1, result: r.2, answered_slot: false });
             let others = self
                 .runs
                 .iter()
@@ -617,6 +655,80 @@ mod tests {
             self.job.next_expected_at = job.next_expected_at;
             self.job.running_since = job.running_since;
             Ok(())
+        }
+    }
+
+    fn daily_delta(plan: &ReportPlan) -> DailyDelta {
+        match plan {
+            ReportPlan::Write { daily: Some(daily), .. } => daily.clone(),
+            other => panic!("no daily figures in {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_run_answers_its_slot_and_a_retry_or_an_extra_run_answers_none() {
+        // A daily job expected at 22:00 (minute 1320) with an hour of grace.
+        let cron = Expected::parse(
+            &crate::model::schedule::Schedule {
+                kind: crate::model::schedule::ScheduleKind::Cron,
+                cron: Some("0 22 * * *".into()),
+                timezone: Some("UTC".into()),
+                interval_seconds: None,
+            },
+            chrono_tz::UTC,
+        )
+        .unwrap();
+        let pending = JobFacts { expected: cron, next_expected_at: Some(at(1320)), ..job() };
+        let run_at = |start: i64, result: RunResult| {
+            let mut r = report(result);
+            r.started_at = Some(at(start));
+            r.ended_at = Some(at(start + 20));
+            r
+        };
+        // On time: it answers the slot; a failure answers it too (not met).
+        let on_time =
+            plan_report(&pending, None, None, &run_at(1325, RunResult::Failed), at(1400), chrono_tz::UTC)
+                .unwrap();
+        let delta = daily_delta(&on_time);
+        assert!(delta.expected && delta.good_at.is_none());
+        // Early within the grace period: it answers the coming slot.
+        let early =
+            plan_report(&pending, None, None, &run_at(1290, RunResult::Success), at(1320), chrono_tz::UTC)
+                .unwrap();
+        assert!(daily_delta(&early).expected);
+        assert_eq!(daily_delta(&early).good_at, Some(at(1310)));
+        // An extra run in the afternoon leaves the slot pending.
+        let extra =
+            plan_report(&pending, None, None, &run_at(840, RunResult::Success), at(900), chrono_tz::UTC)
+                .unwrap();
+        assert!(!daily_delta(&extra).expected);
+        // The retry after the failure: the slot already moved to tomorrow.
+        let after = JobFacts {
+            next_expected_at: Some(at(1320 + 1440)),
+            last_run_at: Some(at(1325)),
+            last_result: Some(RunResult::Failed),
+            state: JobState::Failed,
+            ..pending.clone()
+        };
+        let retry =
+            plan_report(&after, None, None, &run_at(1380, RunResult::Success), at(1410), chrono_tz::UTC)
+                .unwrap();
+        assert!(!daily_delta(&retry).expected, "a retry answers no slot");
+        // A missed slot is an expected run.
+        let missed = plan_missed(&pending, at(1320), Some(at(2760)), "missed", chrono_tz::UTC).unwrap();
+        assert!(missed.daily.expected);
+        // A run without a pending slot (a new job) answers none.
+        let fresh =
+            plan_report(&job(), None, None, &run_at(0, RunResult::Success), at(30), chrono_tz::UTC).unwrap();
+        assert!(!daily_delta(&fresh).expected);
+    }
+
+    #[test]
+    fn duration_buckets_are_within_five_per_cent() {
+        assert_eq!(duration_bucket(0), 0);
+        for seconds in [1, 59, 600, 3_600, 86_400, 700_000] {
+            let back = bucket_seconds(duration_bucket(seconds)) as f64;
+            assert!((back / seconds as f64 - 1.0).abs() < 0.05, "{seconds} -> {back}");
         }
     }
 
@@ -656,7 +768,7 @@ mod tests {
         let mut finished = report(RunResult::Failed);
         finished.external_id = Some("session-1".into());
         sim.apply(&finished, at(0)).unwrap();
-        let stored = StoredRun { id: 1, started_at: at(0), result: RunResult::Failed };
+        let stored = StoredRun { id: 1, started_at: at(0), result: RunResult::Failed, answered_slot: false };
         let plan = plan_report(&sim.job, Some(stored), None, &finished, at(1), chrono_tz::UTC).unwrap();
         assert_eq!(plan, ReportPlan::Duplicate { run_id: 1, state: JobState::Failed });
     }

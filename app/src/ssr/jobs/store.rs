@@ -6,5 +6,6 @@ pub mod ack;
 pub mod events;
 pub mod jobs;
 pub mod links;
+pub mod reporting;
 pub mod runs;
 pub mod writes;

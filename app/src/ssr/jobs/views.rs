@@ -33,6 +33,18 @@ pub fn run(row: &RunRow) -> Run {
         bytes_processed: row.bytes_processed,
         exit_code: row.exit_code,
         external_id: row.external_id.clone(),
+        anomaly: match (row.anomaly, row.anomaly_median) {
+            (Some(kind), Some(median)) => Some(crate::model::report::RunAnomaly {
+                kind,
+                value: if kind.is_bytes() {
+                    row.bytes_processed.unwrap_or(0)
+                } else {
+                    row.ended_at.map_or(0, |end| (end - row.started_at).num_seconds().max(0))
+                },
+                median,
+            }),
+            _ => None,
+        },
     }
 }
 

@@ -59,11 +59,14 @@ pub enum EventKind {
     VeeamSignalCleared,
     /// An operator acknowledged a job's problem.
     JobAcknowledged,
+    /// A successful run far outside its job's recent pattern (suspiciously
+    /// small or unusually large, short or long).
+    RunAnomaly,
 }
 
 impl EventKind {
     /// Every kind, in the order the UI lists them.
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::RunFailed,
         EventKind::RunWarning,
         EventKind::RunMissed,
@@ -85,6 +88,7 @@ impl EventKind {
         EventKind::VeeamLicenseExpiring,
         EventKind::VeeamSignalCleared,
         EventKind::JobAcknowledged,
+        EventKind::RunAnomaly,
     ];
 
     /// The API name (`run_failed`, …).
@@ -111,6 +115,7 @@ impl EventKind {
             EventKind::VeeamLicenseExpiring => "veeam_license_expiring",
             EventKind::VeeamSignalCleared => "veeam_signal_cleared",
             EventKind::JobAcknowledged => "job_acknowledged",
+            EventKind::RunAnomaly => "run_anomaly",
         }
     }
 
@@ -146,7 +151,8 @@ impl EventKind {
             | EventKind::DeliveryDead
             | EventKind::VeeamJobDisabled
             | EventKind::VeeamConfigBackupStale
-            | EventKind::VeeamLicenseExpiring => Severity::Warning,
+            | EventKind::VeeamLicenseExpiring
+            | EventKind::RunAnomaly => Severity::Warning,
             EventKind::JobRecovered
             | EventKind::VeeamRecovered
             | EventKind::ConsoleRecovered
@@ -306,6 +312,9 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         }
         EventKind::JobAcknowledged => {
             td_string!(locale, notify.event.job_acknowledged, name = name.clone()).to_string()
+        }
+        EventKind::RunAnomaly => {
+            td_string!(locale, notify.event.run_anomaly, name = name.clone()).to_string()
         }
     };
     let title =

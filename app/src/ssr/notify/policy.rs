@@ -306,8 +306,8 @@ pub fn is_recovery(kind: EventKind) -> bool {
 }
 
 fn record_told(announced: &mut Announced, rule_id: i64, subject: &str, kind: EventKind) {
-    if kind == EventKind::JobAcknowledged {
-        // Neither a problem nor its answer.
+    if matches!(kind, EventKind::JobAcknowledged | EventKind::RunAnomaly) {
+        // Neither a problem nor its answer (an anomaly is told once, by run).
         return;
     }
     announced.set(rule_id, subject, !is_recovery(kind));

@@ -140,3 +140,20 @@ pub async fn list(db: &Db, filter: &AuditFilter, limit: i64) -> Result<Vec<Audit
         .await
     })
 }
+
+/// Successful acknowledgements of jobs' problems (`job.acknowledge`) from
+/// `since`, oldest first: (job id, time, who, details).
+pub async fn acknowledgements_since(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, DateTime<Utc>, Option<String>, Option<String>)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select coalesce(target_id, ''), occurred_at, actor_name, details from audit_log \
+             where action = 'job.acknowledge' and success and occurred_at >= $1 order by occurred_at, id",
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await
+    })
+}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    model::job::RunResult,
+    model::{job::RunResult, report::AnomalyKind},
     on_db,
     ssr::infra::db::{Db, read_row, readable},
 };
@@ -33,6 +33,10 @@ pub struct RunRow {
     pub external_id: Option<String>,
     /// How it arrived.
     pub origin: String,
+    /// Anomaly kind, if flagged.
+    pub anomaly: Option<AnomalyKind>,
+    /// The median it was compared with.
+    pub anomaly_median: Option<i64>,
 }
 
 /// The column list of [`RunRow`] (runs `r` joined with jobs `j`).
@@ -40,7 +44,7 @@ pub struct RunRow {
 macro_rules! run_columns {
     () => {
         "r.id, r.job_id, j.name as job_name, r.started_at, r.ended_at, r.result, r.message, \
-         r.bytes_processed, r.exit_code, r.external_id, r.origin"
+         r.bytes_processed, r.exit_code, r.external_id, r.origin, r.anomaly, r.anomaly_median"
     };
 }
 

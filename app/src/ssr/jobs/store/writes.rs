@@ -12,7 +12,7 @@ use crate::{
     model::job::{JobProblem, JobState, RunResult},
     on_tx,
     ssr::jobs::{
-        ack,
+        ack, anomaly,
         ingest::{
             self, DailyDelta, EventWrite, Incoming, JobWrite, ReportError, ReportPlan, RunRef, RunWrite,
             StoredRun, Transition,
@@ -116,15 +116,40 @@ macro_rules! add_daily {
         let delta: &DailyDelta = $delta;
         let count = |r: RunResult| i64::from(delta.result == r);
         let failed = i64::from(matches!(delta.result, RunResult::Failed | RunResult::Running));
+        let ok = matches!(delta.result, RunResult::Success | RunResult::Warning);
+        // When good backups became available that day: first, last and the
+        // longest gap between two (a run reported out of order that falls
+        // inside the day's span keeps the gap it may have split: an upper
+        // bound, as RPO compliance wants).
+        let good: Option<(Option<i64>, Option<i64>, i64)> =
+            sqlx::query_as("select good_first, good_last, good_max_gap from job_daily where job_id = $1 and day = $2")
+                .bind($job_id)
+                .bind(&delta.day)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let (first, last, gap) = good.unwrap_or((None, None, 0));
+        let (first, last, gap) = match delta.good_at.map(|t| t.timestamp()) {
+            None => (first, last, gap),
+            Some(at) => match (first, last) {
+                (Some(f), Some(l)) => (Some(f.min(at)), Some(l.max(at)), gap.max(at - l).max(f - at)),
+                _ => (Some(at), Some(at), gap),
+            },
+        };
         sqlx::query(
             "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, \
-             duration_count, bytes_sum) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             duration_count, bytes_sum, expected, expected_ok, duration_max, good_first, good_last, good_max_gap) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              on conflict (job_id, day) do update set success = job_daily.success + excluded.success, \
              warning = job_daily.warning + excluded.warning, failed = job_daily.failed + excluded.failed, \
              missed = job_daily.missed + excluded.missed, \
              duration_seconds_sum = job_daily.duration_seconds_sum + excluded.duration_seconds_sum, \
              duration_count = job_daily.duration_count + excluded.duration_count, \
-             bytes_sum = job_daily.bytes_sum + excluded.bytes_sum",
+             bytes_sum = job_daily.bytes_sum + excluded.bytes_sum, \
+             expected = job_daily.expected + excluded.expected, \
+             expected_ok = job_daily.expected_ok + excluded.expected_ok, \
+             duration_max = case when job_daily.duration_max is null or excluded.duration_max > job_daily.duration_max \
+             then excluded.duration_max else job_daily.duration_max end, \
+             good_first = excluded.good_first, good_last = excluded.good_last, good_max_gap = excluded.good_max_gap",
         )
         .bind($job_id)
         .bind(&delta.day)
@@ -135,8 +160,71 @@ macro_rules! add_daily {
         .bind(delta.duration_seconds.unwrap_or(0))
         .bind(i64::from(delta.duration_seconds.is_some()))
         .bind(delta.bytes)
+        .bind(i64::from(delta.expected))
+        .bind(i64::from(delta.expected && ok))
+        .bind(delta.duration_seconds)
+        .bind(first)
+        .bind(last)
+        .bind(gap)
         .execute(&mut *$tx)
         .await?;
+        if let Some(seconds) = delta.duration_seconds {
+            sqlx::query(
+                "insert into job_daily_durations (job_id, day, bucket, runs) values ($1, $2, $3, 1) \
+                 on conflict (job_id, day, bucket) do update set runs = job_daily_durations.runs + 1",
+            )
+            .bind($job_id)
+            .bind(&delta.day)
+            .bind(crate::ssr::jobs::ingest::duration_bucket(seconds))
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+/// Judges a successful run against its job's recent successful runs
+/// ([`anomaly::detect`]); an anomaly is stored on the run and recorded as a
+/// `run_anomaly` event in the same transaction.
+macro_rules! check_anomaly {
+    ($tx:ident, $job_id:expr, $run_id:expr, $delta:expr, $job_name:expr, $now:expr) => {{
+        let delta: &DailyDelta = $delta;
+        let history: Vec<(Option<i64>, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+            "select bytes_processed, ended_at, started_at from runs where job_id = $1 and result = 'success' \
+             and id <> $2 order by started_at desc, id desc limit $3",
+        )
+        .bind($job_id)
+        .bind($run_id)
+        .bind(anomaly::HISTORY as i64)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let history: Vec<(Option<i64>, Option<i64>)> = history
+            .into_iter()
+            .map(|(bytes, ended, started)| (bytes, ended.map(|e| (e - started).num_seconds().max(0))))
+            .collect();
+        // Only a run that reported its bytes is judged on them.
+        let bytes: Option<i64> = sqlx::query_scalar("select bytes_processed from runs where id = $1")
+            .bind($run_id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        if let Some(found) = anomaly::detect(bytes, delta.duration_seconds, &history) {
+            sqlx::query("update runs set anomaly = $1, anomaly_median = $2 where id = $3")
+                .bind(found.kind)
+                .bind(found.median)
+                .bind($run_id)
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query(
+                "insert into system_events (kind, job_id, subject, subject_name, details, occurred_at) \
+                 values ('run_anomaly', $1, $2, $3, $4, $5)",
+            )
+            .bind($job_id)
+            .bind(format!("run:{}", $run_id))
+            .bind($job_name)
+            .bind(anomaly::describe(&found))
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        }
     }};
 }
 
@@ -199,10 +287,10 @@ pub async fn record(
     let now = ingest::now();
     let finished = incoming.result != RunResult::Running;
     with_job!(db, job_id, |tx, job| {
-        let stored: Option<(i64, DateTime<Utc>, RunResult)> = match (&incoming.external_id, finished) {
+        let stored: Option<(i64, DateTime<Utc>, RunResult, bool)> = match (&incoming.external_id, finished) {
             (Some(external), _) => {
                 sqlx::query_as(
-                    "select id, started_at, result from runs where job_id = $1 and external_id = $2",
+                    "select id, started_at, result, answered_slot from runs where job_id = $1 and external_id = $2",
                 )
                 .bind(job_id)
                 .bind(external)
@@ -211,7 +299,7 @@ pub async fn record(
             }
             (None, true) => {
                 sqlx::query_as(
-                    "select id, started_at, result from runs where job_id = $1 and result = 'running' \
+                    "select id, started_at, result, answered_slot from runs where job_id = $1 and result = 'running' \
                      order by started_at desc, id desc limit 1",
                 )
                 .bind(job_id)
@@ -220,7 +308,12 @@ pub async fn record(
             }
             (None, false) => None,
         };
-        let stored = stored.map(|(id, started_at, result)| StoredRun { id, started_at, result });
+        let stored = stored.map(|(id, started_at, result, answered_slot)| StoredRun {
+            id,
+            started_at,
+            result,
+            answered_slot,
+        });
         let others_running_since: Option<DateTime<Utc>> = sqlx::query_scalar(
             "select min(started_at) from runs where job_id = $1 and result = 'running' and id <> $2",
         )
@@ -236,11 +329,11 @@ pub async fn record(
             ReportPlan::Write { run, job, daily, event } => (run, job, daily, event),
         };
         let run_id = match &run {
-            RunWrite::Insert { fields, external_id, origin } => {
+            RunWrite::Insert { fields, external_id, origin, answered_slot } => {
                 sqlx::query_scalar(
                     "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, exit_code, \
-                     log_excerpt, external_id, origin, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id",
+                     log_excerpt, external_id, origin, created_at, updated_at, answered_slot) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) returning id",
                 )
                 .bind(job_id)
                 .bind(fields.started_at)
@@ -253,6 +346,7 @@ pub async fn record(
                 .bind(external_id)
                 .bind(*origin)
                 .bind(now)
+                .bind(*answered_slot)
                 .fetch_one(&mut *tx)
                 .await?
             }
@@ -280,6 +374,9 @@ pub async fn record(
         apply_job!(tx, job_id, &job_write, run_id, now);
         if let Some(delta) = &daily {
             add_daily!(tx, job_id, delta);
+            if delta.result == RunResult::Success {
+                check_anomaly!(tx, job_id, run_id, delta, &job.name, now);
+            }
         }
         let change = match &event {
             Some(event) => Some(add_event!(tx, job_id, event, run_id, now)),
@@ -308,8 +405,8 @@ pub async fn record_missed(
             return Ok(None);
         };
         let run_id: i64 = sqlx::query_scalar(
-            "insert into runs (job_id, started_at, ended_at, result, message, origin, created_at, updated_at) \
-             values ($1, $2, null, $3, $4, 'scheduler', $5, $5) returning id",
+            "insert into runs (job_id, started_at, ended_at, result, message, origin, created_at, updated_at, \
+             answered_slot) values ($1, $2, null, $3, $4, 'scheduler', $5, $5, true) returning id",
         )
         .bind(job_id)
         .bind(plan.run.started_at)
