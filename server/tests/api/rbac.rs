@@ -82,6 +82,7 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("PATCH", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/reports/summary", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/reports/schedules", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/reports/schedules", Who::AtLeast(Role::Admin)),
     ("GET", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Viewer)),
