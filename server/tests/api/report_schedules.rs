@@ -73,18 +73,24 @@ async fn until_mail(app: &TestApp, smtp: &SmtpReceiver, count: usize) {
     panic!("no mail arrived ({} of {count})", smtp.received().len());
 }
 
-/// The decoded bytes of the MIME part with this content type, and its headers.
+/// The headers and decoded bytes of the MIME part with this content type.
 fn attachment(data: &str, content_type: &str) -> (String, Vec<u8>) {
-    let start = data
+    let at = data
         .find(&format!("Content-Type: {content_type}"))
         .unwrap_or_else(|| panic!("no {content_type} part"));
-    let rest = &data[start..];
+    // The part's headers start after its boundary line.
+    let part = data[..at].rfind("\r\n--").map_or(at, |b| b + 2 + data[b + 2..].find("\r\n").unwrap() + 2);
+    let rest = &data[part..];
     let header_end = rest.find("\r\n\r\n").unwrap();
-    let headers = rest[..header_end].replace("\r\n ", " ");
+    let headers = rest[..header_end].replace("\r\n ", " ").replace("\r\n\t", " ");
     let body = &rest[header_end + 4..];
     let body = &body[..body.find("\r\n--").unwrap_or(body.len())];
-    assert!(headers.contains("Content-Transfer-Encoding: base64"), "{headers}");
-    (headers, STANDARD.decode(body.replace("\r\n", "")).unwrap())
+    let bytes = if headers.contains("Content-Transfer-Encoding: base64") {
+        STANDARD.decode(body.replace("\r\n", "")).unwrap()
+    } else {
+        body.as_bytes().to_vec()
+    };
+    (headers, bytes)
 }
 
 /// Checks the one mail: subject, summary and the PDF.
