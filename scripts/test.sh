@@ -10,11 +10,14 @@ source scripts/lib.sh
 
 started=$(date +%s)
 ensure_build_tools
-# Chromium for the browser tests; a Japanese font so screenshots show kana.
-apt_install chromium fonts-ipafont-gothic
+# Chromium for the browser tests; a Japanese font so screenshots show kana;
+# poppler-utils for `pdftotext`, which the PDF export tests read back.
+apt_install chromium fonts-ipafont-gothic poppler-utils
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 # The PostgreSQL twin of every database test must run, not skip.
 export TEST_REQUIRE_POSTGRES=1
+# The PDF export tests must read their PDFs back, not skip.
+export TEST_REQUIRE_PDFTOTEXT=1
 
 log "checking formatting (cargo fmt)"
 cargo fmt --all --check

@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod jobs;
 pub mod notify;
 pub mod report_schedules;
+pub mod reports;
 pub mod tokens;
 pub mod users;
 pub mod veeam;

@@ -5,6 +5,7 @@
 //! and the enums that are stored map to text columns ([`text_enum!`]).
 
 pub mod audit;
+pub mod calendar;
 pub mod dashboard;
 pub mod flash;
 pub mod format;

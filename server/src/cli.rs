@@ -71,6 +71,10 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
                                       true: webhooks, chat, Veeam and SMTP may not
                                       reach loopback or private addresses either
                                       (link-local and cloud metadata: never)
+  calendar_japanese_holidays  BMS_CALENDAR_JAPANESE_HOLIDAYS
+                                      false: Japanese public holidays are business
+                                      days (weekends and closures stay closed),
+                                      default true
 
 An unknown key or BMS_ variable is an error that names it.";
 

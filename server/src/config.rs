@@ -64,6 +64,7 @@ struct RawSettings {
     notify_max_attempts: u32,
     notify_timeout_seconds: u64,
     outbound_deny_private: bool,
+    calendar_japanese_holidays: bool,
 }
 
 impl Default for RawSettings {
@@ -93,6 +94,7 @@ impl Default for RawSettings {
             notify_max_attempts: 12,
             notify_timeout_seconds: 20,
             outbound_deny_private: false,
+            calendar_japanese_holidays: true,
         }
     }
 }
@@ -123,6 +125,7 @@ const KEYS: &[&str] = &[
     "notify_max_attempts",
     "notify_timeout_seconds",
     "outbound_deny_private",
+    "calendar_japanese_holidays",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -383,6 +386,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         notify_max_attempts: raw.notify_max_attempts,
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
         outbound_deny_private: raw.outbound_deny_private,
+        calendar_japanese_holidays: raw.calendar_japanese_holidays,
         watchdog_interval: app::ssr::notify::watchdog::DEFAULT_INTERVAL,
     })
 }
@@ -479,6 +483,7 @@ mod tests {
             ("BMS_NOTIFY_MAX_ATTEMPTS", "many", "notify_max_attempts"),
             ("BMS_NOTIFY_TIMEOUT_SECONDS", "0", "notify_timeout_seconds"),
             ("BMS_OUTBOUND_DENY_PRIVATE", "sometimes", "outbound_deny_private"),
+            ("BMS_CALENDAR_JAPANESE_HOLIDAYS", "perhaps", "calendar_japanese_holidays"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");

@@ -81,6 +81,9 @@ impl Application {
             tasks: Default::default(),
             slots: Default::default(),
         };
+        app::ssr::jobs::calendar_service::reload(&state)
+            .await
+            .context("cannot read the business calendar's closures")?;
         let router = router(state.clone());
         Ok(Self { listener, router, state, first_admin })
     }

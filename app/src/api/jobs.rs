@@ -106,6 +106,9 @@ pub struct JobForm {
     /// `on`: a Veeam job follows its schedule in Veeam.
     #[serde(default)]
     pub follow_veeam: Option<String>,
+    /// `on`: expected on business days only (an unchecked box sends nothing).
+    #[serde(default)]
+    pub business_days_only: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -171,6 +174,7 @@ impl JobForm {
             grace_seconds: grace,
             max_duration_seconds: max_duration,
             owner_id,
+            business_days_only: self.business_days_only.as_deref() == Some("on"),
         })
     }
 }
@@ -215,6 +219,7 @@ pub async fn update_job(id: i64, form: JobForm) -> Result<Job, AppError> {
         } else {
             crate::model::job::ScheduleFrom::Console
         }),
+        business_days_only: Some(new.business_days_only),
     };
     let job = crate::ssr::jobs::update(&state, &info, id, patch).await?;
     leptos_axum::redirect(&format!("/jobs/{id}"));

@@ -1,5 +1,6 @@
 //! Charts as plain SVG: stacked daily bars of run results, bars of one
-//! value per day or per run, and the calendar grid. Colours come from CSS
+//! value per day or per run, a report's daily trends (closed days shaded)
+//! and the calendar grid. Colours come from CSS
 //! classes (so both themes work and no inline style is needed), and every
 //! bar has a `<title>` with its numbers for screen readers and tooltips.
 
@@ -11,6 +12,7 @@ use crate::{
     model::{
         dashboard::{CalendarCell, DayTotals},
         job::{Run, RunResult},
+        report::{ReportDay, percent},
     },
 };
 
@@ -172,6 +174,131 @@ pub fn run_bars(runs: &[Run], unit: Unit) -> Vec<(String, Option<i64>, &'static 
             (label, value, r.result.as_str())
         })
         .collect()
+}
+
+/// What a report's daily trend shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trend {
+    /// The day's success rate (0 to 1; the axis ends at 100 %).
+    SuccessRate,
+    /// The mean duration of the day's runs.
+    Duration,
+    /// The bytes processed on the day.
+    Bytes,
+}
+
+impl Trend {
+    fn value(self, day: &ReportDay) -> Option<f64> {
+        match self {
+            Trend::SuccessRate => day.success_rate,
+            Trend::Duration => day.duration_mean_seconds.map(|s| s as f64),
+            Trend::Bytes => {
+                (day.bytes > 0 || day.success + day.warning + day.failed > 0).then_some(day.bytes as f64)
+            }
+        }
+    }
+
+    fn format(self, value: f64) -> String {
+        match self {
+            Trend::SuccessRate => percent(Some(value)),
+            Trend::Duration => format_duration(value.round() as i64),
+            Trend::Bytes => format_bytes(value.round() as i64),
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Trend::SuccessRate => "bar-success",
+            Trend::Duration => "bar-duration",
+            Trend::Bytes => "bar-bytes",
+        }
+    }
+}
+
+/// One bar per day of a report, closed days of the business calendar
+/// shaded. The SVG is labelled for screen readers, and a visually hidden
+/// table next to it lists every day's value as its text alternative.
+#[component]
+pub fn ReportTrendChart(
+    days: Vec<ReportDay>,
+    trend: Trend,
+    #[prop(into)] label: Signal<String>,
+    /// `data-testid` of the figure.
+    #[prop(optional)]
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let max = match trend {
+        Trend::SuccessRate => 1.0,
+        _ => nice_max(days.iter().filter_map(|d| trend.value(d)).fold(0.0, f64::max)),
+    };
+    let count = days.len();
+    let slot = (WIDTH - LEFT) / count.max(1) as f64;
+    let bar = (slot * 0.7).max(2.0);
+    let plot = HEIGHT - BOTTOM - TOP;
+    let y = move |v: f64| TOP + plot - v / max * plot;
+    let every = (count / 7).max(1);
+    let bars = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let slot_x = LEFT + i as f64 * slot;
+            let x = slot_x + (slot - bar) / 2.0;
+            let day = d.day.format("%m/%d").to_string();
+            let closed = d.closed.then(|| {
+                view! { <rect class="closed-day" x=slot_x y=TOP width=slot height=plot /> }
+            });
+            let value = trend.value(d);
+            let shape = value.map(|v| {
+                let top = y(v.min(max));
+                let title = format!("{}: {}", d.day, trend.format(v));
+                view! {
+                    <rect class=format!("bar {}", trend.class()) x=x y=top width=bar height=(y(0.0) - top).max(0.5)>
+                        <title>{title}</title>
+                    </rect>
+                }
+            });
+            let label = (i % every == 0).then(|| {
+                view! { <text class="axis-label" x=x + bar / 2.0 y=HEIGHT - 6.0 text-anchor="middle">{day}</text> }
+            });
+            view! { <g>{closed}{shape}{label}</g> }
+        })
+        .collect_view();
+    let rows = days
+        .into_iter()
+        .map(|d| {
+            let value = trend.value(&d).map_or_else(|| "–".to_owned(), |v| trend.format(v));
+            view! {
+                <tr>
+                    <th scope="row">{d.day.to_string()}</th>
+                    <td>{value}</td>
+                    <td>{d.closed.then_some(t!(i18n, pages.reports.closed))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart-figure" data-testid=testid>
+            <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=move || label.get()>
+                <line class="axis" x1=LEFT y1=y(0.0) x2=WIDTH y2=y(0.0) />
+                <line class="grid" x1=LEFT y1=y(max) x2=WIDTH y2=y(max) />
+                <text class="axis-label" x=LEFT - 6.0 y=y(max) + 4.0 text-anchor="end">{trend.format(max)}</text>
+                <text class="axis-label" x=LEFT - 6.0 y=y(0.0) + 4.0 text-anchor="end">{trend.format(0.0)}</text>
+                {bars}
+            </svg>
+            <table class="visually-hidden">
+                <caption>{move || label.get()}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, pages.reports.day)}</th>
+                        <th scope="col">{t!(i18n, pages.reports.value)}</th>
+                        <th scope="col">{t!(i18n, pages.reports.closed)}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </figure>
+    }
 }
 
 /// A row of calendar cells, one per day.

@@ -259,6 +259,11 @@ pub struct Job {
     pub rpo_hours: Option<i64>,
     /// Machines outside the RPO now.
     pub rpo_machines_breached: i64,
+    /// Expected on business days only: no run is expected on a closed day
+    /// of the business calendar (weekends, Japanese holidays, company
+    /// closures); the next expected run is the first on a business day.
+    #[serde(default)]
+    pub business_days_only: bool,
 }
 
 /// Where a job's expected schedule comes from.
@@ -347,6 +352,10 @@ pub struct NewJob {
     /// Owner's user id.
     #[serde(default)]
     pub owner_id: Option<i64>,
+    /// Expected on business days only (default false): no run is expected
+    /// on weekends, Japanese holidays or company closures.
+    #[serde(default)]
+    pub business_days_only: bool,
 }
 
 /// A tag as the API accepts it (documentation only: tags travel as
@@ -419,6 +428,9 @@ pub struct JobPatch {
     /// `veeam` to follow the job's schedule in Veeam again (Veeam jobs
     /// only); a new `schedule` makes it `console`.
     pub schedule_from: Option<ScheduleFrom>,
+    /// Expected on business days only, or not.
+    #[serde(default)]
+    pub business_days_only: Option<bool>,
 }
 
 /// Pausing a job.

@@ -16,9 +16,11 @@ pub enum ReportPreset {
     /// The day before today.
     Yesterday,
     /// The last 7 days, today included.
+    #[serde(rename = "last_7_days")]
     Last7Days,
     /// The last 30 days, today included.
     #[default]
+    #[serde(rename = "last_30_days")]
     Last30Days,
     /// The previous calendar month.
     LastMonth,

@@ -103,7 +103,15 @@ fn JobView(
             <section class="card">
                 <dl class="facts" data-testid="job-facts">
                     <dt>{t!(i18n, jobs.schedule_label)}</dt>
-                    <dd data-testid="schedule-text">{p.schedule_text.clone()}</dd>
+                    <dd data-testid="schedule-text">
+                        {p.schedule_text.clone()}
+                        {job.business_days_only.then(|| view! {
+                            " "
+                            <a class="badge" href="/settings/calendar" data-testid="business-days-only" title=move || t_string!(i18n, calendar.business_days_only).to_string()>
+                                {t!(i18n, calendar.business_days_badge)}
+                            </a>
+                        })}
+                    </dd>
                     <dt>{t!(i18n, jobs.next_expected)}</dt>
                     <dd>{match (job.paused, job.next_expected_at) {
                         (true, _) => match job.paused_until {

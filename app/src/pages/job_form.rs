@@ -108,10 +108,12 @@ fn JobFields(
         veeam_schedule: None,
         rpo_hours: None,
         rpo_machines_breached: 0,
+        business_days_only: false,
     });
     let is_veeam = job.source == crate::model::job::JobSource::Veeam;
     let follows_veeam = job.schedule_from == crate::model::job::ScheduleFrom::Veeam;
     let rpo = job.rpo_hours.map(|h| h.to_string()).unwrap_or_default();
+    let business_days_only = job.business_days_only;
     let editing = job.id != 0;
     let kind = job.schedule.kind;
     let owner = job.owner_id;
@@ -216,6 +218,13 @@ fn JobFields(
                     <FieldError error=error field="rpo_hours" />
                 </div>
             </Show>
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" name="form[business_days_only]" value="on" checked=business_days_only aria-describedby="job-business-days-hint" />
+                    {t!(i18n, calendar.business_days_only)}
+                </label>
+                <small id="job-business-days-hint" class="hint">{t!(i18n, calendar.business_days_only_hint)}</small>
+            </div>
             <Show when=move || is_veeam>
                 <div class="field">
                     <label class="check">

@@ -1,6 +1,9 @@
 //! `/settings`: administrators' settings: Veeam servers (add, edit, test,
 //! sync now, remove) with each server's status and sync progress, and
-//! notifications (channels, rules, maintenance windows).
+//! notifications (channels, rules, maintenance windows), and a link to
+//! the business calendar ([`calendar`]).
+
+pub mod calendar;
 
 use leptos::prelude::*;
 
@@ -30,6 +33,9 @@ pub fn SettingsPage() -> impl IntoView {
                 title=Signal::derive(move || t_string!(i18n, pages.settings.title).to_string())
                 intro=Signal::derive(move || t_string!(i18n, pages.settings.intro).to_string())
             />
+            <p class="card" data-testid="calendar-link">
+                <a href="/settings/calendar">{t!(i18n, calendar.link)}</a>
+            </p>
             <VeeamServers />
             <super::notify_settings::NotificationSettings />
         </Protected>

@@ -11,6 +11,8 @@
 
 pub mod ack;
 pub mod anomaly;
+pub mod calendar;
+pub mod calendar_service;
 pub mod dashboard;
 pub mod demo;
 pub mod ingest;
@@ -137,6 +139,7 @@ struct Validated {
     max_duration_seconds: Option<i64>,
     owner_id: Option<i64>,
     tags: Vec<String>,
+    business_days_only: bool,
 }
 
 impl Validated {
@@ -170,6 +173,12 @@ async fn validate(state: &AppState, locale: Locale, input: NewJob) -> Result<Val
     let tags = normalise_tags(&input.tags.unwrap_or_default(), locale)?;
     let expected = Expected::parse(&input.schedule.unwrap_or_default(), state.settings.timezone)
         .map_err(|e| AppError::validation(e.field(), e.message(locale)))?;
+    let expected = if input.business_days_only {
+        let calendar = calendar_service::current(state).await?;
+        expected.on_business_days(calendar, state.settings.timezone)
+    } else {
+        expected
+    };
     let grace_seconds = input.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
     if !(0..=MAX_SECONDS).contains(&grace_seconds) {
         return Err(AppError::validation("grace_seconds", td_string!(locale, jobs.errors.grace)));
@@ -194,6 +203,7 @@ async fn validate(state: &AppState, locale: Locale, input: NewJob) -> Result<Val
         max_duration_seconds: input.max_duration_seconds,
         owner_id: input.owner_id,
         tags,
+        business_days_only: input.business_days_only,
     })
 }
 
@@ -245,6 +255,9 @@ pub async fn create(state: &AppState, info: &RequestInfo, input: NewJob) -> Resu
         next_expected_at: next,
     };
     let id = jobs_db::create(&state.db, &row).await.map_err(|e| write_error(info.locale, e))?;
+    if valid.business_days_only {
+        jobs_db::set_business_days_only(&state.db, id, true).await?;
+    }
     let event = Event::ok("job.create", Target::new("job", id, valid.name.clone()));
     audit::record(state, info, Some(principal), event).await;
     job_by_id(state, info, id).await
@@ -276,6 +289,7 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
         grace_seconds: Some(patch.grace_seconds.unwrap_or(current.grace_seconds)),
         max_duration_seconds: patch.max_duration_seconds.unwrap_or(current.max_duration_seconds),
         owner_id: patch.owner_id.unwrap_or(current.owner_id),
+        business_days_only: patch.business_days_only.unwrap_or(current.business_days_only),
     };
     if let Some(Some(hours)) = patch.rpo_hours
         && !(1..=8760).contains(&hours)
@@ -292,7 +306,10 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
     let next = if follow_veeam {
         // The sync sets it from Veeam.
         row.next_expected_at
-    } else if schedule_changed || valid.grace_seconds != current.grace_seconds {
+    } else if schedule_changed
+        || valid.grace_seconds != current.grace_seconds
+        || valid.business_days_only != current.business_days_only
+    {
         valid.expected.first_expected(ingest::now())
     } else {
         row.next_expected_at
@@ -312,6 +329,7 @@ pub async fn update(state: &AppState, info: &RequestInfo, id: i64, patch: JobPat
         _ => None,
     };
     jobs_db::set_expectation_source(&state.db, id, schedule_from, patch.rpo_hours).await?;
+    jobs_db::set_business_days_only(&state.db, id, valid.business_days_only).await?;
     let event = Event::ok("job.update", Target::new("job", id, valid.name.clone()));
     audit::record(state, info, Some(principal), event).await;
     job_by_id(state, info, id).await
@@ -431,10 +449,27 @@ pub fn outcome(recorded: &Recorded) -> ReportOutcome {
     }
 }
 
+/// For a job expected on business days only, moves a next expected time
+/// on a closed day to the first business-day occurrence. The report's plan
+/// (`ingest::plan_report`, applied by `writes::record`) computes the next
+/// expected time without the calendar; the monitor would move it when it
+/// comes due, but the job's page should say the right time now.
+async fn settle_on_business_day(state: &AppState, job_id: i64) -> Result<(), sqlx::Error> {
+    let Some(row) = jobs_db::find(&state.db, job_id).await? else { return Ok(()) };
+    let Some(next) = row.next_expected_at.filter(|_| row.business_days_only) else { return Ok(()) };
+    let calendar = calendar_service::current(state).await?;
+    let settled = row.expected_in(state.settings.timezone, &calendar).skip_closed(next);
+    if settled != Some(next) {
+        jobs_db::move_next_expected(&state.db, job_id, next, settled).await?;
+    }
+    Ok(())
+}
+
 /// Records a report for a job and tells open dashboards: the one way every
 /// source (ping, API, Veeam webhook and sync) records a run.
 pub async fn record(state: &AppState, job_id: i64, incoming: &Incoming) -> Result<Recorded, IngestError> {
     let recorded = writes::record(&state.db, state.settings.timezone, job_id, incoming).await?;
+    settle_on_business_day(state, job_id).await?;
     publish(state, &recorded, incoming.result);
     Ok(recorded)
 }

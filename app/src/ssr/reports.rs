@@ -405,8 +405,7 @@ pub async fn compute(state: &AppState, spec: &ReportSpec, now: DateTime<Utc>) ->
     // Days, for the charts.
     let by_day = jobs::reporting::sums_by_day(state, &filter, &from, &until).await.map_err(db_error)?;
     let by_day: HashMap<String, DailySums> = by_day.into_iter().map(|s| (s.day.clone(), s)).collect();
-    // CALENDAR_MERGE: the business calendar's closed days.
-    let closed = |_day: NaiveDate| false;
+    let calendar = jobs::calendar_service::current(state).await.map_err(db_error)?;
     let mut days = Vec::new();
     let mut d = spec.period.from;
     while d <= spec.period.until {
@@ -414,7 +413,7 @@ pub async fn compute(state: &AppState, spec: &ReportSpec, now: DateTime<Utc>) ->
         let runs = s.success + s.warning + s.failed;
         days.push(ReportDay {
             day: d,
-            closed: closed(d),
+            closed: calendar.closed(d).is_some(),
             success: s.success,
             warning: s.warning,
             failed: s.failed,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
@@ -162,7 +163,8 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
         (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)"),
-        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF; scheduled report e-mails")
+        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF; scheduled report e-mails"),
+        (name = "calendar", description = "The business calendar: weekends, Japanese public holidays and company closures")
     )
 )]
 struct ApiDoc;
@@ -189,6 +191,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_runs))
         .routes(routes!(jobs::get_run))
         .routes(routes!(jobs::veeam_job_complete))
+        .routes(routes!(calendar::year))
+        .routes(routes!(calendar::list_closures, calendar::create_closure))
+        .routes(routes!(calendar::delete_closure))
         .routes(routes!(events::events))
         .routes(routes!(veeam::list, veeam::create))
         .routes(routes!(veeam::get, veeam::update, veeam::delete))

@@ -5,6 +5,7 @@
 
 mod ack;
 mod auth;
+mod calendar;
 mod cli;
 mod helpers;
 mod jobs;
@@ -16,6 +17,7 @@ mod openapi;
 mod outbound;
 mod rbac;
 mod report_schedules;
+mod reports;
 mod security;
 mod shell;
 mod veeam_client;

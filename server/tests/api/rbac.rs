@@ -89,6 +89,10 @@ const API: &[(&str, &str, Who)] = &[
     ("PATCH", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
     ("POST", "/api/v1/reports/schedules/{id}/send-now", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/calendar", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/calendar/closures", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/calendar/closures", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/calendar/closures/{id}", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each server function needs.
@@ -145,6 +149,9 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/report-schedules/save", Who::AtLeast(Role::Admin)),
     ("/api/fn/report-schedules/delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/report-schedules/send-now", Who::AtLeast(Role::Admin)),
+    ("/api/fn/calendar/page", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/calendar/closure-add", Who::AtLeast(Role::Admin)),
+    ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -169,6 +176,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/notifications", Who::AtLeast(Role::Admin)),
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
     ("/reports/schedules", Who::AtLeast(Role::Viewer)),
+    ("/settings/calendar", Who::AtLeast(Role::Viewer)),
 ];
 
 /// Creates a job with one run; returns (job id, run id, job name).
@@ -313,6 +321,8 @@ async fn api_call(
         path.replace("{id}", &rule(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/deliveries/") {
         path.replace("{id}", &delivery(app).await.to_string())
+    } else if path.starts_with("/api/v1/calendar/closures/") {
+        path.replace("{id}", &closure(app).await.to_string())
     } else if path.starts_with("/api/v1/maintenance-windows/") {
         path.replace("{id}", &window(app).await.to_string())
     } else if path.starts_with("/api/v1/repositories/") {
@@ -376,6 +386,10 @@ async fn api_call(
             Some(json!({ "name": format!("window-{}", uuid::Uuid::new_v4()), "kind": "weekly",
                          "weekdays": ["sun"], "start_time": "22:00", "end_time": "02:00" })),
         ),
+        ("POST", "/api/v1/calendar/closures") => (
+            concrete,
+            Some(json!({ "first_day": "2026-12-29", "last_day": "2027-01-03", "name": "年末年始休業" })),
+        ),
         ("PATCH", "/api/v1/repositories/{id}") => (concrete, Some(json!({ "warning_free_percent": 20 }))),
         ("PATCH", "/api/v1/notifications/channels/{id}") => (concrete, Some(json!({ "locale": "en" }))),
         ("PATCH", "/api/v1/veeam/servers/{id}") => (concrete, Some(json!({ "sync_interval_seconds": 600 }))),
@@ -418,6 +432,14 @@ async fn rule(app: &TestApp) -> i64 {
         .await
         .unwrap()
     })
+}
+
+/// A company closure.
+async fn closure(app: &TestApp) -> i64 {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    app::ssr::jobs::store::calendar::create(&app.state.db, day("2026-08-13"), day("2026-08-16"), "お盆")
+        .await
+        .unwrap()
 }
 
 async fn window(app: &TestApp) -> i64 {
@@ -636,6 +658,11 @@ fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> V
         "/api/fn/users/reset-password" | "/api/fn/users/delete" => vec![("id", id)],
         "/api/fn/tokens/create" => vec![("name", "rbac".into()), ("scope", "read".into())],
         "/api/fn/jobs/create" => vec![("form[name]", format!("fn-job-{id}"))],
+        "/api/fn/calendar/closure-add" => vec![
+            ("first_day", "2026-12-29".into()),
+            ("last_day", "2027-01-03".into()),
+            ("name", "年末年始休業".into()),
+        ],
         "/api/fn/notify/channel-save" => vec![
             ("form[name]", format!("fn-channel-{id}")),
             ("form[kind]", "webhook".into()),
@@ -710,6 +737,9 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
             }
             if *path == "/api/fn/notify/rule-delete" {
                 form.push(("id".into(), rule(&app).await.to_string()));
+            }
+            if *path == "/api/fn/calendar/closure-delete" {
+                form.push(("id".into(), closure(&app).await.to_string()));
             }
             if *path == "/api/fn/notify/window-delete" {
                 form.push(("id".into(), window(&app).await.to_string()));

@@ -127,6 +127,9 @@ pub struct Settings {
     /// and private addresses too; link-local and cloud metadata addresses
     /// are refused always.
     pub outbound_deny_private: bool,
+    /// Japanese public holidays are closed days of the business calendar
+    /// (weekends and the company's closures always are).
+    pub calendar_japanese_holidays: bool,
     /// How often the watchdog looks at the background tasks (not read
     /// from configuration: ten seconds; tests shorten it).
     pub watchdog_interval: std::time::Duration,
@@ -173,6 +176,7 @@ impl Settings {
             notify_max_attempts: 12,
             notify_timeout: std::time::Duration::from_secs(20),
             outbound_deny_private: false,
+            calendar_japanese_holidays: true,
             watchdog_interval: std::time::Duration::from_secs(10),
         }
     }

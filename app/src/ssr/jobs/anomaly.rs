@@ -35,7 +35,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+    Some(if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
 }
 
 /// Judges `value` against `history` (the same measure of the job's recent
@@ -116,6 +116,8 @@ pub fn describe(anomaly: &RunAnomaly) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
+
     use super::*;
 
     fn steady(n: usize) -> Vec<(Option<i64>, Option<i64>)> {

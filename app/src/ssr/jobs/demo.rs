@@ -104,6 +104,8 @@ struct RunRow {
     result: RunResult,
     bytes: Option<i64>,
     message: Option<&'static str>,
+    /// A deliberately odd successful run: (anomaly kind, the usual bytes).
+    anomaly: Option<(&'static str, i64)>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -115,6 +117,12 @@ struct Daily {
     duration: i64,
     count: i64,
     bytes: i64,
+    expected: i64,
+    expected_ok: i64,
+    duration_max: Option<i64>,
+    good_first: Option<i64>,
+    good_last: Option<i64>,
+    good_max_gap: i64,
 }
 
 /// Generates `spec.jobs` jobs with `spec.days` of runs. Days are counted
@@ -138,14 +146,19 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
             let schedule = schedule_for(i, &mut rng);
             let expected = Expected::parse(&schedule, tz).unwrap_or(Expected::None);
             let flaky = i % 37 == 0;
+            // Every fourth job has a target RPO of a day and two hours.
+            let rpo_hours = (i % 4 == 0).then_some(26_i64);
+            // Every 41st job had one suspiciously small backup in the last ten days.
+            let odd_from = (i % 41 == 0).then(|| now - Duration::days(10));
+            let mut odd_done = false;
             let source = if kind.tag == "vm" { "veeam" } else { "push" };
             let ping = new_ping_token();
             let id: i64 = on_db!(db, |pool| {
                 sqlx::query_scalar(
                     "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
                      schedule_interval_seconds, grace_seconds, max_duration_seconds, state, paused, ping_token, \
-                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 3600, $8, 'new', false, $9, $10, $10) \
-                     returning id",
+                     created_at, updated_at, rpo_hours) values ($1, $2, $3, $4, $5, $6, $7, 3600, $8, 'new', false, $9, \
+                     $10, $10, $11) returning id",
                 )
                 .bind(&name)
                 .bind(format!("{} at the {site} site", kind.what))
@@ -157,6 +170,7 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
                 .bind(kind.duration * 4)
                 .bind(&ping)
                 .bind(start)
+                .bind(rpo_hours)
                 .fetch_one(pool)
                 .await
             })?;
@@ -181,8 +195,14 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
                 let started = if result == RunResult::Missed { t } else { t + jitter };
                 let duration = (kind.duration as f64 * rng.random_range(0.6..1.6)) as i64;
                 let ended = (result != RunResult::Missed).then(|| started + Duration::seconds(duration));
-                let bytes = (result != RunResult::Missed)
+                let mut bytes = (result != RunResult::Missed)
                     .then(|| (kind.bytes as f64 * rng.random_range(0.8..1.2)) as i64);
+                let mut anomaly = None;
+                if result == RunResult::Success && !odd_done && odd_from.is_some_and(|from| started >= from) {
+                    odd_done = true;
+                    bytes = Some(kind.bytes / 50);
+                    anomaly = Some(("bytes_small", kind.bytes));
+                }
                 let message = match result {
                     RunResult::Failed => Some("backup target unreachable"),
                     RunResult::Warning => Some("some files were skipped"),
@@ -198,11 +218,12 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
                         result: RunResult::Running,
                         bytes: None,
                         message: None,
+                        anomaly: None,
                     });
                     last = Some((started, RunResult::Running));
                     break;
                 }
-                runs.push(RunRow { job_id: id, started, ended, result, bytes, message });
+                runs.push(RunRow { job_id: id, started, ended, result, bytes, message, anomaly });
                 last = Some((started, result));
                 at = expected.following(t);
             }
@@ -240,8 +261,31 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
 async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error> {
     const PER_STATEMENT: usize = 500;
     let mut daily: HashMap<(i64, String), Daily> = HashMap::new();
+    let mut durations: HashMap<(i64, String, i64), i64> = HashMap::new();
     for run in runs {
-        let d = daily.entry((run.job_id, day_of(run.started, tz))).or_default();
+        let day = day_of(run.started, tz);
+        let d = daily.entry((run.job_id, day.clone())).or_default();
+        // Every demo run stands for a slot of its job's schedule.
+        if run.result != RunResult::Running {
+            d.expected += 1;
+            d.expected_ok += i64::from(matches!(run.result, RunResult::Success | RunResult::Warning));
+        }
+        if let (Some(end), RunResult::Success | RunResult::Warning) = (run.ended, run.result) {
+            let at = end.timestamp();
+            match (d.good_first, d.good_last) {
+                (Some(f), Some(l)) => {
+                    d.good_max_gap = d.good_max_gap.max(at - l).max(f - at);
+                    d.good_first = Some(f.min(at));
+                    d.good_last = Some(l.max(at));
+                }
+                _ => (d.good_first, d.good_last) = (Some(at), Some(at)),
+            }
+        }
+        if let Some(end) = run.ended {
+            let seconds = (end - run.started).num_seconds().max(0);
+            d.duration_max = Some(d.duration_max.map_or(seconds, |m| m.max(seconds)));
+            *durations.entry((run.job_id, day, super::ingest::duration_bucket(seconds))).or_default() += 1;
+        }
         match run.result {
             RunResult::Success => d.success += 1,
             RunResult::Warning => d.warning += 1,
@@ -258,15 +302,16 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
     let now = Utc::now();
     for chunk in runs.chunks(PER_STATEMENT) {
         let mut sql = String::from(
-            "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, origin, created_at, updated_at) values ",
+            "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, origin, created_at, \
+             updated_at, answered_slot, anomaly, anomaly_median) values ",
         );
         for i in 0..chunk.len() {
-            let b = i * 7;
+            let b = i * 10;
             if i > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 'demo', ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'demo', ${}, ${}, ${}, ${}, ${})",
                 b + 1,
                 b + 2,
                 b + 3,
@@ -274,7 +319,10 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
                 b + 5,
                 b + 6,
                 b + 7,
-                b + 7
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
             ));
         }
         let sql = sqlx::AssertSqlSafe(sql);
@@ -288,7 +336,10 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
                     .bind(run.result.as_str())
                     .bind(run.message)
                     .bind(run.bytes)
-                    .bind(now);
+                    .bind(now)
+                    .bind(run.result != RunResult::Running)
+                    .bind(run.anomaly.map(|(kind, _)| kind))
+                    .bind(run.anomaly.map(|(_, median)| median));
             }
             query.execute(pool).await.map(|_| ())
         })?;
@@ -296,25 +347,16 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
     let rows: Vec<((i64, String), Daily)> = daily.into_iter().collect();
     for chunk in rows.chunks(PER_STATEMENT) {
         let mut sql = String::from(
-            "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, duration_count, bytes_sum) values ",
+            "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, duration_count, \
+             bytes_sum, expected, expected_ok, duration_max, good_first, good_last, good_max_gap) values ",
         );
         for i in 0..chunk.len() {
-            let b = i * 9;
+            let b = i * 15;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
+            let params: Vec<String> = (1..=15).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(&format!("({})", params.join(", ")));
         }
         let sql = sqlx::AssertSqlSafe(sql);
         on_db!(db, |pool| {
@@ -329,7 +371,32 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
                     .bind(d.missed)
                     .bind(d.duration)
                     .bind(d.count)
-                    .bind(d.bytes);
+                    .bind(d.bytes)
+                    .bind(d.expected)
+                    .bind(d.expected_ok)
+                    .bind(d.duration_max)
+                    .bind(d.good_first)
+                    .bind(d.good_last)
+                    .bind(d.good_max_gap);
+            }
+            query.execute(pool).await.map(|_| ())
+        })?;
+    }
+    let rows: Vec<((i64, String, i64), i64)> = durations.into_iter().collect();
+    for chunk in rows.chunks(PER_STATEMENT) {
+        let mut sql = String::from("insert into job_daily_durations (job_id, day, bucket, runs) values ");
+        for i in 0..chunk.len() {
+            let b = i * 4;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+        }
+        let sql = sqlx::AssertSqlSafe(sql);
+        on_db!(db, |pool| {
+            let mut query = sqlx::query(sql);
+            for ((job_id, day, bucket), count) in chunk {
+                query = query.bind(*job_id).bind(day.as_str()).bind(*bucket).bind(*count);
             }
             query.execute(pool).await.map(|_| ())
         })?;

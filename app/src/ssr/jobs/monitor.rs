@@ -3,10 +3,20 @@
 //! `missed` run), runs that take longer than their maximum duration
 //! (`overdue`), and timed pauses that have ended. The scheduler calls
 //! [`run_once`] every few seconds; tests call it directly with a clock.
+//!
+//! A job expected on business days only is never late or missed on a
+//! closed day of the business calendar: its occurrences there are skipped
+//! (`schedule::Expected::BusinessDays`), and a next expected time that
+//! still falls on one (set before the option was chosen or the closure
+//! added, or by a report, whose plan does not know the calendar) is moved
+//! to the first business-day occurrence instead. Each pass reloads the
+//! calendar when it is older than a minute, so closures changed on another
+//! instance take effect here too.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
+    calendar_service::{self, RELOAD_AFTER},
     ingest::{self, Transition},
     live::{publish, publish_change},
     store::{
@@ -41,6 +51,7 @@ pub struct Outcome {
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, IngestError> {
     let mut outcome = Outcome::default();
     let tz = state.settings.timezone;
+    let calendar = calendar_service::fresh(state, RELOAD_AFTER).await?;
 
     for job in jobs_db::pause_ended(&state.db, now).await? {
         resume_row(state, &job, "pause ended", now).await?;
@@ -50,7 +61,18 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
     for job in jobs_db::due(&state.db, now, 1000).await? {
         let Some(mut occurrence) = job.next_expected_at else { continue };
         let grace = Duration::seconds(job.grace_seconds);
-        let expected = job.expected(tz);
+        let expected = job.expected_in(tz, &calendar);
+        let settled = expected.skip_closed(occurrence);
+        if settled != Some(occurrence) {
+            // Not expected on a closed day: expected on the next business day instead.
+            if !jobs_db::move_next_expected(&state.db, job.id, occurrence, settled).await? {
+                continue;
+            }
+            match settled {
+                Some(next) if next <= now => occurrence = next,
+                _ => continue,
+            }
+        }
         if now < occurrence + grace {
             // Past its time but within the grace period: late, unless
             // something worse (or a run) is already showing.
@@ -122,7 +144,8 @@ pub async fn resume_row(
     now: DateTime<Utc>,
 ) -> Result<(), IngestError> {
     let tz = state.settings.timezone;
-    let facts = row.facts(tz);
+    let calendar = calendar_service::current(state).await?;
+    let facts = row.facts_in(tz, &calendar);
     let resume = Transition {
         from: vec![JobState::Paused],
         to: ingest::state_on_resume(&facts),

@@ -12,16 +12,24 @@
 //! Cron expressions are evaluated by croner in the job's time zone
 //! (chrono-tz): a time skipped by a daylight-saving jump runs at the first
 //! instant after the gap, and a repeated hour runs once.
+//!
+//! A job expected on business days only wraps its schedule in
+//! [`Expected::BusinessDays`]: an occurrence whose date (in the console's
+//! time zone) is a closed day of the [`BusinessCalendar`] is not expected,
+//! so the next expected run is the first occurrence on a business day. An
+//! interval schedule whose next time lands on a closed day moves by whole
+//! days to the next business day, keeping its time of day.
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::Arc};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::{
     Cron,
     parser::{CronParser, Seconds},
 };
 
+use super::calendar::{BusinessCalendar, MAX_SEARCH_DAYS};
 use crate::{
     i18n::{Locale, td_string},
     model::schedule::{Schedule, ScheduleKind},
@@ -53,6 +61,17 @@ pub enum Expected {
     /// remembered. Only that one occurrence is known; the one after it comes
     /// with a later sync.
     NextRun(Option<DateTime<Utc>>),
+    /// Another schedule's occurrences on business days only: one on a
+    /// closed day of `calendar` (its date in `tz`, the console's zone) is
+    /// skipped. Built by [`Expected::on_business_days`].
+    BusinessDays {
+        /// The schedule without the calendar.
+        inner: Box<Expected>,
+        /// The closed days.
+        calendar: Arc<BusinessCalendar>,
+        /// The zone that dates an occurrence.
+        tz: Tz,
+    },
 }
 
 /// What is wrong with a schedule; the field names the API field.
@@ -173,6 +192,29 @@ impl Expected {
                 interval_seconds: Some(period.num_seconds()),
             },
             Expected::NextRun(_) => Schedule::default(),
+            Expected::BusinessDays { inner, .. } => inner.to_schedule(),
+        }
+    }
+
+    /// This schedule on the business days of `calendar` only (dates in `tz`).
+    pub fn on_business_days(self, calendar: Arc<BusinessCalendar>, tz: Tz) -> Self {
+        match self {
+            Expected::None => Expected::None,
+            Expected::BusinessDays { inner, .. } => Expected::BusinessDays { inner, calendar, tz },
+            inner => Expected::BusinessDays { inner: Box::new(inner), calendar, tz },
+        }
+    }
+
+    /// `occurrence` if it is expected; for a schedule on business days
+    /// only, the first occurrence at or after it on a business day (`None`
+    /// when there is none in reach). Settles a next expected time that was
+    /// computed without the calendar.
+    pub fn skip_closed(&self, occurrence: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Expected::BusinessDays { inner, calendar, tz } => {
+                business_occurrence(inner, calendar, *tz, occurrence)
+            }
+            _ => Some(occurrence),
         }
     }
 
@@ -194,6 +236,10 @@ impl Expected {
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, now),
             Expected::Interval(period) => Some(now + *period),
             Expected::NextRun(at) => at.filter(|t| *t > now),
+            Expected::BusinessDays { inner, calendar, tz } => {
+                let first = inner.first_expected(now)?;
+                business_occurrence(inner, calendar, *tz, first)
+            }
         }
     }
 
@@ -203,6 +249,10 @@ impl Expected {
             Expected::None | Expected::NextRun(_) => None,
             Expected::Cron { cron, tz, .. } => Self::cron_after(cron, *tz, occurrence),
             Expected::Interval(period) => Some(occurrence + *period),
+            Expected::BusinessDays { inner, calendar, tz } => {
+                let next = inner.following(occurrence)?;
+                business_occurrence(inner, calendar, *tz, next)
+            }
         }
     }
 
@@ -227,6 +277,26 @@ impl Expected {
                     Some(next)
                 }
             }
+            Expected::BusinessDays { inner, calendar, tz } => match inner.as_ref() {
+                // As for a plain cron schedule, among the business-day
+                // occurrences only: a run on a closed day serves none of
+                // them (the next is the first business day's), and the
+                // early window is measured from the last business-day one.
+                Expected::Cron { cron, tz: cron_tz, .. } => {
+                    let after = Self::cron_after(cron, *cron_tz, start)?;
+                    let next = business_occurrence(inner, calendar, *tz, after)?;
+                    let previous = business_occurrence_at_or_before(cron, *cron_tz, calendar, *tz, start);
+                    let early_window = match previous {
+                        Some(previous) => grace.min((next - previous) / 2),
+                        None => grace,
+                    };
+                    if next - start <= early_window { self.following(next) } else { Some(next) }
+                }
+                _ => {
+                    let next = inner.next_after_run(start, grace)?;
+                    business_occurrence(inner, calendar, *tz, next)
+                }
+            },
         }
     }
 
@@ -237,8 +307,78 @@ impl Expected {
             Expected::Interval(period) => describe_interval(locale, period.num_seconds()),
             Expected::Cron { tz, text, .. } => describe_cron(locale, text, *tz),
             Expected::NextRun(_) => td_string!(locale, jobs.schedule.veeam_next_run).to_string(),
+            Expected::BusinessDays { inner, .. } => inner.describe(locale),
         }
     }
+}
+
+/// The date of `t` in `tz`.
+fn date_in(tz: Tz, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
+}
+
+/// The first instant of `day` in `tz` (after a gap when midnight is skipped).
+fn start_of(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    (0..3)
+        .find_map(|h| tz.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `candidate`, an occurrence of `inner`, or the first later occurrence on a
+/// business day: cron jumps to the first business day's occurrences, an
+/// interval moves by whole days keeping its time of day, Veeam's one known
+/// run is not expected on a closed day. Looks at most [`MAX_SEARCH_DAYS`] ahead.
+fn business_occurrence(
+    inner: &Expected,
+    calendar: &BusinessCalendar,
+    tz: Tz,
+    candidate: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let limit = candidate + Duration::days(MAX_SEARCH_DAYS);
+    let mut t = candidate;
+    while t <= limit {
+        let day = date_in(tz, t);
+        if calendar.is_business_day(day) {
+            return Some(t);
+        }
+        let open = calendar.business_day_from(day.succ_opt()?)?;
+        t = match inner {
+            Expected::Cron { cron, tz: cron_tz, .. } => {
+                let from = start_of(tz, open)?.with_timezone(cron_tz);
+                cron.find_next_occurrence(&from, true).ok()?.with_timezone(&Utc)
+            }
+            Expected::Interval(_) => {
+                let local = t.with_timezone(&tz).naive_local() + Duration::days((open - day).num_days());
+                let moved = tz.from_local_datetime(&local);
+                moved.earliest().or_else(|| moved.latest()).map(|m| m.with_timezone(&Utc))?
+            }
+            _ => return None,
+        };
+    }
+    None
+}
+
+/// The last occurrence of `cron` at or before `t` on a business day (dates
+/// in `tz`), looking at most [`MAX_SEARCH_DAYS`] back.
+fn business_occurrence_at_or_before(
+    cron: &Cron,
+    cron_tz: Tz,
+    calendar: &BusinessCalendar,
+    tz: Tz,
+    t: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let limit = t - Duration::days(MAX_SEARCH_DAYS);
+    let mut at = Expected::cron_at_or_before(cron, cron_tz, t)?;
+    while at >= limit {
+        let day = date_in(tz, at);
+        if calendar.is_business_day(day) {
+            return Some(at);
+        }
+        // Just before the closed day began.
+        at = Expected::cron_at_or_before(cron, cron_tz, start_of(tz, day)? - Duration::seconds(1))?;
+    }
+    None
 }
 
 fn describe_interval(locale: Locale, seconds: i64) -> String {
@@ -504,6 +644,92 @@ mod tests {
         assert_eq!(cron("*/10 * * * *", "UTC").describe(Locale::en), "every 10 minutes");
         assert_eq!(cron("0 4 1 * *", "UTC").describe(Locale::en), "on day 1 of every month at 04:00 (UTC)");
         assert!(cron("0 4 1-7 * 1", "UTC").describe(Locale::en).contains("0 4 1-7 * 1"));
+    }
+
+    fn business_days(expected: Expected) -> Expected {
+        use crate::ssr::jobs::calendar::Closure;
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let closures = vec![Closure {
+            id: 1,
+            first_day: day("2026-12-29"),
+            last_day: day("2027-01-03"),
+            name: "年末年始".into(),
+        }];
+        let calendar = std::sync::Arc::new(crate::ssr::jobs::calendar::BusinessCalendar::new(true, closures));
+        expected.on_business_days(calendar, chrono_tz::Asia::Tokyo)
+    }
+
+    #[test]
+    fn a_business_days_schedule_skips_weekends_holidays_and_closures() {
+        let nightly = business_days(cron("0 2 * * *", "Asia/Tokyo"));
+        // Friday 2026-12-04 02:00 JST is followed by Monday's, not Saturday's.
+        assert_eq!(nightly.following(utc("2026-12-03T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        // 勤労感謝の日 (Monday 11/23) is skipped.
+        assert_eq!(nightly.following(utc("2026-11-19T17:00:00Z")), Some(utc("2026-11-23T17:00:00Z")));
+        // The year-end closure: from Monday 12/28 to Monday 1/4.
+        assert_eq!(nightly.following(utc("2026-12-27T17:00:00Z")), Some(utc("2027-01-03T17:00:00Z")));
+        // Created on a Saturday: first expected on Monday.
+        assert_eq!(nightly.first_expected(utc("2026-12-05T03:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        // A closed-day occurrence settles on the next business day; an open one stays.
+        assert_eq!(nightly.skip_closed(utc("2026-12-04T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        assert_eq!(nightly.skip_closed(utc("2026-12-06T17:00:00Z")), Some(utc("2026-12-06T17:00:00Z")));
+        assert_eq!(nightly.to_schedule(), cron("0 2 * * *", "Asia/Tokyo").to_schedule());
+        assert_eq!(nightly.describe(Locale::en), "every day at 02:00 (JST)");
+    }
+
+    #[test]
+    fn a_run_on_a_closed_day_does_not_use_up_the_next_business_day() {
+        let nightly = business_days(cron("0 2 * * *", "Asia/Tokyo"));
+        let grace = Duration::hours(1);
+        // On Friday: next Monday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-03T17:05:00Z"), grace),
+            Some(utc("2026-12-06T17:00:00Z"))
+        );
+        // On Saturday (closed): still Monday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-04T17:00:00Z"), grace),
+            Some(utc("2026-12-06T17:00:00Z"))
+        );
+        // Early for Monday (Monday 01:30): it served Monday, next Tuesday.
+        assert_eq!(
+            nightly.next_after_run(utc("2026-12-06T16:30:00Z"), grace),
+            Some(utc("2026-12-07T17:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_interval_landing_on_a_closed_day_moves_by_whole_days() {
+        let every_day = business_days(
+            Expected::parse(
+                &Schedule {
+                    kind: ScheduleKind::Interval,
+                    interval_seconds: Some(86_400),
+                    ..Default::default()
+                },
+                chrono_tz::UTC,
+            )
+            .unwrap(),
+        );
+        // Friday 2026-12-04 10:07 JST + 24 h is Saturday: Monday 10:07 JST.
+        let friday = utc("2026-12-04T01:07:00Z");
+        assert_eq!(every_day.next_after_run(friday, Duration::hours(1)), Some(utc("2026-12-07T01:07:00Z")));
+        assert_eq!(every_day.following(friday), Some(utc("2026-12-07T01:07:00Z")));
+        assert_eq!(every_day.first_expected(utc("2026-12-07T01:07:00Z")), Some(utc("2026-12-08T01:07:00Z")));
+    }
+
+    #[test]
+    fn a_calendar_closed_for_ever_expects_nothing_instead_of_looping() {
+        use crate::ssr::jobs::calendar::{BusinessCalendar, Closure};
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let closed = vec![
+            Closure { id: 1, first_day: day("2026-01-01"), last_day: day("2026-12-31"), name: "a".into() },
+            Closure { id: 2, first_day: day("2027-01-01"), last_day: day("2027-12-31"), name: "b".into() },
+        ];
+        let calendar = std::sync::Arc::new(BusinessCalendar::new(true, closed));
+        let nightly = cron("0 2 * * *", "Asia/Tokyo").on_business_days(calendar, chrono_tz::Asia::Tokyo);
+        assert_eq!(nightly.first_expected(utc("2026-03-01T00:00:00Z")), None);
+        assert_eq!(nightly.next_after_run(utc("2026-03-01T00:00:00Z"), Duration::hours(1)), None);
     }
 
     proptest! {

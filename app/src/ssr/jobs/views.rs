@@ -117,6 +117,7 @@ pub async fn jobs(state: &AppState, info: &RequestInfo, rows: Vec<JobRow>) -> Re
                 next_run_at: row.veeam_next_run_at,
             }),
             rpo_hours: row.rpo_hours,
+            business_days_only: row.business_days_only,
             rpo_machines_breached: row.rpo_machines_breached,
         })
         .collect())

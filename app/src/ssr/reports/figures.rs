@@ -158,6 +158,8 @@ pub fn worst_first(a: &ReportRow, b: &ReportRow) -> Ordering {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
+
     use super::*;
     use crate::ssr::jobs::ingest::duration_bucket;
 

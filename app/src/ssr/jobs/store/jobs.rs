@@ -1,7 +1,7 @@
 //! The `jobs` and `job_tags` tables: reads, and the writes of a job's
 //! definition. What runs do to a job is written by `writes`.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -14,7 +14,7 @@ use crate::{
     on_db,
     ssr::{
         infra::db::{Db, is_unique_violation, read_row, readable},
-        jobs::{ingest::JobFacts, schedule::Expected},
+        jobs::{calendar::BusinessCalendar, ingest::JobFacts, schedule::Expected},
     },
 };
 
@@ -91,6 +91,8 @@ pub struct JobRow {
     pub veeam_schedule_summary: Option<String>,
     /// `scheduled`, `unscheduled`, `disabled`.
     pub veeam_schedule_state: Option<String>,
+    /// Expected on business days only (no run expected on a closed day).
+    pub business_days_only: bool,
 }
 
 impl JobRow {
@@ -129,6 +131,27 @@ impl JobRow {
         })
     }
 
+    /// The job's expected runs with the business calendar: for a job
+    /// expected on business days only, an occurrence on a closed day of
+    /// `calendar` (its date in `default_tz`, the console's zone) is skipped.
+    pub fn expected_in(&self, default_tz: Tz, calendar: &Arc<BusinessCalendar>) -> Expected {
+        let expected = self.expected(default_tz);
+        if self.business_days_only {
+            expected.on_business_days(Arc::clone(calendar), default_tz)
+        } else {
+            expected
+        }
+    }
+
+    /// [`JobRow::facts`] with the business calendar ([`JobRow::expected_in`]).
+    pub fn facts_in(&self, default_tz: Tz, calendar: &Arc<BusinessCalendar>) -> JobFacts {
+        let mut facts = self.facts(default_tz);
+        if self.business_days_only {
+            facts.expected = facts.expected.on_business_days(Arc::clone(calendar), default_tz);
+        }
+        facts
+    }
+
     /// What the ingest plans need to know about the job.
     pub fn facts(&self, default_tz: Tz) -> JobFacts {
         JobFacts {
@@ -154,7 +177,8 @@ macro_rules! job_columns {
          paused_until, ping_token, veeam_server_id, veeam_job_id, removed_at, last_run_id, last_run_at, \
          last_result, next_expected_at, running_since, created_at, updated_at, schedule_from, \
          veeam_schedule_kind, veeam_next_run_at, rpo_hours, rpo_machines_breached, veeam_schedule_cron, \
-         veeam_schedule_timezone, veeam_schedule_interval_seconds, veeam_schedule_summary, veeam_schedule_state"
+         veeam_schedule_timezone, veeam_schedule_interval_seconds, veeam_schedule_summary, veeam_schedule_state, \
+         business_days_only"
     };
 }
 
@@ -321,6 +345,42 @@ pub async fn update_definition(
     }
     .await;
     result.map_err(name_conflict)
+}
+
+/// Sets whether a job is expected on business days only.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn set_business_days_only(db: &Db, id: i64, business_days_only: bool) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("update jobs set business_days_only = $1 where id = $2 and business_days_only <> $1")
+            .bind(business_days_only)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Moves a job's next expected run from `from` to `to`, unless something
+/// else changed it meanwhile; true when it moved.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn move_next_expected(
+    db: &Db,
+    id: i64,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| {
+        let done = sqlx::query(
+            "update jobs set next_expected_at = $1, updated_at = $2 where id = $3 and next_expected_at = $4",
+        )
+        .bind(to)
+        .bind(Utc::now())
+        .bind(id)
+        .bind(from)
+        .execute(pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// One job.
