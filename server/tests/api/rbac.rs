@@ -145,6 +145,7 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/notify/rule-delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-save", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/reports/summary", Who::AtLeast(Role::Viewer)),
     ("/api/fn/report-schedules/list", Who::AtLeast(Role::Viewer)),
     ("/api/fn/report-schedules/save", Who::AtLeast(Role::Admin)),
     ("/api/fn/report-schedules/delete", Who::AtLeast(Role::Admin)),
