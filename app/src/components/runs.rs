@@ -13,8 +13,29 @@ use crate::{
     },
     error::AppError,
     i18n::*,
-    model::job::{RunQuery, RunResult},
+    model::{
+        job::{RunQuery, RunResult},
+        report::{AnomalyKind, RunAnomaly},
+    },
 };
+
+/// A successful run's anomaly in words, with the usual value: "⚠ Suspiciously
+/// small (usually 10.0 GB)".
+#[component]
+pub fn AnomalyNote(anomaly: RunAnomaly) -> impl IntoView {
+    let i18n = use_i18n();
+    let usual = if anomaly.kind.is_bytes() { format_bytes(anomaly.median) } else { format_duration(anomaly.median) };
+    let text = move || {
+        let what = match anomaly.kind {
+            AnomalyKind::BytesSmall => t_string!(i18n, runs.anomaly.bytes_small),
+            AnomalyKind::BytesLarge => t_string!(i18n, runs.anomaly.bytes_large),
+            AnomalyKind::DurationShort => t_string!(i18n, runs.anomaly.duration_short),
+            AnomalyKind::DurationLong => t_string!(i18n, runs.anomaly.duration_long),
+        };
+        format!("⚠ {what} ({} {usual})", t_string!(i18n, runs.anomaly.usually))
+    };
+    view! { <span class="anomaly-note" data-anomaly=anomaly.kind.as_str()>{text}</span> }
+}
 
 /// The runs the page's query asks for (`result`, `tag`, `since`, `until`,
 /// `cursor`), of one job or of all. Pages create it at their top level, not
@@ -135,7 +156,10 @@ pub fn RunHistory(
                                             <td><ResultBadge result=run.result /></td>
                                             <td>{run.duration_seconds.map(format_duration)}</td>
                                             <td>{run.bytes_processed.map(format_bytes)}</td>
-                                            <td class="details">{run.message}</td>
+                                            <td class="details">
+                                                {run.anomaly.map(|a| view! { <AnomalyNote anomaly=a /> " " })}
+                                                {run.message}
+                                            </td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

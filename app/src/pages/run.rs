@@ -8,6 +8,7 @@ use crate::{
     components::{
         auth::{LoadError, Protected},
         page::PageHeader,
+        runs::AnomalyNote,
         status::{ResultBadge, format_bytes, format_duration},
         time::DateTime,
     },
@@ -45,7 +46,10 @@ pub fn RunPage() -> impl IntoView {
                                         <dt>{t!(i18n, runs.duration)}</dt>
                                         <dd>{d.run.duration_seconds.map(format_duration)}</dd>
                                         <dt>{t!(i18n, runs.size)}</dt>
-                                        <dd>{d.run.bytes_processed.map(format_bytes)}</dd>
+                                        <dd>
+                                            {d.run.bytes_processed.map(format_bytes)}
+                                            {d.run.anomaly.map(|a| view! { " " <AnomalyNote anomaly=a /> })}
+                                        </dd>
                                         <dt>{t!(i18n, runs.exit_code)}</dt>
                                         <dd>{d.run.exit_code}</dd>
                                         <dt>{t!(i18n, runs.message)}</dt>
