@@ -45,6 +45,7 @@ use crate::pages::{
     not_found::NotFoundPage,
     offline::OfflinePage,
     profile::ProfilePage,
+    report_schedules::ReportSchedulesPage,
     reports::ReportsPage,
     repositories::RepositoriesPage,
     run::RunPage,
@@ -106,6 +107,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async />
                         <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
                         <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                        <Route path=path!("/reports/schedules") view=ReportSchedulesPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/settings/calendar") view=CalendarSettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

@@ -14,6 +14,7 @@ pub mod not_found;
 pub mod notify_settings;
 pub mod offline;
 pub mod profile;
+pub mod report_schedules;
 pub mod reports;
 pub mod repositories;
 pub mod run;

@@ -1,7 +1,7 @@
 //! The background tasks, each a named pass that the supervisor
 //! (`app::ssr::infra::supervisor`) runs again and again: the watch on
-//! expected runs, the Veeam sync, the notifier, pruning of rate-limit
-//! state, and the watchdog over all of them. A pass that fails or panics
+//! expected runs, the Veeam sync, the notifier, scheduled report e-mails,
+//! pruning of rate-limit state, and the watchdog over all of them. A pass that fails or panics
 //! is logged with the task's name and the task runs again after a
 //! back-off; each task's last good pass is in `/health`, which answers
 //! `503 degraded` while one is stalled, and the watchdog turns a stalled
@@ -18,7 +18,7 @@ use app::ssr::{
     accounts,
     infra::state::AppState,
     jobs::monitor,
-    notify,
+    notify, reports,
     veeam::{self, hub::SyncError, sync},
 };
 use chrono::Utc;
@@ -37,6 +37,7 @@ pub fn start(state: &AppState) {
     watch_expectations(state);
     sync_veeam(state);
     notifier(state);
+    report_schedules(state);
     let limits = state.limits.clone();
     state.tasks.every(PRUNE_TASK, Duration::from_secs(60), move || {
         limits.prune();
@@ -163,4 +164,27 @@ fn notifier(state: &AppState) {
         }
     });
     tasks.allow_slow_passes(notify::NOTIFIER_TASK, slowest);
+}
+
+/// Scheduled report e-mails: every thirty seconds, queues the schedules
+/// that are due (each once, in the transaction that moves it to its next
+/// occurrence, guarded by the time it was read with: safe on several
+/// instances) and sends the queued reports through the outbox (computing
+/// the report and its PDF takes a while, so this is a task of its own and
+/// never holds up alerts). A pass may compute several reports, so it is
+/// stalled only after ten minutes.
+fn report_schedules(state: &AppState) {
+    let tasks = state.tasks.clone();
+    let state = state.clone();
+    tasks.every(reports::schedules::TASK, Duration::from_secs(30), move || {
+        let state = state.clone();
+        async move {
+            let outcome = reports::schedules::run_once(&state, Utc::now()).await?;
+            if outcome != reports::schedules::Outcome::default() {
+                tracing::info!(?outcome, "scheduled reports");
+            }
+            Ok(())
+        }
+    });
+    tasks.allow_slow_passes(reports::schedules::TASK, Duration::from_secs(600));
 }

@@ -445,3 +445,274 @@ pub fn percent(rate: Option<f64>) -> String {
         None => "–".to_owned(),
     }
 }
+
+// ---------------------------------------------------------------- scheduled report e-mails
+
+/// How often a scheduled report is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// Every day.
+    Daily,
+    /// Once a week, on `weekday`.
+    Weekly,
+    /// Once a month, on `month_day`.
+    #[default]
+    Monthly,
+}
+
+impl Cadence {
+    /// Every cadence.
+    pub const ALL: [Cadence; 3] = [Cadence::Daily, Cadence::Weekly, Cadence::Monthly];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Daily => "daily",
+            Cadence::Weekly => "weekly",
+            Cadence::Monthly => "monthly",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == value)
+    }
+
+    /// The period a report of this cadence usually covers.
+    pub fn usual_period(self) -> ReportPreset {
+        match self {
+            Cadence::Daily => ReportPreset::Yesterday,
+            Cadence::Weekly => ReportPreset::Last7Days,
+            Cadence::Monthly => ReportPreset::LastMonth,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+super::text_enum!(Cadence, "cadence");
+
+/// The weekday names a weekly schedule takes, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The presets a schedule may cover (not `custom`: a schedule's period
+/// moves with each occurrence).
+pub const SCHEDULE_PERIODS: [ReportPreset; 5] = [
+    ReportPreset::Yesterday,
+    ReportPreset::Last7Days,
+    ReportPreset::Last30Days,
+    ReportPreset::LastMonth,
+    ReportPreset::ThisMonth,
+];
+
+/// A scheduled report e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportSchedule {
+    /// Id.
+    pub id: i64,
+    /// Name (unique).
+    pub name: String,
+    /// Whether it is sent.
+    pub enabled: bool,
+    /// `daily`, `weekly` or `monthly`.
+    pub cadence: Cadence,
+    /// Weekly: `mon` … `sun`.
+    pub weekday: Option<String>,
+    /// Monthly: `1` … `28` or `last`.
+    pub month_day: Option<String>,
+    /// `HH:MM` in `time_zone`.
+    pub time_of_day: String,
+    /// IANA time zone of `time_of_day` and of the report's days.
+    pub time_zone: String,
+    /// The period each e-mail covers, as of its occurrence.
+    pub period: ReportPreset,
+    /// How rows are grouped.
+    pub group_by: GroupBy,
+    /// Only jobs with this tag.
+    pub tag: Option<String>,
+    /// Only jobs from this source.
+    pub source: Option<JobSource>,
+    /// Only jobs of this Veeam server.
+    pub veeam_server_id: Option<i64>,
+    /// Only these jobs (empty: all).
+    pub job_ids: Vec<i64>,
+    /// Language of the e-mail and the PDF: `ja` or `en`.
+    pub lang: String,
+    /// The e-mail channels it is sent to.
+    pub channel_ids: Vec<i64>,
+    /// Who created it.
+    pub created_by: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Changed.
+    pub updated_at: DateTime<Utc>,
+    /// The next occurrence.
+    pub next_send_at: DateTime<Utc>,
+    /// When it was last queued for sending.
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// The first day of the period last sent.
+    pub last_period_from: Option<NaiveDate>,
+    /// The last day of the period last sent.
+    pub last_period_until: Option<NaiveDate>,
+}
+
+/// A new scheduled report, or all of one's fields (`POST`, and the form).
+/// Rules JSON Schema cannot say are checked with a field-named 422:
+/// `weekday` only (and required) for `weekly`, `month_day` only (and
+/// required) for `monthly`, `time_zone` an IANA zone, `channel_ids`
+/// existing e-mail channels, the name unused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportScheduleInput {
+    /// Name (1–200 characters, not counting spaces around it; unique).
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
+    pub name: String,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// `daily`, `weekly` or `monthly`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(daily|weekly|monthly)$"))]
+    pub cadence: String,
+    /// Weekly only (and then required): `mon` … `sun`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(mon|tue|wed|thu|fri|sat|sun)$"))]
+    pub weekday: Option<String>,
+    /// Monthly only (and then required): `1` … `28` or `last`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^([1-9]|1[0-9]|2[0-8]|last)$"))]
+    pub month_day: Option<String>,
+    /// `HH:MM`, 24-hour.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub time_of_day: String,
+    /// IANA time zone (default: the console's).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+    )]
+    pub time_zone: Option<String>,
+    /// `yesterday`, `last_7_days`, `last_30_days`, `last_month` or
+    /// `this_month` (default: daily → yesterday, weekly → last_7_days,
+    /// monthly → last_month).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$")
+    )]
+    pub period: Option<String>,
+    /// `job` (default), `tag` or `source`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(job|tag|source)$"))]
+    pub group_by: Option<String>,
+    /// Only jobs with this tag (at most 100 characters).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub tag: Option<String>,
+    /// Only `push` or `veeam` jobs.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(push|veeam)$"))]
+    pub source: Option<String>,
+    /// Only the jobs of this Veeam server.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
+    pub veeam_server_id: Option<i64>,
+    /// Only these jobs (at most 500; default all).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 500))]
+    pub job_ids: Option<Vec<i64>>,
+    /// `ja` (default) or `en`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(ja|en)$"))]
+    pub lang: Option<String>,
+    /// E-mail channels, at least one (at most 50), each an existing channel of kind `email`.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 50))]
+    pub channel_ids: Vec<i64>,
+}
+
+/// A change to a scheduled report (`PATCH`): fields left out are kept.
+/// `tag`, `source` and `veeam_server_id` are cleared with `""`, `""` and
+/// `0`; `weekday` and `month_day` are dropped when the cadence no longer
+/// takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportSchedulePatch {
+    /// Name (1–200 characters; unique).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200, pattern = r"\S"))]
+    pub name: Option<String>,
+    /// Whether it is sent.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// `daily`, `weekly` or `monthly`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(daily|weekly|monthly)$"))]
+    pub cadence: Option<String>,
+    /// `mon` … `sun` (weekly).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(mon|tue|wed|thu|fri|sat|sun)$"))]
+    pub weekday: Option<String>,
+    /// `1` … `28` or `last` (monthly).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^([1-9]|1[0-9]|2[0-8]|last)$"))]
+    pub month_day: Option<String>,
+    /// `HH:MM`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub time_of_day: Option<String>,
+    /// IANA time zone.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 64, pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+    )]
+    pub time_zone: Option<String>,
+    /// The period each e-mail covers.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(yesterday|last_7_days|last_30_days|last_month|this_month)$")
+    )]
+    pub period: Option<String>,
+    /// `job`, `tag` or `source`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(job|tag|source)$"))]
+    pub group_by: Option<String>,
+    /// Tag (`""` clears).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub tag: Option<String>,
+    /// `push` or `veeam` (`""` clears).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(|push|veeam)$"))]
+    pub source: Option<String>,
+    /// Veeam server (`0` clears).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0))]
+    pub veeam_server_id: Option<i64>,
+    /// Jobs (`[]`: all).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 500))]
+    pub job_ids: Option<Vec<i64>>,
+    /// `ja` or `en`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(ja|en)$"))]
+    pub lang: Option<String>,
+    /// E-mail channels, at least one.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 50))]
+    pub channel_ids: Option<Vec<i64>>,
+}
+
+/// What `send-now` queued: the period and how many e-mails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportSendOutcome {
+    /// Deliveries queued (one per enabled channel).
+    pub queued: i64,
+    /// First day of the period.
+    pub from: NaiveDate,
+    /// Last day of the period.
+    pub until: NaiveDate,
+}

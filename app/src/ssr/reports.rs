@@ -4,9 +4,15 @@
 //!
 //! - [`figures`]: the pure arithmetic (SLA, RPO compliance, percentiles).
 //! - [`csv`] and [`pdf`]: the exports, from a computed [`Report`].
+//! - [`schedules`]: scheduled report e-mails ([`occurrence`]: when;
+//!   [`mail`]: the summary in the body; [`store`]: their tables).
 
 pub mod csv;
+pub mod mail;
+pub mod occurrence;
 pub mod pdf;
+pub mod schedules;
+pub mod store;
 
 use crate::{i18n::Locale, model::report::Report};
 

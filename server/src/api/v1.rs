@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
+pub mod report_schedules;
 pub mod reports;
 pub mod tokens;
 pub mod users;
@@ -162,7 +163,7 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         (name = "runs", description = "Runs and run reports (also at /api/history and /api/veeam/job-complete)"),
         (name = "veeam", description = "Veeam servers, job actions and repositories"),
         (name = "notifications", description = "Notification channels, rules and the delivery log (administrators)"),
-        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF"),
+        (name = "reports", description = "Reports: success rate, SLA, RPO compliance, failures; JSON, CSV and PDF; scheduled report e-mails"),
         (name = "calendar", description = "The business calendar: weekends, Japanese public holidays and company closures")
     )
 )]
@@ -217,6 +218,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             notifications::delete_window
         ))
         .routes(routes!(reports::summary))
+        .routes(routes!(report_schedules::list, report_schedules::create))
+        .routes(routes!(report_schedules::get, report_schedules::update, report_schedules::delete))
+        .routes(routes!(report_schedules::send_now))
 }
 
 /// The design's original paths, served by the same handlers (and checked

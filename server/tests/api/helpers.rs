@@ -29,7 +29,7 @@ pub struct TestApp {
     pub admin_password: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
-    _db: TestDb,
+    db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -44,6 +44,21 @@ impl TestApp {
             let _ = tx.send(());
         }
         self.handle.take().unwrap().await.unwrap()
+    }
+
+    /// Stops the server gracefully, runs `while_down` on its database (as
+    /// if time passed while the console was down) and starts a new server
+    /// on the same database, on a new port.
+    pub async fn restart(mut self, while_down: impl AsyncFnOnce(&app::ssr::infra::db::Db)) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.take().unwrap().await.unwrap().unwrap();
+        let db = self.db.take().unwrap();
+        while_down(&db.db).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = test_settings(&db, &listener);
+        start(db, settings, listener).await
     }
 }
 
@@ -77,6 +92,11 @@ pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Setti
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut settings = test_settings(&db, &listener);
     adjust(&mut settings);
+    Some(start(db, settings, listener).await)
+}
+
+/// Starts a console with `settings` on `listener` and `db`.
+async fn start(db: TestDb, settings: Settings, listener: TcpListener) -> TestApp {
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let application = Application::build_with_listener(settings, listener).await.unwrap();
     let state = application.state().clone();
@@ -95,15 +115,7 @@ pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Setti
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Some(TestApp {
-        address,
-        client,
-        state,
-        admin_password,
-        shutdown: Some(tx),
-        handle: Some(handle),
-        _db: db,
-    })
+    TestApp { address, client, state, admin_password, shutdown: Some(tx), handle: Some(handle), db: Some(db) }
 }
 
 /// Runs an async test body (`async fn(TestApp)`) against a console on

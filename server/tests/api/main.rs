@@ -16,6 +16,7 @@ mod notify_send;
 mod openapi;
 mod outbound;
 mod rbac;
+mod report_schedules;
 mod reports;
 mod security;
 mod shell;

@@ -58,8 +58,8 @@ fn rendered(locale: Locale) -> Rendered {
 /// What the SMTP receiver got.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Received {
-    from: String,
-    to: Vec<String>,
+    pub(crate) from: String,
+    pub(crate) to: Vec<String>,
     pub(crate) data: String,
     auth: Option<String>,
     secured: bool,
@@ -200,7 +200,7 @@ fn config(port: u16, tls: SmtpTls) -> EmailConfig {
 }
 
 /// Header value with RFC 2047 encoded words decoded and folding removed.
-fn decoded_header(data: &str, name: &str) -> String {
+pub(crate) fn decoded_header(data: &str, name: &str) -> String {
     let unfolded = data.replace("\r\n ", " ").replace("\r\n\t", " ");
     let line = unfolded
         .lines()

@@ -82,6 +82,13 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("PATCH", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/maintenance-windows/{id}", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/reports/summary", Who::AtLeast(Role::Viewer)),
+    ("GET", "/api/v1/reports/schedules", Who::AtLeast(Role::Viewer)),
+    ("POST", "/api/v1/reports/schedules", Who::AtLeast(Role::Admin)),
+    ("GET", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Viewer)),
+    ("PATCH", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
+    ("DELETE", "/api/v1/reports/schedules/{id}", Who::AtLeast(Role::Admin)),
+    ("POST", "/api/v1/reports/schedules/{id}/send-now", Who::AtLeast(Role::Admin)),
     ("GET", "/api/v1/calendar", Who::AtLeast(Role::Viewer)),
     ("GET", "/api/v1/calendar/closures", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/calendar/closures", Who::AtLeast(Role::Admin)),
@@ -139,6 +146,11 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/notify/rule-delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-save", Who::AtLeast(Role::Admin)),
     ("/api/fn/notify/window-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/reports/summary", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/report-schedules/list", Who::AtLeast(Role::Viewer)),
+    ("/api/fn/report-schedules/save", Who::AtLeast(Role::Admin)),
+    ("/api/fn/report-schedules/delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/report-schedules/send-now", Who::AtLeast(Role::Admin)),
     ("/api/fn/calendar/page", Who::AtLeast(Role::Viewer)),
     ("/api/fn/calendar/closure-add", Who::AtLeast(Role::Admin)),
     ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
@@ -166,6 +178,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/repositories", Who::AtLeast(Role::Viewer)),
     ("/notifications", Who::AtLeast(Role::Admin)),
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
+    ("/reports/schedules", Who::AtLeast(Role::Viewer)),
     ("/settings/calendar", Who::AtLeast(Role::Viewer)),
 ];
 
@@ -305,7 +318,9 @@ async fn api_call(
     } else {
         (None, None)
     };
-    let concrete = if path.starts_with("/api/v1/notifications/rules/") {
+    let concrete = if path.starts_with("/api/v1/reports/schedules/") {
+        path.replace("{id}", &report_schedule(app).await.to_string())
+    } else if path.starts_with("/api/v1/notifications/rules/") {
         path.replace("{id}", &rule(app).await.to_string())
     } else if path.starts_with("/api/v1/notifications/deliveries/") {
         path.replace("{id}", &delivery(app).await.to_string())
@@ -346,6 +361,14 @@ async fn api_call(
             ),
         ),
         ("PATCH", "/api/v1/users/{id}") => (concrete, Some(json!({ "locale": "ja" }))),
+        ("POST", "/api/v1/reports/schedules") => (
+            concrete,
+            Some(
+                json!({ "name": format!("schedule-{}", target.id), "cadence": "daily", "time_of_day": "08:00",
+                         "channel_ids": [email_channel(app).await] }),
+            ),
+        ),
+        ("PATCH", "/api/v1/reports/schedules/{id}") => (concrete, Some(json!({ "enabled": false }))),
         ("POST", "/api/v1/veeam/servers") => (
             concrete,
             Some(json!({ "name": format!("vbr-{}", target.id), "base_url": "https://127.0.0.1:9",
@@ -490,6 +513,45 @@ async fn channel(app: &TestApp) -> i64 {
     let encrypted = app.state.cipher.encrypt(&config.to_string());
     let name = format!("rbac-channel-{}", uuid::Uuid::new_v4());
     app::ssr::notify::store::insert(&app.state.db, &name, "slack", "en", true, &encrypted).await.unwrap()
+}
+
+/// An e-mail channel to an SMTP server that is not there.
+async fn email_channel(app: &TestApp) -> i64 {
+    let config = serde_json::json!({"email": {"host": "127.0.0.1", "port": 9, "tls": "none", "username": null,
+        "password": null, "from": "backup@example.co.jp", "to": ["ops@example.co.jp"], "trust_cert_pem": null}});
+    let encrypted = app.state.cipher.encrypt(&config.to_string());
+    let name = format!("rbac-mail-{}", uuid::Uuid::new_v4());
+    app::ssr::notify::store::insert(&app.state.db, &name, "email", "en", true, &encrypted).await.unwrap()
+}
+
+/// A monthly scheduled report to a fresh e-mail channel.
+async fn report_schedule(app: &TestApp) -> i64 {
+    let channel = email_channel(app).await;
+    let name = format!("rbac-schedule-{}", uuid::Uuid::new_v4());
+    let now = chrono::Utc::now();
+    let id: i64 = app::on_db!(&app.state.db, |pool| {
+        sqlx::query_scalar(
+            "insert into report_schedules (name, cadence, month_day, time_of_day, time_zone, period, \
+             created_at, updated_at, next_send_at) values ($1, 'monthly', '1', '06:00', 'Asia/Tokyo', \
+             'last_month', $2, $2, $3) returning id",
+        )
+        .bind(&name)
+        .bind(now)
+        .bind(now + chrono::Duration::days(30))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    app::on_db!(&app.state.db, |pool| {
+        sqlx::query("insert into report_schedule_channels (schedule_id, channel_id) values ($1, $2)")
+            .bind(id)
+            .bind(channel)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+    });
+    id
 }
 
 /// A Veeam server on a fresh simulator (and, with `synced`, one of its jobs).
@@ -689,6 +751,15 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                 form.push(("form[name]".into(), format!("fn-rule-{}", uuid::Uuid::new_v4())));
                 form.push(("form[event_run_failed]".into(), "on".into()));
                 form.push((format!("form[channel_{}]", channel(&app).await), "on".into()));
+            }
+            if matches!(*path, "/api/fn/report-schedules/delete" | "/api/fn/report-schedules/send-now") {
+                form.push(("id".into(), report_schedule(&app).await.to_string()));
+            }
+            if *path == "/api/fn/report-schedules/save" {
+                form.push(("form[name]".into(), format!("fn-schedule-{}", uuid::Uuid::new_v4())));
+                form.push(("form[cadence]".into(), "daily".into()));
+                form.push(("form[time_of_day]".into(), "08:00".into()));
+                form.push((format!("form[channel_{}]", email_channel(&app).await), "on".into()));
             }
             if *path == "/api/fn/veeam/repository-threshold" {
                 form.push(("id".into(), repository(&app).await.to_string()));

@@ -354,6 +354,34 @@ pub async fn deliver(
     }
 }
 
+/// The e-mail channels by name: id, name and whether enabled (for the
+/// scheduled reports' checks and forms; the caller checks the role).
+pub async fn email_channels(state: &AppState) -> Result<Vec<(i64, String, bool)>, sqlx::Error> {
+    Ok(db::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == ChannelKind::Email)
+        .map(|c| (c.id, c.name, c.enabled))
+        .collect())
+}
+
+/// Sends a composed e-mail (a scheduled report) through an e-mail channel;
+/// the SMTP server's answer.
+pub async fn deliver_composed(
+    state: &AppState,
+    row: &ChannelRow,
+    composed: &email::Composed,
+) -> Result<String, SendError> {
+    if row.kind != ChannelKind::Email {
+        return Err(SendError::Permanent("not an e-mail channel".into()));
+    }
+    let stored = decrypt(state, row)
+        .map_err(|_| SendError::Permanent("the channel's settings cannot be decrypted".into()))?;
+    let config = stored.email.as_ref().ok_or_else(|| SendError::Permanent("no e-mail settings".into()))?;
+    let policy = Policy::from_settings(&state.settings);
+    email::send_composed(config, composed, state.settings.notify_timeout, policy).await
+}
+
 /// Sends a test message now and reports the real outcome (administrators).
 pub async fn test(state: &AppState, info: &RequestInfo, id: i64) -> Result<SendOutcome, AppError> {
     let principal = info.require(Role::Admin, Access::Write)?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
+    message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart, header::ContentType},
     transport::smtp::{
         authentication::Credentials,
         client::{Certificate, Tls, TlsParameters},
@@ -145,14 +145,49 @@ fn mailbox(field: &str, value: &str) -> Result<Mailbox, SendError> {
     value.trim().parse().map_err(|e| SendError::Permanent(format!("{field}: not an e-mail address ({e})")))
 }
 
+/// A message composed elsewhere (a scheduled report): subject, both
+/// parts, and an optional attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    /// Subject.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+    /// A file attached.
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// File name.
+    pub file_name: String,
+    /// MIME type, e.g. `application/pdf`.
+    pub content_type: String,
+    /// The bytes.
+    pub body: Vec<u8>,
+}
+
 /// Builds the message (`Subject` encoded as RFC 2047 where it is not ASCII).
 pub fn build(config: &EmailConfig, message: &Rendered) -> Result<Message, SendError> {
+    let body = EmailBody { message };
+    build_composed(
+        config,
+        &Composed { subject: message.title.clone(), text: body.text(), html: body.html(), attachment: None },
+    )
+}
+
+/// Builds a composed message: `multipart/alternative` (text and HTML),
+/// inside `multipart/mixed` with the attachment when there is one.
+pub fn build_composed(config: &EmailConfig, composed: &Composed) -> Result<Message, SendError> {
     let from = mailbox("from", &config.from)?;
     let domain = from.email.domain().to_owned();
     let id: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
     let mut builder = Message::builder()
         .from(from)
-        .subject(message.title.clone())
+        .subject(composed.subject.clone())
         .date_now()
         .message_id(Some(format!("<{id}@{domain}>")));
     if config.to.is_empty() {
@@ -161,14 +196,20 @@ pub fn build(config: &EmailConfig, message: &Rendered) -> Result<Message, SendEr
     for to in &config.to {
         builder = builder.to(mailbox("to", to)?);
     }
-    let body = EmailBody { message };
-    builder
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body.text()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body.html())),
-        )
-        .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(composed.text.clone()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(composed.html.clone()));
+    let built = match &composed.attachment {
+        None => builder.multipart(alternative),
+        Some(file) => {
+            let content_type = ContentType::parse(&file.content_type)
+                .map_err(|e| SendError::Permanent(format!("attachment content type: {e}")))?;
+            let attachment =
+                MimeAttachment::new(file.file_name.clone()).body(file.body.clone(), content_type);
+            builder.multipart(MultiPart::mixed().multipart(alternative).singlepart(attachment))
+        }
+    };
+    built.map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
 }
 
 /// Sends `message` to the first of the host's allowed addresses that
@@ -180,7 +221,25 @@ pub async fn send(
     timeout: Duration,
     policy: Policy,
 ) -> Result<String, SendError> {
-    let email = build(config, message)?;
+    send_message(config, build(config, message)?, timeout, policy).await
+}
+
+/// Sends a composed message (see [`send`]).
+pub async fn send_composed(
+    config: &EmailConfig,
+    composed: &Composed,
+    timeout: Duration,
+    policy: Policy,
+) -> Result<String, SendError> {
+    send_message(config, build_composed(config, composed)?, timeout, policy).await
+}
+
+async fn send_message(
+    config: &EmailConfig,
+    email: Message,
+    timeout: Duration,
+    policy: Policy,
+) -> Result<String, SendError> {
     let secrets: Vec<String> = config.password.iter().cloned().collect();
     if let Some(pem) = config.trust_cert_pem.as_deref().filter(|p| !p.trim().is_empty()) {
         Certificate::from_pem(pem.as_bytes())

@@ -13,13 +13,14 @@
 //! rules that want it like the watchdog's `console_degraded` and
 //! `console_recovered`.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use super::{
-    channels::deliver,
+    channels::{deliver, deliver_composed},
+    email::Composed,
     message::{EventKind, Notice},
     policy::{
         self, Announced, ConsoleEventFacts, JobEventFacts, ReminderCandidate, SystemEventFacts, kind_of,
@@ -277,8 +278,7 @@ async fn produce_console_events(state: &AppState, now: DateTime<Utc>) -> Result<
         let related = match event.delivery_id {
             Some(id) => match store::delivery_notice(&state.db, id).await? {
                 Some((kind, notice, _)) => {
-                    let subject =
-                        serde_json::from_str::<Notice>(&notice).map(|n| n.subject_name).unwrap_or_default();
+                    let subject = subject_of(&notice);
                     vec![format!("{subject} ({kind})")]
                 }
                 None => vec![],
@@ -378,21 +378,83 @@ pub struct WorkOutcome {
     pub dead: usize,
 }
 
+/// The event of a scheduled report's deliveries. Their message is not
+/// stored: the payload (the report's period, fixed when queued, and its
+/// filters) is composed into an e-mail when sent, by the reports domain
+/// (see [`work_composed`]), so the alerts' worker leaves them alone.
+pub const SCHEDULED_REPORT: &str = "scheduled_report";
+
+/// The statement that queues one delivery, for a domain that queues its own
+/// in a transaction of its own (a scheduled report moving on): $1 dedup
+/// key, $2 channel, $3 rule, $4 event, $5 job, $6 subject, $7 message or
+/// payload, $8 now. Nothing is queued for a channel that is off, or twice
+/// for one key.
+pub const QUEUE_SQL: &str = store::QUEUE_SQL;
+
+/// What a delivery is about: the `subject_name` of its stored message (a
+/// [`Notice`], or a scheduled report's payload).
+fn subject_of(notice: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(notice)
+        .ok()
+        .and_then(|v| v.get("subject_name").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Sends what is due; `now` decides what is due (tests move it on).
+/// Scheduled reports are left to [`work_composed`].
 pub async fn work_once(state: &AppState, now: DateTime<Utc>) -> Result<WorkOutcome, sqlx::Error> {
+    type Never = fn(String) -> std::future::Ready<Result<Composed, SendError>>;
+    work(state, now, None::<&Never>).await
+}
+
+/// Sends the due deliveries of scheduled reports: `compose` makes each
+/// e-mail from the payload stored when it was queued (an e-mail channel's
+/// settings, and the same retries, back-off and dead letters as alerts).
+pub async fn work_composed<F, Fut>(
+    state: &AppState,
+    now: DateTime<Utc>,
+    compose: &F,
+) -> Result<WorkOutcome, sqlx::Error>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Composed, SendError>>,
+{
+    work(state, now, Some(compose)).await
+}
+
+async fn work<F, Fut>(
+    state: &AppState,
+    now: DateTime<Utc>,
+    compose: Option<&F>,
+) -> Result<WorkOutcome, sqlx::Error>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Composed, SendError>>,
+{
     let mut outcome = WorkOutcome::default();
     let max_attempts = i64::from(state.settings.notify_max_attempts);
-    let lease = chrono::Duration::from_std(state.settings.notify_timeout * 3).unwrap_or_default();
-    for delivery in store::due(&state.db, now).await? {
+    let mut lease = chrono::Duration::from_std(state.settings.notify_timeout * 3).unwrap_or_default();
+    if compose.is_some() {
+        // Computing a report and its PDF takes a while on top of the send:
+        // the lease must outlast both, or another worker sends it again.
+        lease += chrono::Duration::minutes(10);
+    }
+    for delivery in store::due(&state.db, now, compose.is_some(), SCHEDULED_REPORT).await? {
         if !store::claim(&state.db, delivery.id, now, now + lease).await? {
             continue;
         }
         let attempt = delivery.attempts + 1;
         let channel = store::find(&state.db, delivery.channel_id).await?;
-        let result = match (&channel, serde_json::from_str::<Notice>(&delivery.notice)) {
-            (Some(channel), Ok(notice)) => deliver(state, channel, &notice, None, Some(delivery.id)).await,
-            (None, _) => Err(SendError::Permanent("the channel was removed".into())),
-            (_, Err(e)) => Err(SendError::Permanent(format!("unreadable notice: {e}"))),
+        let result = match (compose, &channel) {
+            (_, None) => Err(SendError::Permanent("the channel was removed".into())),
+            (Some(compose), Some(channel)) => match compose(delivery.notice.clone()).await {
+                Ok(composed) => deliver_composed(state, channel, &composed).await,
+                Err(e) => Err(e),
+            },
+            (None, Some(channel)) => match serde_json::from_str::<Notice>(&delivery.notice) {
+                Ok(notice) => deliver(state, channel, &notice, None, Some(delivery.id)).await,
+                Err(e) => Err(SendError::Permanent(format!("unreadable notice: {e}"))),
+            },
         };
         let (status, next, error) = match result {
             Ok(_) => ("sent", None, None),
@@ -452,7 +514,7 @@ pub async fn list(
         .map(|r| Delivery {
             id: r.id,
             channel_id: r.channel_id,
-            subject: serde_json::from_str::<Notice>(&r.notice).map(|n| n.subject_name).unwrap_or_default(),
+            subject: subject_of(&r.notice),
             event: r.event,
             job_id: r.job_id,
             next_attempt_at: (r.status == "pending").then_some(r.next_attempt_at),

@@ -227,7 +227,7 @@ pub async fn missed_during(
 
 /// Queues one delivery ($1 dedup key, $2 channel, $3 rule, $4 event, $5 job,
 /// $6 subject, $7 notice, $8 now), unless the channel is off or the key is known.
-const QUEUE_SQL: &str = "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
+pub const QUEUE_SQL: &str = "insert into notification_deliveries (dedup_key, channel_id, rule_id, event, job_id, \
      subject, notice, status, attempts, next_attempt_at, created_at) \
      select $1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8 \
      where exists (select 1 from notification_channels where id = $2 and enabled) \
@@ -348,17 +348,22 @@ pub struct Due {
 }
 
 /// Up to 20 deliveries due at `now` and not leased, oldest first; of one
-/// job and channel only the oldest (they go in order).
-pub async fn due(db: &Db, now: DateTime<Utc>) -> Result<Vec<Due>, sqlx::Error> {
+/// job and channel only the oldest (they go in order). `composed`: the
+/// deliveries of `event` composed at send time (scheduled reports) rather
+/// than the others.
+pub async fn due(db: &Db, now: DateTime<Utc>, composed: bool, event: &str) -> Result<Vec<Due>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as(
             "select d.id, d.channel_id, d.event, d.notice, d.attempts from notification_deliveries d \
              where d.status = 'pending' and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1) \
+             and (d.event = $3) = $2 \
              and not exists (select 1 from notification_deliveries e where e.status = 'pending' \
              and e.channel_id = d.channel_id and e.job_id = d.job_id and e.id < d.id) \
              order by d.id limit 20",
         )
         .bind(now)
+        .bind(composed)
+        .bind(event)
         .fetch_all(pool)
         .await
     })

@@ -1,0 +1,3 @@
+//! The SQL of the reports domain's tables.
+
+pub mod schedules;
