@@ -24,7 +24,8 @@ use crate::{
 #[component]
 pub fn AnomalyNote(anomaly: RunAnomaly) -> impl IntoView {
     let i18n = use_i18n();
-    let usual = if anomaly.kind.is_bytes() { format_bytes(anomaly.median) } else { format_duration(anomaly.median) };
+    let usual =
+        if anomaly.kind.is_bytes() { format_bytes(anomaly.median) } else { format_duration(anomaly.median) };
     let text = move || {
         let what = match anomaly.kind {
             AnomalyKind::BytesSmall => t_string!(i18n, runs.anomaly.bytes_small),

@@ -93,7 +93,6 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/calendar/closures", Who::AtLeast(Role::Viewer)),
     ("POST", "/api/v1/calendar/closures", Who::AtLeast(Role::Admin)),
     ("DELETE", "/api/v1/calendar/closures/{id}", Who::AtLeast(Role::Admin)),
-    ("GET", "/api/v1/reports/summary", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each server function needs.
@@ -154,7 +153,6 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/calendar/page", Who::AtLeast(Role::Viewer)),
     ("/api/fn/calendar/closure-add", Who::AtLeast(Role::Admin)),
     ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
-    ("/api/fn/reports/summary", Who::AtLeast(Role::Viewer)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
