@@ -35,7 +35,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Up to 2^53 every whole number is exactly one float; beyond it a float
 /// (such as the one serde reads for `-9223372036854775809`) may stand for
-/// several integers, and is left to fail as the float it is.
+/// several integers, and is left to fail as the float it is. (serde_json
+/// reads floats exactly with its `float_roundtrip` feature, on in the
+/// workspace: without it `-2101639031482693.0` is read as a float with a
+/// fraction and refused.)
 const EXACT_BOUND: f64 = 9_007_199_254_740_992.0;
 
 /// Replaces every float without a fraction up to 2^53 by that integer.
@@ -188,5 +191,9 @@ mod tests {
         whole_numbers_as_integers(&mut beyond);
         assert!(beyond.is_f64(), "an integer past i64 must not be rounded into range");
         assert!(value["a"].is_i64());
+        // A large whole float is read exactly (schemathesis found this one).
+        let mut large: Value = serde_json::from_str("[-2101639031482693.0]").unwrap_or_default();
+        whole_numbers_as_integers(&mut large);
+        assert_eq!(large, serde_json::json!([-2_101_639_031_482_693_i64]));
     }
 }
