@@ -300,31 +300,54 @@ pub async fn compute(state: &AppState, spec: &ReportSpec, now: DateTime<Utc>) ->
         })
         .collect();
 
-    for sums in jobs::reporting::sums_by_job(state, &filter, &from, &until).await.map_err(db_error)? {
+    // Every read at once: they are independent, and the pool (several
+    // readers on SQLite's WAL, several connections on PostgreSQL) runs them
+    // side by side.
+    let (prev_from, prev_until) = (spec.previous.from.to_string(), spec.previous.until.to_string());
+    let lookback = (spec.period.from - Duration::days(RPO_LOOKBACK_DAYS)).to_string();
+    let limit = MAX_LISTED as i64;
+    let (
+        sums,
+        durations,
+        previous,
+        anomaly_counts,
+        before,
+        good_days,
+        by_day,
+        calendar,
+        (problems, failures_total),
+        acks,
+        (anomalous, _),
+    ) = futures::try_join!(
+        jobs::reporting::sums_by_job(state, &filter, &from, &until),
+        jobs::reporting::durations(state, &filter, &from, &until),
+        jobs::reporting::sums_by_job(state, &filter, &prev_from, &prev_until),
+        jobs::reporting::anomaly_counts(state, &filter, start, end),
+        jobs::reporting::last_good_before(state, &filter, &lookback, &from),
+        jobs::reporting::good_days(state, &filter, &from, &until),
+        jobs::reporting::sums_by_day(state, &filter, &from, &until),
+        jobs::calendar_service::current(state),
+        jobs::reporting::problems(state, &filter, start, end, false, limit),
+        accounts::audit::acknowledgements_since(state, start),
+        jobs::reporting::problems(state, &filter, start, end, true, limit),
+    )
+    .map_err(db_error)?;
+
+    for sums in sums {
         if let Some(job) = acc.get_mut(&sums.job_id) {
             job.sums = sums;
         }
     }
-    for (job_id, bucket, runs) in
-        jobs::reporting::durations(state, &filter, &from, &until).await.map_err(db_error)?
-    {
+    for (job_id, bucket, runs) in durations {
         if let Some(job) = acc.get_mut(&job_id) {
             job.histogram.insert(bucket, runs);
         }
     }
-    let (prev_from, prev_until) = (spec.previous.from.to_string(), spec.previous.until.to_string());
-    let previous =
-        jobs::reporting::sums_by_job(state, &filter, &prev_from, &prev_until).await.map_err(db_error)?;
     let previous: HashMap<i64, i64> = previous.into_iter().map(|s| (s.job_id, s.bytes)).collect();
-    let anomaly_counts =
-        jobs::reporting::anomaly_counts(state, &filter, start, end).await.map_err(db_error)?;
 
     // RPO compliance of jobs with a target.
-    let lookback = (spec.period.from - Duration::days(RPO_LOOKBACK_DAYS)).to_string();
-    let before =
-        jobs::reporting::last_good_before(state, &filter, &lookback, &from).await.map_err(db_error)?;
     let mut good: HashMap<i64, Vec<GoodSpan>> = HashMap::new();
-    for day in jobs::reporting::good_days(state, &filter, &from, &until).await.map_err(db_error)? {
+    for day in good_days {
         good.entry(day.job_id).or_default().push(GoodSpan {
             first: day.good_first,
             last: day.good_last,
@@ -403,9 +426,7 @@ pub async fn compute(state: &AppState, spec: &ReportSpec, now: DateTime<Utc>) ->
     };
 
     // Days, for the charts.
-    let by_day = jobs::reporting::sums_by_day(state, &filter, &from, &until).await.map_err(db_error)?;
     let by_day: HashMap<String, DailySums> = by_day.into_iter().map(|s| (s.day.clone(), s)).collect();
-    let calendar = jobs::calendar_service::current(state).await.map_err(db_error)?;
     let mut days = Vec::new();
     let mut d = spec.period.from;
     while d <= spec.period.until {
@@ -426,13 +447,7 @@ pub async fn compute(state: &AppState, spec: &ReportSpec, now: DateTime<Utc>) ->
     }
 
     // Failures with who acknowledged them, and anomalies.
-    let limit = MAX_LISTED as i64;
-    let (problems, failures_total) =
-        jobs::reporting::problems(state, &filter, start, end, false, limit).await.map_err(db_error)?;
-    let acks = accounts::audit::acknowledgements_since(state, start).await.map_err(db_error)?;
     let failures = with_acknowledgements(problems, &acks);
-    let (anomalous, _) =
-        jobs::reporting::problems(state, &filter, start, end, true, limit).await.map_err(db_error)?;
     let anomalies = anomalous
         .into_iter()
         .filter_map(|r| {
