@@ -3,20 +3,24 @@
 #   docker build -t backup-mgmt .
 #   docker run -p 5000:5000 -v bms-data:/data -e BMS_JWT_SECRET=... backup-mgmt
 #
-# Build stage: the same pinned toolchain as scripts/lib.sh.
+# Build stage: the same pinned tools as scripts/lib.sh, the same build
+# command as scripts/start.sh (scripts/build-release.sh: no cargo-leptos).
 FROM rust:1.95-bookworm AS build
-ARG CARGO_LEPTOS_VERSION=0.3.10
 ARG WASM_BINDGEN_VERSION=0.2.130
 ARG BINARYEN_VERSION=132.0.0
+ARG SWC_VERSION=1.15.13
+ARG LIGHTNINGCSS_VERSION=1.32.0
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 RUN rustup target add wasm32-unknown-unknown \
- && cargo install cargo-leptos --locked --version ${CARGO_LEPTOS_VERSION} --features no_downloads \
  && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION} \
- && npm install --prefix /opt/binaryen --no-audit --no-fund binaryen@${BINARYEN_VERSION}
-ENV PATH=/opt/binaryen/node_modules/.bin:$PATH
+ && npm install --prefix /opt/tools --no-audit --no-fund \
+      binaryen@${BINARYEN_VERSION} @swc/core@${SWC_VERSION} lightningcss@${LIGHTNINGCSS_VERSION}
+ENV PATH=/opt/tools/node_modules/.bin:$PATH \
+    BMS_TOOLS_DIR=/opt/tools \
+    CARGO_TARGET_DIR=/src/target
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release && strip target/release/backup-mgmt
+RUN bash scripts/build-release.sh && strip target/release/backup-mgmt
 
 # Runtime stage: the binary, the static site, nothing else.
 FROM debian:bookworm-slim

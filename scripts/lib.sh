@@ -2,12 +2,17 @@
 # the build directory. Sourced, not executed.
 
 # Versions known to work together (see README.md, "Toolchain").
-CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
 BINARYEN_VERSION=132.0.0     # wasm-opt; Debian's binaryen 108 builds WASM that never hydrates
+SWC_VERSION=1.15.13          # @swc/core: the JavaScript minifier cargo-leptos 0.3.10 links
+LIGHTNINGCSS_VERSION=1.32.0  # lightningcss 1.0.0-alpha.71, as in cargo-leptos 0.3.10
+# Only for `cargo leptos watch` during development (scripts/build-release.sh
+# builds releases without it).
+CARGO_LEPTOS_VERSION=0.3.10
 
 BMS_CACHE_DIR=${BMS_CACHE_DIR_OVERRIDE:-$HOME/.cache/backup-mgmt}
 TOOLS_DIR="$BMS_CACHE_DIR/tools"
+export BMS_TOOLS_DIR="$TOOLS_DIR"
 # Cargo's build output lives outside the clone, so a fresh clone on the
 # same machine reuses the compiled dependencies.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BMS_CACHE_DIR/target}
@@ -46,8 +51,9 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
-# Everything needed to build a release: a C compiler, Node.js for wasm-opt,
-# the wasm32 target, cargo-leptos, wasm-bindgen and wasm-opt at pinned versions.
+# Everything needed to build a release: a C compiler, Node.js, the wasm32
+# target, wasm-bindgen, and wasm-opt, swc and lightningcss from npm, at
+# pinned versions. (No cargo-leptos: see scripts/build-release.sh.)
 ensure_build_tools() {
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
   local pkgs=()
@@ -60,20 +66,35 @@ ensure_build_tools() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, about 15 minutes)"
-    # no_downloads: a missing helper is a clear error instead of a download from GitHub.
-    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
-  fi
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once per machine, about 3 minutes)"
     # Without --locked: its lock file wants a crate version the registry lacks.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
-  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
-    log "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+  if [ "$(npm_version binaryen)" != "$BINARYEN_VERSION" ] \
+     || [ "$(npm_version @swc/core)" != "$SWC_VERSION" ] \
+     || [ "$(npm_version lightningcss)" != "$LIGHTNINGCSS_VERSION" ]; then
+    log "installing wasm-opt (binaryen $BINARYEN_VERSION), @swc/core $SWC_VERSION and lightningcss $LIGHTNINGCSS_VERSION (npm)"
     mkdir -p "$TOOLS_DIR"
-    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+    # Their native parts come as optional dependencies: keep them.
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent \
+      "binaryen@$BINARYEN_VERSION" "@swc/core@$SWC_VERSION" "lightningcss@$LIGHTNINGCSS_VERSION"
+  fi
+}
+
+# The version of an npm package in the tools folder, or nothing.
+npm_version() {
+  node -e 'try { console.log(require(process.argv[1] + "/node_modules/" + process.argv[2] + "/package.json").version) } catch { }' \
+    "$TOOLS_DIR" "$1" 2>/dev/null
+}
+
+# cargo-leptos, for `cargo leptos watch` (development only; about 16 minutes
+# to compile the first time).
+ensure_cargo_leptos() {
+  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, about 16 minutes)"
+    # no_downloads: a missing helper is a clear error instead of a download from GitHub.
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
   fi
 }
 
@@ -96,8 +117,8 @@ ensure_schemathesis() {
 
 # Builds the release: the server binary and the WASM/CSS site.
 build_release() {
-  log "building the release (cargo leptos build --release)"
-  cargo leptos build --release
+  log "building the release (scripts/build-release.sh)"
+  bash "$(dirname "${BASH_SOURCE[0]}")/build-release.sh"
 }
 
 # Starts PostgreSQL on loopback (installing it if needed), makes sure the

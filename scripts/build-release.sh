@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the release: the server binary ($CARGO_TARGET_DIR/release/backup-mgmt)
+# and the site (target/site: the WASM, its JavaScript, the CSS and public/).
+#
+# It does what `cargo leptos build --release` (cargo-leptos 0.3.10) does with
+# this workspace's metadata, step for step, with plain cargo and the same
+# tools at the same versions, so a new machine need not compile cargo-leptos
+# first (about 16 minutes on two cores). cargo-leptos stays the tool for
+# `cargo leptos watch` during development; both write the same site.
+#
+# Needs on PATH: cargo with the wasm32-unknown-unknown target, wasm-bindgen
+# (the version pinned in Cargo.toml), wasm-opt and node; @swc/core and
+# lightningcss under $BMS_TOOLS_DIR/node_modules (scripts/lib.sh installs all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NAME=backup-mgmt           # output-name in [[workspace.metadata.leptos]]
+SITE=target/site           # site-root, relative to the workspace root
+PKG=$SITE/pkg              # site-pkg-dir
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+FRONT_TARGET=$TARGET_DIR/front
+WASM_IN=$FRONT_TARGET/wasm32-unknown-unknown/wasm-release/frontend.wasm
+
+# What cargo-leptos sets for both builds. LEPTOS_OUTPUT_NAME is read at
+# compile time (the page asks for /pkg/$NAME.wasm) and `erase_components`
+# (always-erase-components) changes what is compiled; the rest only keeps
+# the environment the same. Variables that would change server function
+# URLs or turn on live reload are unset.
+build_env=(
+  -u LEPTOS_WATCH -u SERVER_FN_PREFIX -u DISABLE_SERVER_FN_HASH -u SERVER_FN_MOD_PATH
+  -u SERVER_FN_OVERRIDE_KEY -u CARGO_ENCODED_RUSTFLAGS
+  LEPTOS_OUTPUT_NAME=$NAME LEPTOS_SITE_ROOT=$SITE LEPTOS_SITE_PKG_DIR=pkg
+  LEPTOS_SITE_ADDR=127.0.0.1:5000 LEPTOS_RELOAD_PORT=5001
+  LEPTOS_LIB_DIR=frontend LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false
+  "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+)
+
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+if [ -e public/index.html ] || [ -e public/pkg ]; then
+  echo "error: public/ holds a path the build writes (index.html or pkg)" >&2
+  exit 1
+fi
+mkdir -p "$SITE" && find "$SITE" -mindepth 1 -delete
+mkdir -p "$PKG"
+
+# The server and the front end build side by side: the front end's last
+# step (link-time optimisation into one unit) uses one core only.
+step "cargo build --release (server) and --profile wasm-release (front end)"
+env "${build_env[@]}" cargo build --package=server --bin=backup-mgmt --no-default-features --release &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+env "${build_env[@]}" cargo build --package=frontend --lib --target-dir="$FRONT_TARGET" \
+  --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release
+
+step "wasm-bindgen, wasm-opt, JavaScript and CSS"
+wasm-bindgen --target=web --out-name=$NAME --out-dir=$PKG "$WASM_IN"
+mv "$PKG/${NAME}_bg.wasm" "$PKG/$NAME.wasm"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$PKG/$NAME.wasm" -o "$PKG/$NAME.wasm"
+node scripts/site-tools.mjs minify-js "$PKG/$NAME.js"
+node scripts/site-tools.mjs css style/main.css "$PKG/$NAME.css"
+cp -R --preserve=mode public/. "$SITE"/
+
+wait "$server_pid"
+trap - EXIT
+step "built $TARGET_DIR/release/$NAME and $SITE"
