@@ -8,8 +8,9 @@
 //! - [`veeam`]: Veeam servers, the REST client, the sync and job actions.
 //! - [`notify`]: channels, rules, maintenance windows and the outbox.
 //! - [`reports`]: figures for a period, CSV and PDF, scheduled report e-mails.
+//! - [`ops`]: running the console itself: its Prometheus metrics.
 //!
-//! Dependencies run one way: `reports → notify → veeam → jobs → accounts → infra`
+//! Dependencies run one way: `ops → reports → notify → veeam → jobs → accounts → infra`
 //! (a domain may skip levels, never go up), each domain's root module is
 //! its service API, its store owns its tables' SQL, and nothing here
 //! imports the UI (`pages`, `components`). `docs/ARCHITECTURE.md` has the
@@ -19,6 +20,7 @@ pub mod accounts;
 pub mod infra;
 pub mod jobs;
 pub mod notify;
+pub mod ops;
 pub mod reports;
 pub mod veeam;
 

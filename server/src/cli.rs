@@ -75,6 +75,9 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
                                       false: Japanese public holidays are business
                                       days (weekends and closures stay closed),
                                       default true
+  metrics_allow   BMS_METRICS_ALLOW   addresses or networks (comma-separated,
+                                      e.g. 10.0.0.5,10.1.0.0/24) that may read
+                                      /metrics without a token; default none
 
 An unknown key or BMS_ variable is an error that names it.";
 

@@ -65,6 +65,7 @@ struct RawSettings {
     notify_timeout_seconds: u64,
     outbound_deny_private: bool,
     calendar_japanese_holidays: bool,
+    metrics_allow: String,
 }
 
 impl Default for RawSettings {
@@ -95,6 +96,7 @@ impl Default for RawSettings {
             notify_timeout_seconds: 20,
             outbound_deny_private: false,
             calendar_japanese_holidays: true,
+            metrics_allow: String::new(),
         }
     }
 }
@@ -126,6 +128,7 @@ const KEYS: &[&str] = &[
     "notify_timeout_seconds",
     "outbound_deny_private",
     "calendar_japanese_holidays",
+    "metrics_allow",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -362,6 +365,13 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         return Err(bad_setting("notify_timeout_seconds", "expected 1 to 300 seconds"));
     }
 
+    let metrics_allow = parse_networks(&raw.metrics_allow).map_err(|bad| {
+        bad_setting(
+            "metrics_allow",
+            format!("`{bad}` is not an address or a network such as 10.0.0.5 or 10.0.0.0/24 (separate several with commas)"),
+        )
+    })?;
+
     Ok(Settings {
         environment: if production { Environment::Production } else { Environment::Development },
         listen,
@@ -387,8 +397,26 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
         outbound_deny_private: raw.outbound_deny_private,
         calendar_japanese_holidays: raw.calendar_japanese_holidays,
+        metrics_allow,
         watchdog_interval: app::ssr::notify::watchdog::DEFAULT_INTERVAL,
     })
+}
+
+/// A comma-separated list of addresses (`10.0.0.5`, `::1`) and networks
+/// (`10.0.0.0/24`); an address is a network of one. The first entry that
+/// is neither is the error.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| entry.to_owned())
+        })
+        .collect()
 }
 
 /// `http://<listen>/`, with `localhost` for a wildcard address.
@@ -484,6 +512,7 @@ mod tests {
             ("BMS_NOTIFY_TIMEOUT_SECONDS", "0", "notify_timeout_seconds"),
             ("BMS_OUTBOUND_DENY_PRIVATE", "sometimes", "outbound_deny_private"),
             ("BMS_CALENDAR_JAPANESE_HOLIDAYS", "perhaps", "calendar_japanese_holidays"),
+            ("BMS_METRICS_ALLOW", "10.0.0.0/33", "metrics_allow"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");

@@ -14,6 +14,7 @@ use app::{
             auth::{self, AuthVia, Credentials, RequestInfo},
         },
         infra::{
+            metrics::Metrics,
             settings::Settings,
             state::AppState,
             web::{locale, security},
@@ -22,7 +23,7 @@ use app::{
 };
 use axum::{
     body::{Body, to_bytes},
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -213,6 +214,37 @@ fn append_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
+}
+
+/// The method as a metric label: the usual ones by name, anything else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts every answered request and its duration by method, matched
+/// route (the template, `/api/v1/jobs/{id}`, never the path: the labels
+/// stay few), and status, for `/metrics`. Requests no route matched are
+/// `static` (the site's files) or `unmatched`.
+pub async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = method_label(request.method());
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None if is_public_asset(request.uri().path()) => "static".to_owned(),
+        None => "unmatched".to_owned(),
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    Metrics::of(&state).request(method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
 }
 
 /// Security headers on every response: nosniff, frame denial, referrer

@@ -2,5 +2,6 @@
 
 pub mod health;
 pub mod manifest;
+pub mod metrics;
 pub mod ping;
 pub mod prefs;

@@ -34,8 +34,8 @@ use tower_http::{
 
 use crate::{
     api,
-    middleware::{authenticate, security_headers, server_fn_status},
-    routes::{health, manifest, ping, prefs},
+    middleware::{authenticate, count_requests, security_headers, server_fn_status},
+    routes::{health, manifest, metrics, ping, prefs},
 };
 
 /// A built, bound, not yet running console.
@@ -176,6 +176,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/manifest.webmanifest", get(manifest::manifest))
+        .route("/metrics", get(metrics::metrics))
         .route("/prefs/theme", post(prefs::set_theme))
         .route("/prefs/locale", post(prefs::set_locale))
         .route("/ping/{token}", get(ping::success).post(ping::success))
@@ -186,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .with_state(state.clone())
         .layer(middleware::from_fn(cache_control))
         .layer(middleware::from_fn_with_state(state, security_headers))

@@ -1,7 +1,7 @@
 //! Infrastructure every domain builds on: the database, settings, secrets
 //! and signing keys, rate limits, live events for dashboards, the shared
 //! application state, the supervisor of background work, input parsing
-//! shared by both transports, outbound requests (which addresses may be
+//! shared by both transports, Prometheus metrics, outbound requests (which addresses may be
 //! reached, and cleaning what peers answer), and small HTTP helpers.
 
 pub mod db;
@@ -9,6 +9,7 @@ pub mod events;
 pub mod input;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod outbound;
 pub mod secrets;
 pub mod settings;

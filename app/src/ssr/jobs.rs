@@ -41,7 +41,7 @@ use store::{
 pub use store::{
     events::{JobEventRow, RunFacts},
     jobs::WriteJobError,
-    jobs::{JobRow, new_ping_token},
+    jobs::{JobRow, LastGoodRow, new_ping_token},
     links::{
         LinkedJob, VeeamSchedule, VeeamScheduleChange, apply_veeam_schedule, counts_per_server,
         create_linked, detach_server, jobs_of_server, mark_removed, names_of_server, running_sessions,
@@ -69,7 +69,7 @@ use crate::{
             self, Access, Principal, RequestInfo,
             audit::{self, Event, Target},
         },
-        infra::state::AppState,
+        infra::{metrics::Metrics, state::AppState},
     },
 };
 
@@ -469,6 +469,10 @@ async fn settle_on_business_day(state: &AppState, job_id: i64) -> Result<(), sql
 /// source (ping, API, Veeam webhook and sync) records a run.
 pub async fn record(state: &AppState, job_id: i64, incoming: &Incoming) -> Result<Recorded, IngestError> {
     let recorded = writes::record(&state.db, state.settings.timezone, job_id, incoming).await?;
+    if recorded.created && incoming.result != RunResult::Running {
+        let source = if incoming.origin.starts_with("veeam") { JobSource::Veeam } else { JobSource::Push };
+        Metrics::of(state).run(source.as_str(), incoming.result.as_str());
+    }
     settle_on_business_day(state, job_id).await?;
     publish(state, &recorded, incoming.result);
     Ok(recorded)
@@ -551,6 +555,20 @@ pub async fn ping(
     };
     let recorded = record(state, job.id, &incoming).await.map_err(|e| ingest_error(locale, e))?;
     Ok(outcome(&recorded))
+}
+
+/// How many jobs are in each state (every state, zero included).
+pub async fn state_counts(state: &AppState) -> Result<Vec<(JobState, i64)>, sqlx::Error> {
+    let counts = jobs_db::count_by_state(&state.db).await?;
+    Ok(JobState::ALL
+        .into_iter()
+        .map(|s| (s, counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n)))
+        .collect())
+}
+
+/// Every job's newest good backup (for `/metrics`).
+pub async fn last_good(state: &AppState) -> Result<Vec<LastGoodRow>, sqlx::Error> {
+    jobs_db::last_good(&state.db).await
 }
 
 /// Every tag in use (for filters).

@@ -10,6 +10,7 @@ mod cli;
 mod helpers;
 mod jobs;
 mod logs;
+mod metrics;
 mod notify_outbox;
 mod notify_restart;
 mod notify_send;

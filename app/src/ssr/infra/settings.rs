@@ -130,6 +130,10 @@ pub struct Settings {
     /// Japanese public holidays are closed days of the business calendar
     /// (weekends and the company's closures always are).
     pub calendar_japanese_holidays: bool,
+    /// Addresses that may read `/metrics` without credentials (a
+    /// Prometheus server on the internal network); everyone else needs a
+    /// `read` token or a sign-in. Empty: nobody anonymous.
+    pub metrics_allow: Vec<ipnet::IpNet>,
     /// How often the watchdog looks at the background tasks (not read
     /// from configuration: ten seconds; tests shorten it).
     pub watchdog_interval: std::time::Duration,
@@ -177,6 +181,7 @@ impl Settings {
             notify_timeout: std::time::Duration::from_secs(20),
             outbound_deny_private: false,
             calendar_japanese_holidays: true,
+            metrics_allow: Vec::new(),
             watchdog_interval: std::time::Duration::from_secs(10),
         }
     }

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     model::job::{JobState, RunResult},
-    ssr::infra::state::AppState,
+    ssr::infra::{metrics::Metrics, state::AppState},
 };
 
 /// The most missed occurrences one job gets per pass (after a long outage
@@ -100,6 +100,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Outcome, I
             match writes::record_missed(&state.db, tz, job.id, occurrence, next, &message).await? {
                 Some(recorded) => {
                     publish(state, &recorded, RunResult::Missed);
+                    Metrics::of(state).run(job.source.as_str(), RunResult::Missed.as_str());
                     outcome.missed += 1;
                 }
                 // A run arrived meanwhile.

@@ -41,7 +41,7 @@ use crate::{
             Access, RequestInfo,
             audit::{self, Event, Target},
         },
-        infra::state::AppState,
+        infra::{metrics::Metrics, state::AppState},
         jobs, veeam,
     },
 };
@@ -470,10 +470,20 @@ where
             ),
             Err(e) => ("dead", None, Some(e.to_string())),
         };
+        let metrics = Metrics::of(state);
         match status {
-            "sent" => outcome.sent += 1,
-            "pending" => outcome.retried += 1,
-            _ => outcome.dead += 1,
+            "sent" => {
+                outcome.sent += 1;
+                metrics.delivery("sent");
+            }
+            "pending" => {
+                outcome.retried += 1;
+                metrics.delivery("retry");
+            }
+            _ => {
+                outcome.dead += 1;
+                metrics.delivery("dead");
+            }
         }
         if status == "dead" {
             // Told through the rules' other channels; never about a
@@ -546,6 +556,11 @@ pub async fn resend(state: &AppState, info: &RequestInfo, id: i64) -> Result<(),
 /// Deliveries waiting to be sent.
 pub async fn queue_length(state: &AppState) -> Result<i64, sqlx::Error> {
     store::queue_length(&state.db).await
+}
+
+/// The deliveries waiting to be sent and when the oldest was queued.
+pub async fn queue_facts(state: &AppState) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    store::queue_facts(&state.db).await
 }
 
 /// Events recorded but not sent, newest first (administrators).

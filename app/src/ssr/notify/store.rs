@@ -598,6 +598,17 @@ pub async fn queue_length(db: &Db) -> Result<i64, sqlx::Error> {
     })
 }
 
+/// The deliveries waiting to be sent and when the oldest of them was queued.
+pub async fn queue_facts(db: &Db) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select count(*), min(created_at) from notification_deliveries where status = 'pending'",
+        )
+        .fetch_one(pool)
+        .await
+    })
+}
+
 /// A row of `notification_suppressions`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SuppressionRow {

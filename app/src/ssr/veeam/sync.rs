@@ -31,6 +31,7 @@ use crate::{
     ssr::{
         infra::{
             db::{Db, is_unreadable},
+            metrics::Metrics,
             outbound::escape_control,
             state::AppState,
         },
@@ -123,8 +124,12 @@ pub async fn sync_server(state: &AppState, server_id: i64) -> Result<SyncReport,
         Either::Right(((), sync)) => sync.await,
     };
     let finished = Utc::now();
+    let seconds = (finished - now).num_milliseconds().max(0) as f64 / 1000.0;
     match &outcome {
-        Ok((_, until)) => db::finish_sync(&state.db, server_id, finished, Ok(*until)).await?,
+        Ok((_, until)) => {
+            Metrics::of(state).veeam_sync(server_id, seconds, None);
+            db::finish_sync(&state.db, server_id, finished, Ok(*until)).await?
+        }
         Err(error) => {
             let (status, code) = match error {
                 SyncError::Veeam(e) if e.is_outage() => ("unreachable", e.code()),
@@ -132,6 +137,7 @@ pub async fn sync_server(state: &AppState, server_id: i64) -> Result<SyncReport,
                 SyncError::Secret(_) => ("error", "secret"),
                 _ => ("error", "internal"),
             };
+            Metrics::of(state).veeam_sync(server_id, seconds, Some(status));
             tracing::warn!(server_id, error = %error, "Veeam sync failed");
             db::finish_sync(&state.db, server_id, finished, Err((status, code, &error.to_string()))).await?;
         }

@@ -527,6 +527,31 @@ pub async fn count_by_state(db: &Db) -> Result<Vec<(JobState, i64)>, sqlx::Error
     Ok(counts.into_iter().map(|c| (c.state, c.count)).collect())
 }
 
+/// A job's newest good backup, for `/metrics`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LastGoodRow {
+    /// The job.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// `push` or `veeam`.
+    pub source: String,
+    /// When its newest successful (or warning) run ended; `None` before the first.
+    pub last_good_at: Option<DateTime<Utc>>,
+}
+
+/// Every job's newest good backup (jobs removed from Veeam left out): one
+/// walk down each job's run index from its newest run, so the cost grows
+/// with the jobs, not with their runs.
+#[tracing::instrument(skip_all)]
+pub async fn last_good(db: &Db) -> Result<Vec<LastGoodRow>, sqlx::Error> {
+    const SQL: &str = "select j.id, j.name, j.source, \
+         (select r.ended_at from runs r where r.job_id = j.id and r.result in ('success', 'warning') \
+          and r.ended_at is not null order by r.started_at desc, r.id desc limit 1) as last_good_at \
+         from jobs j where j.removed_at is null order by j.id";
+    on_db!(db, |pool| sqlx::query_as(SQL).fetch_all(pool).await)
+}
+
 /// The tags of these jobs.
 #[tracing::instrument(skip_all)]
 pub async fn tags_of(db: &Db, job_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
