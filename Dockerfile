@@ -24,17 +24,19 @@ RUN bash scripts/build-release.sh && strip target/release/backup-mgmt
 
 # Runtime stage: the binary, the static site, nothing else.
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --home /data --shell /usr/sbin/nologin backup-mgmt \
- && mkdir -p /data && chown backup-mgmt /data
+ && groupadd --gid 10001 backup-mgmt \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin backup-mgmt \
+ && mkdir -p /data && chown 10001:10001 /data && chmod 0700 /data
 COPY --from=build /src/target/release/backup-mgmt /usr/local/bin/backup-mgmt
 COPY --from=build /src/target/site /usr/share/backup-mgmt/site
 ENV LEPTOS_SITE_ROOT=/usr/share/backup-mgmt/site \
     BMS_LISTEN=0.0.0.0:5000 \
     BMS_DATA_DIR=/data \
     BMS_LOG_FORMAT=json
-USER backup-mgmt
+# Numeric, so the runtime (and Kubernetes' runAsNonRoot) can tell it is not root.
+USER 10001:10001
 VOLUME /data
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]

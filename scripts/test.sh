@@ -11,16 +11,22 @@ source scripts/lib.sh
 started=$(date +%s)
 ensure_build_tools
 # Chromium for the browser tests; a Japanese font so screenshots show kana;
-# poppler-utils for `pdftotext`, which the PDF export tests read back.
-apt_install chromium fonts-ipafont-gothic poppler-utils
+# poppler-utils for `pdftotext`, which the PDF export tests read back; age,
+# which must decrypt the console's own backups.
+apt_install chromium fonts-ipafont-gothic poppler-utils age
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 # The PostgreSQL twin of every database test must run, not skip.
 export TEST_REQUIRE_POSTGRES=1
 # The PDF export tests must read their PDFs back, not skip.
 export TEST_REQUIRE_PDFTOTEXT=1
+# The backup tests must decrypt with Debian's age, not skip.
+export TEST_REQUIRE_AGE=1
 
 log "checking formatting (cargo fmt)"
 cargo fmt --all --check
+
+log "deployment files (nginx -t, systemd-analyze, compose config, hadolint)"
+bash scripts/check-deploy.sh
 
 log "lints (cargo clippy, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings

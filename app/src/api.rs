@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod jobs;
 pub mod notify;
+pub mod ops;
 pub mod report_schedules;
 pub mod reports;
 pub mod tokens;

@@ -11,6 +11,7 @@ pub mod flash;
 pub mod format;
 pub mod job;
 pub mod notify;
+pub mod ops;
 pub mod report;
 pub mod schedule;
 pub mod token;

@@ -78,6 +78,32 @@ given with --config (or BMS_CONFIG), then BMS_* environment variables. Keys:
   metrics_allow   BMS_METRICS_ALLOW   addresses or networks (comma-separated,
                                       e.g. 10.0.0.5,10.1.0.0/24) that may read
                                       /metrics without a token; default none
+  log_dir         BMS_LOG_DIR         also write app.log, error.log (warnings and
+                                      errors) and access.log there, rotated daily;
+                                      default: stdout only
+  log_retention_days  BMS_LOG_RETENTION_DAYS
+                                      rotated log files kept this long; default 90
+  backup_dir      BMS_BACKUP_DIR      where backups go; default <data_dir>/backups
+  backup_recipient  BMS_BACKUP_RECIPIENT
+                                      the age public key (age1...) backups are
+                                      encrypted to; required in production
+  backup_time     BMS_BACKUP_TIME     the daily backup, HH:MM in timezone; 03:00
+  backup_keep_days  BMS_BACKUP_KEEP_DAYS
+                                      backups kept this long (the newest always);
+                                      default 30
+  disk_low_percent  BMS_DISK_LOW_PERCENT
+                                      console_disk_low below this share of free
+                                      space on the data directory; default 10
+  retention_runs_days    BMS_RETENTION_RUNS_DAYS
+                                      successful runs older than this are deleted
+                                      (their days stay in reports); default 400,
+                                      0 keeps them
+  retention_events_days  BMS_RETENTION_EVENTS_DAYS
+                                      events, notification deliveries and space
+                                      samples; default 400, 0 keeps them
+  retention_audit_days   BMS_RETENTION_AUDIT_DAYS
+                                      the audit log, failed and missed runs;
+                                      default 1095 (3 years), 0 keeps them
 
 An unknown key or BMS_ variable is an error that names it.";
 
@@ -124,6 +150,16 @@ pub enum Command {
     },
     /// Validate the configuration and connect to the database, then exit.
     CheckConfig,
+    /// Back up the console's own database, list, verify or restore backups.
+    ///
+    /// Backups go to backup_dir, encrypted to the age public key
+    /// backup_recipient (decrypt with `age -d -i key.txt FILE`), with their
+    /// SHA-256 beside them in FILE.sha256. The console also takes one every
+    /// day at backup_time and keeps them backup_keep_days.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
     /// Fill the database with realistic demo jobs and their run history.
     ///
     /// About 7 runs a day per job (a fifth hourly, three tenths every four
@@ -222,6 +258,36 @@ pub enum Command {
     },
 }
 
+/// What `backup-mgmt backup` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum BackupAction {
+    /// Take a backup now (the console may keep running).
+    Create,
+    /// List the backups recorded in the database, newest first.
+    List,
+    /// Check a backup file: its checksum, and with --identity (or when not
+    /// encrypted) that it holds a sound copy of the database.
+    Verify {
+        /// The backup file.
+        file: PathBuf,
+        /// The age private key file (as `age-keygen` writes it).
+        #[arg(long, value_name = "KEY_FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Restore a backup as the configured database. The console must be
+    /// stopped; the database must be empty unless --replace.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The age private key file (as `age-keygen` writes it).
+        #[arg(long, value_name = "KEY_FILE")]
+        identity: Option<PathBuf>,
+        /// Replace a database that is not empty (SQLite: the old file is kept beside it).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::VeeamSim {
@@ -316,6 +382,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Backup { action } => backup(&settings, action).await,
         Command::CheckConfig => {
             println!("{settings:#?}");
             let db = open_db(&settings).await?;
@@ -331,7 +398,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    telemetry::init(settings.log_format, &settings.log_level);
+    telemetry::init(&settings)?;
     let app = Application::build(settings).await?;
     if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
         print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
@@ -341,7 +408,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Result<()> {
-    telemetry::init(settings.log_format, &settings.log_level);
+    telemetry::init(&settings)?;
     let listener = tokio::net::TcpListener::bind(sim_listen)
         .await
         .with_context(|| format!("cannot listen on {sim_listen} for the simulator"))?;
@@ -369,6 +436,80 @@ async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimC
     );
     tracing::info!(address = %app.address(), "the console is listening");
     app.run_until_stopped(telemetry::shutdown_signal()).await
+}
+
+async fn backup(settings: &Settings, action: BackupAction) -> anyhow::Result<()> {
+    use app::ssr::ops::backup;
+    match action {
+        BackupAction::Create => {
+            let db = open_db(settings).await?;
+            let made = backup::create(&db, settings, backup::Trigger::Manual).await;
+            db.close().await;
+            let made = made?;
+            let file = settings.backup.dir.join(made.file_name.unwrap_or_default());
+            println!(
+                "backup written: {} ({} bytes, {}encrypted, sha256 {})",
+                file.display(),
+                made.size_bytes.unwrap_or_default(),
+                if made.encrypted { "" } else { "NOT " },
+                made.sha256.unwrap_or_default()
+            );
+        }
+        BackupAction::List => {
+            let db = open_db(settings).await?;
+            let list = backup::list(&db, settings, 100).await;
+            db.close().await;
+            let list = list?;
+            if list.is_empty() {
+                println!("no backups yet: `backup-mgmt backup create` takes one");
+            }
+            for b in list {
+                println!(
+                    "{}  {:<9}  {:<6}  {:>12}  {}{}",
+                    b.started_at.format("%Y-%m-%d %H:%M:%SZ"),
+                    b.trigger,
+                    b.status,
+                    b.size_bytes.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                    b.file_name
+                        .as_deref()
+                        .map(|f| settings.backup.dir.join(f).display().to_string())
+                        .unwrap_or_default(),
+                    match (&b.error, b.present) {
+                        (Some(error), _) => format!("  error: {error}"),
+                        (None, false) => "  (file removed)".to_owned(),
+                        (None, true) => String::new(),
+                    }
+                );
+            }
+        }
+        BackupAction::Verify { file, identity } => {
+            let db = Db::connect(&settings.database_url).await.ok();
+            let verified = backup::verify(db.as_ref(), &file, identity.as_deref()).await;
+            if let Some(db) = db {
+                db.close().await;
+            }
+            let v = verified?;
+            println!("{}: {} bytes, sha256 {}", file.display(), v.size, v.sha256);
+            println!(
+                "checksum: {}",
+                match v.checksum_matches {
+                    Some(true) => "matches the recorded one",
+                    _ => "none recorded (no .sha256 file beside it)",
+                }
+            );
+            println!("encrypted: {}", if v.encrypted { "yes (age)" } else { "no" });
+            match v.contents {
+                Some(contents) => println!("contents: {contents}"),
+                None => println!("contents: not checked (encrypted; give --identity KEY_FILE to check them)"),
+            }
+        }
+        BackupAction::Restore { file, identity, replace } => {
+            let done = backup::restore(settings, &file, identity.as_deref(), replace).await?;
+            println!("{done}");
+            println!("start the console again; pending migrations are applied at start");
+        }
+    }
+    Ok(())
 }
 
 async fn open_db(settings: &Settings) -> anyhow::Result<Db> {

@@ -10,7 +10,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use app::ssr::infra::settings::{DatabaseUrl, Environment, LogFormat, Settings};
+use app::ssr::infra::settings::{BackupSettings, DatabaseUrl, Environment, LogFormat, Retention, Settings};
 use figment::{
     Figment,
     providers::{Format, Serialized, Toml},
@@ -50,6 +50,9 @@ struct RawSettings {
     admin_password: Option<String>,
     log_format: String,
     log_level: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_dir: Option<PathBuf>,
+    log_retention_days: u32,
     session_hours: u32,
     session_max_days: u32,
     veeam_config_backup_max_days: u32,
@@ -66,6 +69,16 @@ struct RawSettings {
     outbound_deny_private: bool,
     calendar_japanese_holidays: bool,
     metrics_allow: String,
+    retention_runs_days: u32,
+    disk_low_percent: u8,
+    retention_events_days: u32,
+    retention_audit_days: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_recipient: Option<String>,
+    backup_time: String,
+    backup_keep_days: u32,
 }
 
 impl Default for RawSettings {
@@ -81,6 +94,8 @@ impl Default for RawSettings {
             admin_password: None,
             log_format: "text".into(),
             log_level: "info".into(),
+            log_dir: None,
+            log_retention_days: 90,
             session_hours: 12,
             session_max_days: 7,
             veeam_config_backup_max_days: 7,
@@ -97,6 +112,14 @@ impl Default for RawSettings {
             outbound_deny_private: false,
             calendar_japanese_holidays: true,
             metrics_allow: String::new(),
+            retention_runs_days: Retention::default().runs_days,
+            disk_low_percent: 10,
+            retention_events_days: Retention::default().events_days,
+            retention_audit_days: Retention::default().audit_days,
+            backup_dir: None,
+            backup_recipient: None,
+            backup_time: "03:00".into(),
+            backup_keep_days: 30,
         }
     }
 }
@@ -113,6 +136,8 @@ const KEYS: &[&str] = &[
     "admin_password",
     "log_format",
     "log_level",
+    "log_dir",
+    "log_retention_days",
     "session_hours",
     "session_max_days",
     "veeam_config_backup_max_days",
@@ -129,6 +154,14 @@ const KEYS: &[&str] = &[
     "outbound_deny_private",
     "calendar_japanese_holidays",
     "metrics_allow",
+    "retention_runs_days",
+    "disk_low_percent",
+    "retention_events_days",
+    "retention_audit_days",
+    "backup_dir",
+    "backup_recipient",
+    "backup_time",
+    "backup_keep_days",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -372,6 +405,43 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         )
     })?;
 
+    let days = |key: &'static str, value: u32, least: u32| {
+        if value == 0 || (least..=36_500).contains(&value) {
+            Ok(value)
+        } else {
+            Err(bad_setting(key, format!("expected 0 (keep for ever) or {least} to 36500 days")))
+        }
+    };
+    let retention = Retention {
+        runs_days: days("retention_runs_days", raw.retention_runs_days, 90)?,
+        events_days: days("retention_events_days", raw.retention_events_days, 7)?,
+        audit_days: days("retention_audit_days", raw.retention_audit_days, 90)?,
+    };
+
+    if !(1..=99).contains(&raw.disk_low_percent) {
+        return Err(bad_setting("disk_low_percent", "expected 1 to 99 per cent"));
+    }
+    if !(1..=3650).contains(&raw.log_retention_days) {
+        return Err(bad_setting("log_retention_days", "expected 1 to 3650 days"));
+    }
+    let backup_recipient = given(raw.backup_recipient);
+    if let Some(recipient) = &backup_recipient {
+        app::ssr::ops::backup::check_recipient(recipient).map_err(|e| bad_setting("backup_recipient", e))?;
+    }
+    let backup_time = chrono::NaiveTime::parse_from_str(raw.backup_time.trim(), "%H:%M").map_err(|_| {
+        bad_setting("backup_time", format!("`{}` is not a time such as 03:00", raw.backup_time))
+    })?;
+    if !(1..=3650).contains(&raw.backup_keep_days) {
+        return Err(bad_setting("backup_keep_days", "expected 1 to 3650 days"));
+    }
+    let backup = BackupSettings {
+        dir: raw.backup_dir.unwrap_or_else(|| raw.data_dir.join("backups")),
+        recipient: backup_recipient.map(|r| r.trim().to_owned()),
+        time: backup_time,
+        keep_days: raw.backup_keep_days,
+        daily: true,
+    };
+
     Ok(Settings {
         environment: if production { Environment::Production } else { Environment::Development },
         listen,
@@ -383,6 +453,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         admin_password: admin_password.map(SecretString::from),
         log_format,
         log_level: raw.log_level,
+        log_dir: raw.log_dir.filter(|d| !d.as_os_str().is_empty()),
+        log_retention_days: raw.log_retention_days,
         session_hours: raw.session_hours,
         session_max_days: raw.session_max_days,
         veeam_config_backup_max_days: raw.veeam_config_backup_max_days,
@@ -398,6 +470,9 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         outbound_deny_private: raw.outbound_deny_private,
         calendar_japanese_holidays: raw.calendar_japanese_holidays,
         metrics_allow,
+        retention,
+        disk_low_percent: raw.disk_low_percent,
+        backup,
         watchdog_interval: app::ssr::notify::watchdog::DEFAULT_INTERVAL,
     })
 }
@@ -513,6 +588,13 @@ mod tests {
             ("BMS_OUTBOUND_DENY_PRIVATE", "sometimes", "outbound_deny_private"),
             ("BMS_CALENDAR_JAPANESE_HOLIDAYS", "perhaps", "calendar_japanese_holidays"),
             ("BMS_METRICS_ALLOW", "10.0.0.0/33", "metrics_allow"),
+            ("BMS_RETENTION_RUNS_DAYS", "30", "retention_runs_days"),
+            ("BMS_RETENTION_AUDIT_DAYS", "99999", "retention_audit_days"),
+            ("BMS_BACKUP_RECIPIENT", "age1notakey", "backup_recipient"),
+            ("BMS_BACKUP_TIME", "25:00", "backup_time"),
+            ("BMS_BACKUP_KEEP_DAYS", "0", "backup_keep_days"),
+            ("BMS_DISK_LOW_PERCENT", "100", "disk_low_percent"),
+            ("BMS_LOG_RETENTION_DAYS", "0", "log_retention_days"),
         ] {
             let error = load(None, env(&[(var, value)])).unwrap_err().to_string();
             assert!(error.contains(key) && error.contains(var), "{var}={value}: {error}");
@@ -577,6 +659,9 @@ mod tests {
             jwt_secret: Some(String::new()),
             encryption_key: Some(String::new()),
             admin_password: Some(String::new()),
+            log_dir: Some(PathBuf::new()),
+            backup_dir: Some(PathBuf::new()),
+            backup_recipient: Some(String::new()),
             ..RawSettings::default()
         };
         let value = serde_json::to_value(raw).unwrap();

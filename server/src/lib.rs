@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod logfiles;
 pub mod middleware;
 pub mod routes;
 pub mod scheduler;

@@ -241,9 +241,28 @@ pub async fn count_requests(State(state): State<AppState>, request: Request, nex
         None if is_public_asset(request.uri().path()) => "static".to_owned(),
         None => "unmatched".to_owned(),
     };
+    let client = client_ip(
+        &state.settings,
+        request.headers(),
+        request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0),
+    );
+    // The path only: query strings may carry secrets, and ping URLs do.
+    let path = crate::startup::loggable_path(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    Metrics::of(&state).request(method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    Metrics::of(&state).request(method, &route, status, elapsed.as_secs_f64());
+    app::ssr::ops::selfcheck::count_response(&state, status);
+    tracing::info!(
+        target: crate::telemetry::ACCESS,
+        client = %client.map(|ip| ip.to_string()).unwrap_or_else(|| "-".to_owned()),
+        method,
+        path = %path,
+        status,
+        duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "request"
+    );
     response
 }
 

@@ -18,7 +18,7 @@ use app::ssr::{
     accounts,
     infra::state::AppState,
     jobs::monitor,
-    notify, reports,
+    notify, ops, reports,
     veeam::{self, hub::SyncError, sync},
 };
 use chrono::Utc;
@@ -51,6 +51,36 @@ pub fn start(state: &AppState) {
             Ok(())
         }
     });
+    let pruning = state.clone();
+    state.tasks.every(ops::retention::TASK, ops::retention::INTERVAL, move || {
+        let state = pruning.clone();
+        async move {
+            ops::retention::prune(&state).await?;
+            Ok(())
+        }
+    });
+    let checking = state.clone();
+    state.tasks.every(ops::selfcheck::TASK, ops::selfcheck::INTERVAL, move || {
+        let state = checking.clone();
+        async move {
+            ops::selfcheck::pass(&state).await?;
+            Ok(())
+        }
+    });
+    if state.settings.backup.daily {
+        let backups = state.clone();
+        state.tasks.every(ops::backup::TASK, ops::backup::INTERVAL, move || {
+            let state = backups.clone();
+            async move {
+                ops::backup::daily_pass(&state, Utc::now()).await?;
+                Ok(())
+            }
+        });
+        // A large database takes a while to copy.
+        state.tasks.allow_slow_passes(ops::backup::TASK, Duration::from_secs(3 * 3600));
+    }
+    // The first pass over years of history may take a while.
+    state.tasks.allow_slow_passes(ops::retention::TASK, Duration::from_secs(6 * 3600));
     watchdog(state);
 }
 

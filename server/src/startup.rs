@@ -40,6 +40,9 @@ use crate::{
 
 /// A built, bound, not yet running console.
 pub struct Application {
+    /// Held while the console runs on a SQLite database: a restore (or a
+    /// second console) on the same file is refused.
+    _database_lock: Option<std::fs::File>,
     listener: TcpListener,
     router: Router,
     state: AppState,
@@ -59,6 +62,10 @@ impl Application {
     /// Like [`Application::build`] on an already bound listener (tests bind
     /// port 0 first so that the base URL can name the real port).
     pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        let database_lock = match app::ssr::ops::backup::sqlite_file(&settings) {
+            Some(file) => Some(app::ssr::ops::backup::lock_database(&file)?),
+            None => None,
+        };
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let first_admin = bootstrap::ensure_first_admin(&db, settings.admin_password.as_ref())
@@ -85,7 +92,7 @@ impl Application {
             .await
             .context("cannot read the business calendar's closures")?;
         let router = router(state.clone());
-        Ok(Self { listener, router, state, first_admin })
+        Ok(Self { _database_lock: database_lock, listener, router, state, first_admin })
     }
 
     /// The bound address.
@@ -118,7 +125,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, router, state, .. } = self;
+        let Self { _database_lock: lock, listener, router, state, .. } = self;
         crate::scheduler::start(&state);
         // Background tasks and event streams end as soon as shutdown starts;
         // ordinary requests in flight are allowed to finish.
@@ -135,6 +142,7 @@ impl Application {
         state.tasks.stopped().await;
         served?;
         state.db.close().await;
+        drop(lock);
         tracing::info!("stopped");
         Ok(())
     }

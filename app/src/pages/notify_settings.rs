@@ -19,7 +19,7 @@ use crate::{
     model::notify::{Channel, ChannelKind, JobFilter, MaintenanceWindow, Rule},
 };
 
-const EVENTS: [&str; 12] = [
+const EVENTS: [&str; 15] = [
     "run_failed",
     "run_warning",
     "run_missed",
@@ -32,6 +32,9 @@ const EVENTS: [&str; 12] = [
     "console_degraded",
     "console_recovered",
     "delivery_dead",
+    "console_backup_failed",
+    "console_disk_low",
+    "console_error_rate",
 ];
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -50,6 +53,9 @@ pub fn event_name(locale: Locale, event: &str) -> String {
         "repository_low_space" => td_string!(locale, deliveries.events.repository_low_space).to_string(),
         "console_degraded" => td_string!(locale, deliveries.events.console_degraded).to_string(),
         "console_recovered" => td_string!(locale, deliveries.events.console_recovered).to_string(),
+        "console_backup_failed" => td_string!(locale, deliveries.events.console_backup_failed).to_string(),
+        "console_disk_low" => td_string!(locale, deliveries.events.console_disk_low).to_string(),
+        "console_error_rate" => td_string!(locale, deliveries.events.console_error_rate).to_string(),
         "delivery_dead" => td_string!(locale, deliveries.events.delivery_dead).to_string(),
         "veeam_job_disabled" => td_string!(locale, deliveries.events.veeam_job_disabled).to_string(),
         "veeam_job_unscheduled" => td_string!(locale, deliveries.events.veeam_job_unscheduled).to_string(),

@@ -3,6 +3,7 @@
 //! notifications (channels, rules, maintenance windows), and a link to
 //! the business calendar ([`calendar`]).
 
+pub mod backups;
 pub mod calendar;
 
 use leptos::prelude::*;
@@ -35,6 +36,8 @@ pub fn SettingsPage() -> impl IntoView {
             />
             <p class="card" data-testid="calendar-link">
                 <a href="/settings/calendar">{t!(i18n, calendar.link)}</a>
+                " · "
+                <a href="/settings/backups" data-testid="backups-link">{t!(i18n, backups.link)}</a>
             </p>
             <VeeamServers />
             <super::notify_settings::NotificationSettings />

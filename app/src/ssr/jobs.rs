@@ -633,3 +633,21 @@ pub async fn results_up_to(
 ) -> Result<Vec<RunResult>, sqlx::Error> {
     events_db::results_up_to(&state.db, job_id, started_at, run_id, limit).await
 }
+
+/// Deletes old runs and job events (data retention; see
+/// `store::runs::prune` for which runs stay). Events go only when the
+/// notifier has read them (ids up to `events_read_up_to`). Returns the
+/// runs and the events deleted.
+pub async fn prune_history(
+    db: &crate::ssr::infra::db::Db,
+    runs_before: Option<DateTime<Utc>>,
+    problem_runs_before: Option<DateTime<Utc>>,
+    events_before: Option<(DateTime<Utc>, i64)>,
+) -> Result<(u64, u64), sqlx::Error> {
+    let runs = runs_db::prune(db, runs_before, problem_runs_before).await?;
+    let events = match events_before {
+        Some((before, read_up_to)) => events_db::prune(db, before, read_up_to).await?,
+        None => 0,
+    };
+    Ok((runs, events))
+}

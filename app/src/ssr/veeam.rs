@@ -696,3 +696,15 @@ pub async fn attach_demo_server(
         None => Ok(db::insert_server(&state.db, &fields).await.map_err(|e| write_error(Locale::en, e))?),
     }
 }
+
+/// Deletes old Veeam history (data retention): system events recorded
+/// before `before` the notifier has read (up to id `read_up_to`), except
+/// each server's newest, and repository samples before `first_day_kept`.
+pub async fn prune_history(
+    db: &crate::ssr::infra::db::Db,
+    before: DateTime<Utc>,
+    read_up_to: i64,
+    first_day_kept: &str,
+) -> Result<u64, sqlx::Error> {
+    store::prune(db, before, read_up_to, first_day_kept).await
+}

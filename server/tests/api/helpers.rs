@@ -13,7 +13,9 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 /// `TEST_LOG=1` shows the server's logs.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        server::telemetry::init(app::ssr::infra::settings::LogFormat::Text, "debug");
+        let mut settings = Settings::for_tests(std::env::temp_dir(), None);
+        settings.log_level = "debug".to_owned();
+        server::telemetry::init(&settings).unwrap();
     }
 });
 
@@ -76,6 +78,8 @@ pub fn test_settings(db: &TestDb, listener: &TcpListener) -> Settings {
     let mut settings = Settings::for_tests(std::env::temp_dir(), Some(db.url.clone()));
     settings.listen = ([127, 0, 0, 1], port).into();
     settings.base_url = format!("http://127.0.0.1:{port}/").parse().unwrap();
+    // Backups taken through the API (the RBAC walk) go beside the test's files.
+    settings.backup.dir = std::env::temp_dir().join(format!("bms-test-backups-{port}"));
     settings
 }
 

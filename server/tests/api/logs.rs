@@ -1,6 +1,8 @@
-//! Secrets never reach the logs: the real binary at `trace` level signs
-//! users in, issues and uses tokens and changes a password, and none of
-//! the secrets involved appears in anything it printed.
+//! Secrets never reach the logs: the real binary at `trace` level, with
+//! log files (`log_dir`), signs users in, issues and uses tokens, pings a
+//! job and changes a password, and none of the secrets involved appears in
+//! anything it printed or in `app.log`, `error.log` or `access.log`; the
+//! access log has a line per request with the ping token masked.
 
 use std::process::{Command, Stdio};
 
@@ -27,6 +29,7 @@ async fn passwords_tokens_and_secrets_never_appear_in_the_logs() {
         .env("BMS_ADMIN_PASSWORD", admin_password)
         .env("BMS_JWT_SECRET", jwt_secret)
         .env("BMS_LOG_FORMAT", "json")
+        .env("BMS_LOG_DIR", dir.path().join("logs"))
         .env("RUST_LOG", "trace")
         .arg("serve")
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -96,6 +99,23 @@ async fn passwords_tokens_and_secrets_never_appear_in_the_logs() {
     let me = client.get(format!("{address}/api/v1/me")).bearer_auth(&token_secret).send().await.unwrap();
     assert!(me.status().is_success());
 
+    // A job pinged through its secret URL.
+    let job: Value = client
+        .post(format!("{address}/api/v1/jobs"))
+        .bearer_auth(&jwt)
+        .json(&json!({"name": "pinged"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ping_url = job["ping_url"].as_str().unwrap().to_owned();
+    let ping_token = ping_url.rsplit('/').next().unwrap().to_owned();
+    let pinged = client.get(format!("{address}/ping/{ping_token}")).send().await.unwrap();
+    assert!(pinged.status().is_success());
+    let _ = client.get(format!("{address}/ping/{ping_token}/fail?msg=x")).send().await.unwrap();
+
     // A new user with a one-time password, and a password change.
     let user: Value = client
         .post(format!("{address}/api/v1/users"))
@@ -120,7 +140,17 @@ async fn passwords_tokens_and_secrets_never_appear_in_the_logs() {
 
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
-    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join("logs").join(name)).unwrap();
+    let (app_log, error_log, access_log) = (read("app.log"), read("error.log"), read("access.log"));
+    assert!(
+        access_log.contains("/api/v1/auth/login") && access_log.contains("\"/ping/***\""),
+        "{access_log}"
+    );
+    assert!(access_log.contains("/ping/***/fail"), "{access_log}");
+    assert!(access_log.lines().all(|l| l.contains("\"status\"")), "one line per request: {access_log}");
+    assert!(app_log.lines().count() > 20 && !app_log.contains("\"target\":\"access\""), "{app_log}");
+    assert!(error_log.lines().all(|l| l.contains("WARN") || l.contains("ERROR")), "{error_log}");
+    let logs = format!("{}{app_log}{error_log}{access_log}", std::fs::read_to_string(&log_path).unwrap());
     assert!(logs.lines().count() > 20, "trace logging produced output:\n{logs}");
     assert!(logs.contains("auth") || logs.contains("request"), "the requests were logged");
     for (what, secret) in [
@@ -132,6 +162,7 @@ async fn passwords_tokens_and_secrets_never_appear_in_the_logs() {
         ("session cookie", session.as_str()),
         ("API token", token_secret.as_str()),
         ("JWT secret", jwt_secret),
+        ("ping token", ping_token.as_str()),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
     }

@@ -5,6 +5,7 @@
 
 mod ack;
 mod auth;
+mod backup;
 mod calendar;
 mod cli;
 mod helpers;
@@ -19,6 +20,7 @@ mod outbound;
 mod rbac;
 mod report_schedules;
 mod reports;
+mod retention;
 mod security;
 mod shell;
 mod veeam_client;

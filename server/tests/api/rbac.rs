@@ -153,6 +153,8 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/calendar/page", Who::AtLeast(Role::Viewer)),
     ("/api/fn/calendar/closure-add", Who::AtLeast(Role::Admin)),
     ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
+    ("/api/fn/backups/page", Who::AtLeast(Role::Admin)),
+    ("/api/fn/backups/create", Who::AtLeast(Role::Admin)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -178,6 +180,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/runs/{id}", Who::AtLeast(Role::Viewer)),
     ("/reports/schedules", Who::AtLeast(Role::Viewer)),
     ("/settings/calendar", Who::AtLeast(Role::Viewer)),
+    ("/settings/backups", Who::AtLeast(Role::Admin)),
 ];
 
 /// Creates a job with one run; returns (job id, run id, job name).

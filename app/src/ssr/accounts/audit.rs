@@ -204,3 +204,12 @@ pub async fn acknowledgements_since(
         })
         .collect())
 }
+
+/// Deletes the audit records older than `before` (data retention), in
+/// batches. Returns how many went.
+pub async fn prune(
+    db: &crate::ssr::infra::db::Db,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    super::store::audit_log::prune(db, before).await
+}

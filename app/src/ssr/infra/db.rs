@@ -14,6 +14,7 @@ pub mod test_support;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
+use chrono::{DateTime, Utc};
 use sqlx::{
     ConnectOptions, Connection, PgPool, SqlitePool,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -186,6 +187,10 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// The `application_name` of the console's PostgreSQL connections (a
+/// restore refuses while connections with it are open).
+pub const APPLICATION_NAME: &str = "backup-mgmt";
+
 /// How long to wait for a connection before giving up.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -214,7 +219,9 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(url.expose()).map_err(invalid)?;
+                let options = PgConnectOptions::from_str(url.expose())
+                    .map_err(invalid)?
+                    .application_name(APPLICATION_NAME);
                 // One direct connection first: a pool only reports "timed
                 // out", while this names the cause (refused, bad password...).
                 let probe = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
@@ -261,6 +268,44 @@ impl Db {
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await)
+    }
+}
+
+/// Rows deleted per statement by [`delete_batched`]: small enough that
+/// one statement holds SQLite's write lock for a few milliseconds.
+pub const PRUNE_BATCH: i64 = 2_000;
+
+/// The pause between two batches of [`delete_batched`], in which writers
+/// waiting for the lock (a run being reported) get their turn.
+pub const PRUNE_PAUSE: Duration = Duration::from_millis(25);
+
+/// Deletes the rows of `table` (which has an `id` key) that `condition`
+/// picks, [`PRUNE_BATCH`] rows per statement, each its own transaction,
+/// pausing [`PRUNE_PAUSE`] between statements, until none are left. The
+/// condition names the table's row `t` and the cutoff `$1`. Returns how
+/// many rows went. `table` and `condition` are the caller's literals,
+/// never input.
+pub async fn delete_batched(
+    db: &Db,
+    table: &str,
+    condition: &str,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "delete from {table} where id in (select t.id from {table} t where {condition} limit {PRUNE_BATCH})"
+    );
+    let mut deleted = 0;
+    loop {
+        let done = on_db!(db, |pool| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(cutoff)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        deleted += done;
+        if done < PRUNE_BATCH as u64 {
+            return Ok(deleted);
+        }
+        tokio::time::sleep(PRUNE_PAUSE).await;
     }
 }
 

@@ -28,6 +28,64 @@ pub enum LogFormat {
     Json,
 }
 
+/// How long history is kept, in days; 0 keeps it for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Retention {
+    /// Successful and warning runs (their days stay in the daily roll-ups,
+    /// which reports over old periods read).
+    pub runs_days: u32,
+    /// Job and system events, notification deliveries and held-back
+    /// events, repository space samples.
+    pub events_days: u32,
+    /// The audit log; failed and missed runs and anomalies (the incidents
+    /// reports list) are kept as long, or as long as runs if that is longer.
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { runs_days: 400, events_days: 400, audit_days: 3 * 365 }
+    }
+}
+
+impl Retention {
+    /// How long failed and missed runs and anomalies are kept (0: for ever).
+    pub fn problem_runs_days(&self) -> u32 {
+        if self.runs_days == 0 || self.audit_days == 0 { 0 } else { self.runs_days.max(self.audit_days) }
+    }
+}
+
+/// The console's own backups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// Where backup files go (`backup_dir`, default `<data_dir>/backups`).
+    pub dir: PathBuf,
+    /// The age public key (`age1…`) backups are encrypted to
+    /// (`backup_recipient`). Without it, production refuses to back up and
+    /// development writes unencrypted files with a warning.
+    pub recipient: Option<String>,
+    /// When the daily backup is taken, in the console's time zone (`backup_time`).
+    pub time: chrono::NaiveTime,
+    /// Backup files older than this many days are removed; the newest stays (`backup_keep_days`).
+    pub keep_days: u32,
+    /// Whether the daily backup runs (not read from configuration: always
+    /// on; tests turn it off and call the pass themselves).
+    pub daily: bool,
+}
+
+impl BackupSettings {
+    /// The defaults for a data directory: `<data_dir>/backups`, 03:00, 30 days.
+    pub fn defaults(data_dir: &std::path::Path) -> Self {
+        Self {
+            dir: data_dir.join("backups"),
+            recipient: None,
+            time: chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
+            keep_days: 30,
+            daily: true,
+        }
+    }
+}
+
 /// A database URL whose `Debug` and `Display` hide the password.
 #[derive(Clone)]
 pub struct DatabaseUrl(SecretString);
@@ -97,6 +155,11 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The `tracing` filter, such as `info` or `info,sqlx=warn`.
     pub log_level: String,
+    /// Where `app.log`, `error.log` and `access.log` are written, besides
+    /// stdout (`log_dir`; none: stdout only).
+    pub log_dir: Option<PathBuf>,
+    /// Rotated log files older than this many days are removed (`log_retention_days`).
+    pub log_retention_days: u32,
     /// How long a sign-in lasts without activity; active sessions are renewed.
     pub session_hours: u32,
     /// How long a session may last however active it is (days).
@@ -134,6 +197,13 @@ pub struct Settings {
     /// Prometheus server on the internal network); everyone else needs a
     /// `read` token or a sign-in. Empty: nobody anonymous.
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// How long history is kept.
+    pub retention: Retention,
+    /// Below this share of free space (per cent) on the data directory's
+    /// file system, `console_disk_low` is raised (`disk_low_percent`).
+    pub disk_low_percent: u8,
+    /// The console's own backups.
+    pub backup: BackupSettings,
     /// How often the watchdog looks at the background tasks (not read
     /// from configuration: ten seconds; tests shorten it).
     pub watchdog_interval: std::time::Duration,
@@ -154,6 +224,7 @@ impl Settings {
     /// Settings for tests and tools: development mode, loopback, a given data directory.
     pub fn for_tests(data_dir: PathBuf, database_url: Option<DatabaseUrl>) -> Self {
         let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
+        let backup = BackupSettings { daily: false, ..BackupSettings::defaults(&data_dir) };
         Self {
             environment: Environment::Development,
             listen,
@@ -167,6 +238,8 @@ impl Settings {
             admin_password: None,
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
+            log_dir: None,
+            log_retention_days: 90,
             session_hours: 12,
             session_max_days: 7,
             veeam_config_backup_max_days: 7,
@@ -182,6 +255,9 @@ impl Settings {
             outbound_deny_private: false,
             calendar_japanese_holidays: true,
             metrics_allow: Vec::new(),
+            retention: Retention::default(),
+            disk_low_percent: 10,
+            backup,
             watchdog_interval: std::time::Duration::from_secs(10),
         }
     }

@@ -62,11 +62,17 @@ pub enum EventKind {
     /// A successful run far outside its job's recent pattern (suspiciously
     /// small or unusually large, short or long).
     RunAnomaly,
+    /// The console's own daily backup failed or did not happen.
+    ConsoleBackupFailed,
+    /// The console's data directory is short of free space.
+    ConsoleDiskLow,
+    /// The console keeps answering requests with server errors (5xx).
+    ConsoleErrorRate,
 }
 
 impl EventKind {
     /// Every kind, in the order the UI lists them.
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 25] = [
         EventKind::RunFailed,
         EventKind::RunWarning,
         EventKind::RunMissed,
@@ -89,6 +95,9 @@ impl EventKind {
         EventKind::VeeamSignalCleared,
         EventKind::JobAcknowledged,
         EventKind::RunAnomaly,
+        EventKind::ConsoleBackupFailed,
+        EventKind::ConsoleDiskLow,
+        EventKind::ConsoleErrorRate,
     ];
 
     /// The API name (`run_failed`, …).
@@ -116,6 +125,9 @@ impl EventKind {
             EventKind::VeeamSignalCleared => "veeam_signal_cleared",
             EventKind::JobAcknowledged => "job_acknowledged",
             EventKind::RunAnomaly => "run_anomaly",
+            EventKind::ConsoleBackupFailed => "console_backup_failed",
+            EventKind::ConsoleDiskLow => "console_disk_low",
+            EventKind::ConsoleErrorRate => "console_error_rate",
         }
     }
 
@@ -141,6 +153,7 @@ impl EventKind {
             | EventKind::RunMissed
             | EventKind::VeeamUnreachable
             | EventKind::ConsoleDegraded
+            | EventKind::ConsoleErrorRate
             | EventKind::VeeamJobUnscheduled
             | EventKind::RpoBreached
             | EventKind::VeeamMalwareDetected => Severity::Critical,
@@ -152,7 +165,9 @@ impl EventKind {
             | EventKind::VeeamJobDisabled
             | EventKind::VeeamConfigBackupStale
             | EventKind::VeeamLicenseExpiring
-            | EventKind::RunAnomaly => Severity::Warning,
+            | EventKind::RunAnomaly
+            | EventKind::ConsoleBackupFailed
+            | EventKind::ConsoleDiskLow => Severity::Warning,
             EventKind::JobRecovered
             | EventKind::VeeamRecovered
             | EventKind::ConsoleRecovered
@@ -284,6 +299,15 @@ pub fn render(notice: &Notice, locale: Locale, tz: Tz, base_url: &url::Url) -> R
         }
         EventKind::ConsoleRecovered => {
             td_string!(locale, notify.event.console_recovered, name = name.clone()).to_string()
+        }
+        EventKind::ConsoleBackupFailed => {
+            td_string!(locale, notify.event.console_backup_failed, name = name.clone()).to_string()
+        }
+        EventKind::ConsoleDiskLow => {
+            td_string!(locale, notify.event.console_disk_low, name = name.clone()).to_string()
+        }
+        EventKind::ConsoleErrorRate => {
+            td_string!(locale, notify.event.console_error_rate, name = name.clone()).to_string()
         }
         EventKind::DeliveryDead => {
             td_string!(locale, notify.event.delivery_dead, name = name.clone()).to_string()

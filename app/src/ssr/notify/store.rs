@@ -15,7 +15,7 @@ use super::{
 use crate::{
     model::notify::ChannelKind,
     on_db, on_tx,
-    ssr::infra::db::{Db, is_unique_violation, read_row, readable},
+    ssr::infra::db::{Db, delete_batched, is_unique_violation, read_row, readable},
 };
 
 /// A row of `notification_channels`.
@@ -649,4 +649,29 @@ pub async fn suppressions(
         .fetch_all(pool)
         .await
     })
+}
+
+/// Deletes, in batches, what is older than `before`: deliveries sent or
+/// given up (a pending one stays however old), held-back events, and
+/// console events the notifier has read (ids up to `console_read_up_to`).
+/// Returns how many rows went.
+pub async fn prune(db: &Db, before: DateTime<Utc>, console_read_up_to: i64) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    // console_events point at deliveries (set null on delete): them first.
+    deleted += delete_batched(
+        db,
+        "console_events",
+        &format!("t.occurred_at < $1 and t.id <= {console_read_up_to}"),
+        before,
+    )
+    .await?;
+    deleted += delete_batched(
+        db,
+        "notification_deliveries",
+        "t.created_at < $1 and t.status in ('sent', 'dead')",
+        before,
+    )
+    .await?;
+    deleted += delete_batched(db, "notification_suppressions", "t.created_at < $1", before).await?;
+    Ok(deleted)
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     model::veeam::{ServerStatus, TlsMode},
     on_db, on_tx,
-    ssr::infra::db::{Db, is_unique_violation, read_row, readable},
+    ssr::infra::db::{Db, delete_batched, is_unique_violation, read_row, readable},
 };
 
 /// A row of `veeam_servers`.
@@ -836,4 +836,27 @@ pub async fn upsert_malware_event(
         .await
         .map(|_| ())
     })
+}
+
+/// Deletes, in batches, system events recorded before `before` that the
+/// notifier has read (ids up to `read_up_to`), except each server's newest
+/// (an outage in force is told by it), and repository samples of days
+/// before `first_day_kept`. Returns how many rows went.
+pub async fn prune(
+    db: &Db,
+    before: DateTime<Utc>,
+    read_up_to: i64,
+    first_day_kept: &str,
+) -> Result<u64, sqlx::Error> {
+    let condition = format!(
+        "t.occurred_at < $1 and t.id <= {read_up_to} and exists (select 1 from system_events n \
+         where coalesce(n.veeam_server_id, 0) = coalesce(t.veeam_server_id, 0) and n.id > t.id)"
+    );
+    let mut deleted = delete_batched(db, "system_events", &condition, before).await?;
+    deleted += on_db!(db, |pool| sqlx::query("delete from repository_samples where day < $1")
+        .bind(first_day_kept)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(deleted)
 }

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{on_db, ssr::infra::db::Db};
+use crate::{
+    on_db,
+    ssr::infra::db::{Db, delete_batched},
+};
 
 /// A row of `audit_log`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -156,4 +159,9 @@ pub async fn acknowledgements_since(
         .fetch_all(pool)
         .await
     })
+}
+
+/// Deletes, in batches, the audit records older than `before`. Returns how many went.
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    delete_batched(db, "audit_log", "t.occurred_at < $1", before).await
 }

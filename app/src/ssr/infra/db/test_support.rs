@@ -57,6 +57,15 @@ impl TestDb {
 
     /// A migrated, fresh PostgreSQL database, or `None` without `TEST_POSTGRES_URL`.
     pub async fn postgres() -> Option<Self> {
+        let url = Self::empty_postgres().await?;
+        let db = Db::connect(&url).await.expect("connect to the PostgreSQL test database");
+        db.migrate().await.expect("migrate the PostgreSQL test database");
+        Some(Self { db, url, _dir: None })
+    }
+
+    /// The URL of a fresh, empty PostgreSQL database (no tables, no
+    /// connections), or `None` without `TEST_POSTGRES_URL`.
+    pub async fn empty_postgres() -> Option<DatabaseUrl> {
         let url = url_without_database()?;
         let name = format!("bms_t_{:016x}", rand::rng().random::<u64>());
         let mut admin = PgConnection::connect(&url).await.expect("connect to TEST_POSTGRES_URL");
@@ -67,10 +76,7 @@ impl TestDb {
         let _ = admin.close().await;
         let mut test_url = url::Url::parse(&url).expect("TEST_POSTGRES_URL is a URL");
         test_url.set_path(&name);
-        let url = DatabaseUrl::new(test_url.to_string());
-        let db = Db::connect(&url).await.expect("connect to the PostgreSQL test database");
-        db.migrate().await.expect("migrate the PostgreSQL test database");
-        Some(Self { db, url, _dir: None })
+        Some(DatabaseUrl::new(test_url.to_string()))
     }
 }
 

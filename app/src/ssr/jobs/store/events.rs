@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     model::job::{JobState, RunResult},
     on_db,
-    ssr::infra::db::{Db, read_row, readable},
+    ssr::infra::db::{Db, delete_batched, read_row, readable},
 };
 
 /// A job event with the job's name and server.
@@ -99,4 +99,11 @@ pub async fn results_up_to(
         Ok::<_, sqlx::Error>(readable("runs", &rows))
     })?;
     Ok(rows.into_iter().map(|r| r.result).collect())
+}
+
+/// Deletes job events recorded before `before` that the notifier has
+/// read (ids up to `read_up_to`), in batches. Returns how many went.
+pub async fn prune(db: &Db, before: DateTime<Utc>, read_up_to: i64) -> Result<u64, sqlx::Error> {
+    let condition = format!("t.occurred_at < $1 and t.id <= {read_up_to}");
+    delete_batched(db, "job_events", &condition, before).await
 }

@@ -1,11 +1,11 @@
-//! The `runs` and `job_daily` tables (reads; writes are in `writes`).
+//! The `runs` and `job_daily` tables (reads and pruning; writes are in `writes`).
 
 use chrono::{DateTime, Utc};
 
 use crate::{
     model::{job::RunResult, report::AnomalyKind},
     on_db,
-    ssr::infra::db::{Db, read_row, readable},
+    ssr::infra::db::{Db, delete_batched, read_row, readable},
 };
 
 /// A row of `runs`, with its job's name.
@@ -255,4 +255,37 @@ pub async fn recent_of_job(db: &Db, job_id: i64, limit: i64) -> Result<Vec<RunRo
     let mut rows = list(db, &RunFilter { job_id: Some(job_id), ..Default::default() }, limit).await?;
     rows.reverse();
     Ok(rows)
+}
+
+/// A job's last run (what its state shows) is never pruned.
+const NOT_LAST_RUN: &str = "t.id not in (select last_run_id from jobs where last_run_id is not null)";
+
+/// Deletes finished runs whose days are in the daily roll-ups (every
+/// finished run is: they are added as the run finishes): successful and
+/// warning runs without an anomaly started before `ordinary_before`,
+/// except each job's newest good run (the age of its last good backup);
+/// failed and missed runs and anomalies (the lists of reports over old
+/// periods) started before `problems_before`. A job's last run stays.
+/// In batches ([`delete_batched`]). Returns the runs deleted.
+pub async fn prune(
+    db: &Db,
+    ordinary_before: Option<DateTime<Utc>>,
+    problems_before: Option<DateTime<Utc>>,
+) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    if let Some(before) = ordinary_before {
+        let condition = format!(
+            "t.started_at < $1 and t.result in ('success', 'warning') and t.anomaly is null and {NOT_LAST_RUN} \
+             and exists (select 1 from runs n where n.job_id = t.job_id and n.result in ('success', 'warning') \
+             and (n.started_at > t.started_at or (n.started_at = t.started_at and n.id > t.id)))"
+        );
+        deleted += delete_batched(db, "runs", &condition, before).await?;
+    }
+    if let Some(before) = problems_before {
+        let condition = format!(
+            "t.started_at < $1 and (t.result in ('failed', 'missed') or t.anomaly is not null) and {NOT_LAST_RUN}"
+        );
+        deleted += delete_batched(db, "runs", &condition, before).await?;
+    }
+    Ok(deleted)
 }

