@@ -20,7 +20,7 @@ ENV PATH=/opt/tools/node_modules/.bin:$PATH \
     CARGO_TARGET_DIR=/src/target
 WORKDIR /src
 COPY . .
-RUN bash scripts/build-release.sh && strip target/release/backup-mgmt
+RUN BMS_BUILD_PROFILE=release bash scripts/build-release.sh && strip target/release/backup-mgmt
 
 # Runtime stage: the binary, the static site, nothing else.
 FROM debian:bookworm-slim

@@ -11,7 +11,7 @@
 # run takes a few minutes and a failure can be reproduced.
 #
 # Usage: bash scripts/api-contract.sh [extra schemathesis run options]
-#   BMS_CONTRACT_BINARY  the server binary (default $CARGO_TARGET_DIR/release/backup-mgmt)
+#   BMS_CONTRACT_BINARY  the server binary (default: the one scripts/build-release.sh made)
 #   CONTRACT_SEED        the seed (default 20261201)
 #   CONTRACT_EXAMPLES    examples per operation (default 40)
 #   CONTRACT_REPORTS     schemathesis report formats (default junit,ndjson; har
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_schemathesis
-binary=${BMS_CONTRACT_BINARY:-$CARGO_TARGET_DIR/release/backup-mgmt}
+binary=${BMS_CONTRACT_BINARY:-$CARGO_TARGET_DIR/${BMS_BUILD_PROFILE:-quick}/backup-mgmt}
 [ -x "$binary" ] || die "no server binary at $binary: build the release first (scripts/test.sh builds it)"
 seed=${CONTRACT_SEED:-20261201}
 examples=${CONTRACT_EXAMPLES:-40}

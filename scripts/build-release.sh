@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Builds the release: the server binary ($CARGO_TARGET_DIR/release/backup-mgmt)
-# and the site (target/site: the WASM, its JavaScript, the CSS and public/).
+# Builds the server binary ($CARGO_TARGET_DIR/<profile>/backup-mgmt) and the
+# site (target/site: the WASM, its JavaScript, the CSS and public/).
+#
+# BMS_BUILD_PROFILE picks the build: `quick` (the default; the cargo
+# profiles `quick` and `wasm-quick`: less optimisation, a fraction of the
+# compile time, for the first start and the tests) or `release` (`release`
+# and `wasm-release`, as cargo-leptos builds: production and benchmarks).
 #
 # It does what `cargo leptos build --release` (cargo-leptos 0.3.10) does with
 # this workspace's metadata, step for step, with plain cargo and the same
@@ -8,18 +13,25 @@
 # first (about 16 minutes on two cores). cargo-leptos stays the tool for
 # `cargo leptos watch` during development; both write the same site.
 #
-# Needs on PATH: cargo with the wasm32-unknown-unknown target, wasm-bindgen
-# (the version pinned in Cargo.toml), wasm-opt and node; @swc/core and
-# lightningcss under $BMS_TOOLS_DIR/node_modules (scripts/lib.sh installs all).
+# Needs on PATH: cargo with the wasm32-unknown-unknown target, wasm-opt and
+# node; @swc/core and lightningcss under $BMS_TOOLS_DIR/node_modules
+# (scripts/lib.sh installs them). wasm-bindgen (the version pinned in
+# Cargo.toml) is installed while the first build runs when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 NAME=backup-mgmt           # output-name in [[workspace.metadata.leptos]]
 SITE=target/site           # site-root, relative to the workspace root
 PKG=$SITE/pkg              # site-pkg-dir
-TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+TARGET_DIR=$CARGO_TARGET_DIR
 FRONT_TARGET=$TARGET_DIR/front
-WASM_IN=$FRONT_TARGET/wasm32-unknown-unknown/wasm-release/frontend.wasm
+case "$BMS_BUILD_PROFILE" in
+  quick) SERVER_PROFILE=quick WASM_PROFILE=wasm-quick ;;
+  release) SERVER_PROFILE=release WASM_PROFILE=wasm-release ;;
+  *) echo "error: BMS_BUILD_PROFILE must be quick or release, not $BMS_BUILD_PROFILE" >&2; exit 1 ;;
+esac
+WASM_IN=$FRONT_TARGET/wasm32-unknown-unknown/$WASM_PROFILE/frontend.wasm
 
 # What cargo-leptos sets for both builds. LEPTOS_OUTPUT_NAME is read at
 # compile time (the page asks for /pkg/$NAME.wasm) and `erase_components`
@@ -46,12 +58,22 @@ mkdir -p "$PKG"
 
 # The server and the front end build side by side: the front end's last
 # step (link-time optimisation into one unit) uses one core only.
-step "cargo build --release (server) and --profile wasm-release (front end)"
-env "${build_env[@]}" cargo build --package=server --bin=backup-mgmt --no-default-features --release &
+# A new machine compiles wasm-bindgen-cli meanwhile: it fills the cores
+# while the builds wait on their longest crates.
+bindgen_pid=
+if ! wasm_bindgen_ok; then
+  ensure_wasm_bindgen &
+  bindgen_pid=$!
+fi
+step "cargo build --profile $SERVER_PROFILE (server) and --profile $WASM_PROFILE (front end)"
+env "${build_env[@]}" cargo build --package=server --bin=backup-mgmt --no-default-features --profile="$SERVER_PROFILE" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+trap 'kill "$server_pid" $bindgen_pid 2>/dev/null || true' EXIT
 env "${build_env[@]}" cargo build --package=frontend --lib --target-dir="$FRONT_TARGET" \
-  --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release
+  --target=wasm32-unknown-unknown --no-default-features --profile="$WASM_PROFILE"
+if [ -n "$bindgen_pid" ]; then
+  wait "$bindgen_pid" || { echo "error: cannot install wasm-bindgen-cli $WASM_BINDGEN_VERSION" >&2; exit 1; }
+fi
 
 step "wasm-bindgen, wasm-opt, JavaScript and CSS"
 wasm-bindgen --target=web --out-name=$NAME --out-dir=$PKG "$WASM_IN"
@@ -63,4 +85,4 @@ cp -R --preserve=mode public/. "$SITE"/
 
 wait "$server_pid"
 trap - EXIT
-step "built $TARGET_DIR/release/$NAME and $SITE"
+step "built $TARGET_DIR/$SERVER_PROFILE/$NAME and $SITE"

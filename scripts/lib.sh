@@ -11,7 +11,7 @@ LIGHTNINGCSS_VERSION=1.32.0  # lightningcss 1.0.0-alpha.71, as in cargo-leptos 0
 CARGO_LEPTOS_VERSION=0.3.10
 
 BMS_CACHE_DIR=${BMS_CACHE_DIR_OVERRIDE:-$HOME/.cache/backup-mgmt}
-TOOLS_DIR="$BMS_CACHE_DIR/tools"
+TOOLS_DIR="${BMS_TOOLS_DIR:-$BMS_CACHE_DIR/tools}"
 export BMS_TOOLS_DIR="$TOOLS_DIR"
 # Cargo's build output lives outside the clone, so a fresh clone on the
 # same machine reuses the compiled dependencies.
@@ -19,7 +19,13 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BMS_CACHE_DIR/target}
 # Incremental caches only help repeated edits and cost gigabytes per build
 # of this workspace (Leptos's types are large); scripted builds skip them.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
-export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+# Which build scripts/build-release.sh makes: `quick` (the default: the
+# first start and the tests; less optimisation, much shorter to compile)
+# or `release` (fully optimised: production, the Dockerfile, benchmarks).
+export BMS_BUILD_PROFILE=${BMS_BUILD_PROFILE:-quick}
+# The server binary that build makes.
+release_binary() { echo "$CARGO_TARGET_DIR/$BMS_BUILD_PROFILE/backup-mgmt"; }
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -66,11 +72,6 @@ ensure_build_tools() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once per machine, about 3 minutes)"
-    # Without --locked: its lock file wants a crate version the registry lacks.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  fi
   if [ "$(npm_version binaryen)" != "$BINARYEN_VERSION" ] \
      || [ "$(npm_version @swc/core)" != "$SWC_VERSION" ] \
      || [ "$(npm_version lightningcss)" != "$LIGHTNINGCSS_VERSION" ]; then
@@ -79,6 +80,21 @@ ensure_build_tools() {
     # Their native parts come as optional dependencies: keep them.
     npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent \
       "binaryen@$BINARYEN_VERSION" "@swc/core@$SWC_VERSION" "lightningcss@$LIGHTNINGCSS_VERSION"
+  fi
+}
+
+# wasm-bindgen at the pinned version (scripts/build-release.sh installs it
+# while the first build runs, when it is missing).
+wasm_bindgen_ok() { [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; }
+ensure_wasm_bindgen() {
+  if ! wasm_bindgen_ok; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once per machine, about 3 minutes)"
+    # Without --locked: its lock file wants a crate version the registry
+    # lacks. Its own target directory: sharing the build's would make the
+    # two wait for each other.
+    CARGO_TARGET_DIR="$BMS_CACHE_DIR/wasm-bindgen-build" \
+      cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    rm -rf "$BMS_CACHE_DIR/wasm-bindgen-build"
   fi
 }
 
@@ -117,7 +133,7 @@ ensure_schemathesis() {
 
 # Builds the release: the server binary and the WASM/CSS site.
 build_release() {
-  log "building the release (scripts/build-release.sh)"
+  log "building the $BMS_BUILD_PROFILE build (scripts/build-release.sh)"
   bash "$(dirname "${BASH_SOURCE[0]}")/build-release.sh"
 }
 

@@ -11,4 +11,4 @@ build_release
 
 export LEPTOS_SITE_ROOT="$PWD/target/site"
 log "starting the console on ${BMS_LISTEN:-127.0.0.1:5000} (Ctrl-C stops it)"
-exec "$CARGO_TARGET_DIR/release/backup-mgmt" serve "$@"
+exec "$(release_binary)" serve "$@"

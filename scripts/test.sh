@@ -43,7 +43,7 @@ log "end-to-end tests in Chromium (Playwright)"
 (
   cd end2end
   npm ci --no-audit --no-fund --silent
-  BMS_E2E_BINARY="$CARGO_TARGET_DIR/release/backup-mgmt" LEPTOS_SITE_ROOT="$PWD/../target/site" npx playwright test
+  BMS_E2E_BINARY="$(release_binary)" LEPTOS_SITE_ROOT="$PWD/../target/site" npx playwright test
 )
 
 log "all tests passed in $(( $(date +%s) - started )) s; screenshots in end2end/artifacts/screenshots"
