@@ -16,11 +16,11 @@ RUN rustup target add wasm32-unknown-unknown \
  && npm install --prefix /opt/tools --no-audit --no-fund \
       binaryen@${BINARYEN_VERSION} @swc/core@${SWC_VERSION} lightningcss@${LIGHTNINGCSS_VERSION}
 ENV PATH=/opt/tools/node_modules/.bin:$PATH \
-    BMS_TOOLS_DIR=/opt/tools \
+    BACKUP_MGMT_TOOLS_DIR=/opt/tools \
     CARGO_TARGET_DIR=/src/target
 WORKDIR /src
 COPY . .
-RUN BMS_BUILD_PROFILE=release bash scripts/build-release.sh && strip target/release/backup-mgmt
+RUN BACKUP_MGMT_BUILD=release bash scripts/build-release.sh && strip target/release/backup-mgmt
 
 # Runtime stage: the binary, the static site, nothing else.
 FROM debian:bookworm-slim

@@ -6,15 +6,13 @@
 // server functions and health checks always go to the network, and when a
 // page cannot be fetched the cached offline page is shown instead.
 
-const CACHE = "bms-shell-v1";
+const CACHE = "bms-shell-v2";
 
 // Fetched without cookies, so nothing in the cache belongs to a user.
+// The front end's files (/pkg/, named by their content in a release
+// build) are cached as the pages load them (network first, below).
 const SHELL = [
   "/offline",
-  "/pkg/backup-mgmt.js",
-  "/pkg/backup-mgmt.wasm",
-  "/pkg/backup-mgmt_bg.wasm",
-  "/pkg/backup-mgmt.css",
   "/manifest.webmanifest",
   "/icons/favicon.svg",
   "/icons/icon-192.png",

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_schemathesis
-binary=${BMS_CONTRACT_BINARY:-$CARGO_TARGET_DIR/${BMS_BUILD_PROFILE:-quick}/backup-mgmt}
+binary=${BMS_CONTRACT_BINARY:-$CARGO_TARGET_DIR/${BACKUP_MGMT_BUILD:-quick}/backup-mgmt}
 [ -x "$binary" ] || die "no server binary at $binary: build the release first (scripts/test.sh builds it)"
 seed=${CONTRACT_SEED:-20261201}
 examples=${CONTRACT_EXAMPLES:-40}

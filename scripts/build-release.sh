@@ -2,7 +2,7 @@
 # Builds the server binary ($CARGO_TARGET_DIR/<profile>/backup-mgmt) and the
 # site (target/site: the WASM, its JavaScript, the CSS and public/).
 #
-# BMS_BUILD_PROFILE picks the build: `quick` (the default; the cargo
+# BACKUP_MGMT_BUILD picks the build: `quick` (the default; the cargo
 # profiles `quick` and `wasm-quick`: less optimisation, a fraction of the
 # compile time, for the first start and the tests) or `release` (`release`
 # and `wasm-release`, as cargo-leptos builds: production and benchmarks).
@@ -14,7 +14,7 @@
 # `cargo leptos watch` during development; both write the same site.
 #
 # Needs on PATH: cargo with the wasm32-unknown-unknown target, wasm-opt and
-# node; @swc/core and lightningcss under $BMS_TOOLS_DIR/node_modules
+# node; @swc/core and lightningcss under $BACKUP_MGMT_TOOLS_DIR/node_modules
 # (scripts/lib.sh installs them). wasm-bindgen (the version pinned in
 # Cargo.toml) is installed while the first build runs when it is missing.
 set -euo pipefail
@@ -26,10 +26,10 @@ SITE=target/site           # site-root, relative to the workspace root
 PKG=$SITE/pkg              # site-pkg-dir
 TARGET_DIR=$CARGO_TARGET_DIR
 FRONT_TARGET=$TARGET_DIR/front
-case "$BMS_BUILD_PROFILE" in
+case "$BACKUP_MGMT_BUILD" in
   quick) SERVER_PROFILE=quick WASM_PROFILE=wasm-quick ;;
   release) SERVER_PROFILE=release WASM_PROFILE=wasm-release ;;
-  *) echo "error: BMS_BUILD_PROFILE must be quick or release, not $BMS_BUILD_PROFILE" >&2; exit 1 ;;
+  *) echo "error: BACKUP_MGMT_BUILD must be quick or release, not $BACKUP_MGMT_BUILD" >&2; exit 1 ;;
 esac
 WASM_IN=$FRONT_TARGET/wasm32-unknown-unknown/$WASM_PROFILE/frontend.wasm
 
@@ -82,6 +82,19 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$PKG/$NAME.
 node scripts/site-tools.mjs minify-js "$PKG/$NAME.js"
 node scripts/site-tools.mjs css style/main.css "$PKG/$NAME.css"
 cp -R --preserve=mode public/. "$SITE"/
+
+# Content-hashed names (backup-mgmt.<hash>.js, .wasm, .css), as
+# cargo-leptos's hash-files writes them, so /pkg/ can be cached for a year
+# (the console and deploy/nginx say `immutable`): a new build has new
+# names. The console finds them in $SITE/hash.txt; without that file (a
+# `cargo leptos watch` build) it asks for the plain names.
+hash_of() { sha256sum "$1" | cut -c1-16; }
+: > "$SITE/hash.txt"
+for ext in js wasm css; do
+  hash=$(hash_of "$PKG/$NAME.$ext")
+  mv "$PKG/$NAME.$ext" "$PKG/$NAME.$hash.$ext"
+  printf '%s: %s\n' "$ext" "$hash" >> "$SITE/hash.txt"
+done
 
 wait "$server_pid"
 trap - EXIT

@@ -10,12 +10,13 @@ LIGHTNINGCSS_VERSION=1.32.0  # lightningcss 1.0.0-alpha.71, as in cargo-leptos 0
 # builds releases without it).
 CARGO_LEPTOS_VERSION=0.3.10
 
-BMS_CACHE_DIR=${BMS_CACHE_DIR_OVERRIDE:-$HOME/.cache/backup-mgmt}
-TOOLS_DIR="${BMS_TOOLS_DIR:-$BMS_CACHE_DIR/tools}"
-export BMS_TOOLS_DIR="$TOOLS_DIR"
+CACHE_DIR=${BACKUP_MGMT_CACHE_DIR:-$HOME/.cache/backup-mgmt}
+TOOLS_DIR="${BACKUP_MGMT_TOOLS_DIR:-$CACHE_DIR/tools}"
+# (Not BMS_ names: the console refuses BMS_ variables that are not settings.)
+export BACKUP_MGMT_TOOLS_DIR="$TOOLS_DIR"
 # Cargo's build output lives outside the clone, so a fresh clone on the
 # same machine reuses the compiled dependencies.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BMS_CACHE_DIR/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE_DIR/target}
 # Incremental caches only help repeated edits and cost gigabytes per build
 # of this workspace (Leptos's types are large); scripted builds skip them.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
@@ -23,9 +24,9 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$TOOLS_DIR/node_mo
 # Which build scripts/build-release.sh makes: `quick` (the default: the
 # first start and the tests; less optimisation, much shorter to compile)
 # or `release` (fully optimised: production, the Dockerfile, benchmarks).
-export BMS_BUILD_PROFILE=${BMS_BUILD_PROFILE:-quick}
+export BACKUP_MGMT_BUILD=${BACKUP_MGMT_BUILD:-quick}
 # The server binary that build makes.
-release_binary() { echo "$CARGO_TARGET_DIR/$BMS_BUILD_PROFILE/backup-mgmt"; }
+release_binary() { echo "$CARGO_TARGET_DIR/$BACKUP_MGMT_BUILD/backup-mgmt"; }
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -92,9 +93,9 @@ ensure_wasm_bindgen() {
     # Without --locked: its lock file wants a crate version the registry
     # lacks. Its own target directory: sharing the build's would make the
     # two wait for each other.
-    CARGO_TARGET_DIR="$BMS_CACHE_DIR/wasm-bindgen-build" \
+    CARGO_TARGET_DIR="$CACHE_DIR/wasm-bindgen-build" \
       cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-    rm -rf "$BMS_CACHE_DIR/wasm-bindgen-build"
+    rm -rf "$CACHE_DIR/wasm-bindgen-build"
   fi
 }
 
@@ -116,7 +117,7 @@ ensure_cargo_leptos() {
 
 # A Python virtual environment with schemathesis at the version pinned in
 # scripts/schemathesis-requirements.txt (for scripts/api-contract.sh).
-SCHEMATHESIS_VENV="$BMS_CACHE_DIR/venv"
+SCHEMATHESIS_VENV="$CACHE_DIR/venv"
 ensure_schemathesis() {
   local requirements want
   requirements="$(dirname "${BASH_SOURCE[0]}")/schemathesis-requirements.txt"
@@ -133,7 +134,7 @@ ensure_schemathesis() {
 
 # Builds the release: the server binary and the WASM/CSS site.
 build_release() {
-  log "building the $BMS_BUILD_PROFILE build (scripts/build-release.sh)"
+  log "building the $BACKUP_MGMT_BUILD build (scripts/build-release.sh)"
   bash "$(dirname "${BASH_SOURCE[0]}")/build-release.sh"
 }
 

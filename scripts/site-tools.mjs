@@ -2,12 +2,12 @@
 // with the libraries cargo-leptos 0.3.10 uses, at the same versions (from npm):
 //   node scripts/site-tools.mjs minify-js FILE     swc: minify in place
 //   node scripts/site-tools.mjs css SRC DEST       lightningcss: minify for the browsers below
-// The packages come from $BMS_TOOLS_DIR/node_modules (@swc/core, lightningcss).
+// The packages come from $BACKUP_MGMT_TOOLS_DIR/node_modules (@swc/core, lightningcss).
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const require = createRequire(path.join(process.env.BMS_TOOLS_DIR ?? ".", "package.json"));
+const require = createRequire(path.join(process.env.BACKUP_MGMT_TOOLS_DIR ?? ".", "package.json"));
 const [command, source, destination] = process.argv.slice(2);
 
 if (command === "minify-js") {

@@ -22,7 +22,7 @@ mod generated {
 pub use generated::i18n;
 
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -65,6 +65,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
+                // The stylesheet's name carries its hash in a release build.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -131,7 +133,6 @@ pub fn App() -> impl IntoView {
 fn Head() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Stylesheet id="leptos" href="/pkg/backup-mgmt.css" />
         <Link rel="manifest" href="/manifest.webmanifest" />
         <Link rel="icon" href="/icons/favicon.svg" type_="image/svg+xml" />
         <Link rel="apple-touch-icon" href="/icons/icon-192.png" />

@@ -35,7 +35,7 @@ use tower_http::{
 use crate::{
     api,
     middleware::{authenticate, count_requests, security_headers, server_fn_status},
-    routes::{health, manifest, metrics, ping, prefs},
+    routes::{badge, health, manifest, metrics, ping, prefs},
 };
 
 /// A built, bound, not yet running console.
@@ -154,9 +154,18 @@ fn leptos_options(address: SocketAddr) -> LeptosOptions {
     let var = |name: &str, default: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
     };
+    let site_root = var("LEPTOS_SITE_ROOT", "target/site");
+    // A release build names its files by their content and lists the
+    // hashes in the site's hash.txt (scripts/build-release.sh); Leptos reads
+    // the file at this path (an absolute one: it is joined to the
+    // executable's directory).
+    let hash_file =
+        std::path::absolute(std::path::Path::new(&site_root).join("hash.txt")).unwrap_or_default();
     LeptosOptions::builder()
         .output_name(var("LEPTOS_OUTPUT_NAME", "backup-mgmt"))
-        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .hash_files(hash_file.is_file())
+        .hash_file(std::sync::Arc::from(hash_file.to_string_lossy().as_ref()))
+        .site_root(site_root)
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(address)
         .reload_port(var("LEPTOS_RELOAD_PORT", "5001").parse::<u32>().unwrap_or(5001))
@@ -185,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/manifest.webmanifest", get(manifest::manifest))
         .route("/metrics", get(metrics::metrics))
+        .route("/badge/{file}", get(badge::badge))
         .route("/prefs/theme", post(prefs::set_theme))
         .route("/prefs/locale", post(prefs::set_locale))
         .route("/ping/{token}", get(ping::success).post(ping::success))
@@ -227,9 +237,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Paths with secrets in them (ping URLs carry a job's token) are logged
-/// with the secret replaced.
+/// Paths with secrets in them (ping URLs carry a job's token, badge URLs
+/// theirs) are logged with the secret replaced.
 pub fn loggable_path(path: &str) -> String {
+    if path.starts_with("/badge/") {
+        return "/badge/***.svg".to_owned();
+    }
     match path.strip_prefix("/ping/") {
         Some(rest) => match rest.split_once('/') {
             Some((_, tail)) => format!("/ping/***/{tail}"),
@@ -248,6 +261,9 @@ async fn cache_control(request: Request, next: Next) -> Response {
     if !response.headers().contains_key(header::CACHE_CONTROL) {
         let value = if path.starts_with("/icons/") {
             "public, max-age=604800"
+        } else if is_hashed_asset(&path) {
+            // A name that changes with the content: never stale.
+            "public, max-age=31536000, immutable"
         } else if path.starts_with("/pkg/") || path == "/sw.js" || path == "/manifest.webmanifest" {
             "no-cache"
         } else {
@@ -258,9 +274,24 @@ async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
+/// `/pkg/backup-mgmt.0123456789abcdef.wasm`: a file named by its content.
+fn is_hashed_asset(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else { return false };
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 3 && parts[1].len() == 16 && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::loggable_path;
+    use super::{is_hashed_asset, loggable_path};
+
+    #[test]
+    fn only_content_named_files_are_immutable() {
+        assert!(is_hashed_asset("/pkg/backup-mgmt.0123456789abcdef.wasm"));
+        assert!(!is_hashed_asset("/pkg/backup-mgmt.wasm"));
+        assert!(!is_hashed_asset("/pkg/backup-mgmt_bg.wasm"));
+        assert!(!is_hashed_asset("/icons/a.0123456789abcdef.png"));
+    }
 
     #[test]
     fn ping_tokens_never_reach_the_log() {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::ops::{BackupsPage, ConsoleBackup},
+    model::ops::{BackupsPage, ConsoleBackup, StatusBadge},
 };
 
 #[cfg(feature = "ssr")]
@@ -23,4 +23,30 @@ pub async fn backups_overview() -> Result<BackupsPage, AppError> {
 pub async fn create_backup() -> Result<ConsoleBackup, AppError> {
     let (state, info) = server::ctx()?;
     crate::ssr::ops::backup::back_up_now(&state, &info).await
+}
+
+/// The status badges of a job and its tags (operators and administrators).
+#[server(prefix = "/api/fn", endpoint = "badges/list")]
+pub async fn job_badges(job_id: i64) -> Result<Vec<StatusBadge>, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::ops::badges::of_job(&state, &info, job_id).await
+}
+
+/// Makes a status badge for a job or one of its tags.
+#[server(prefix = "/api/fn", endpoint = "badges/create")]
+pub async fn create_badge(
+    job_id: i64,
+    tag: Option<String>,
+    show_age: Option<String>,
+) -> Result<StatusBadge, AppError> {
+    let (state, info) = server::ctx()?;
+    let show_age = show_age.is_some_and(|v| v == "on" || v == "true");
+    crate::ssr::ops::badges::create(&state, &info, job_id, tag, show_age).await
+}
+
+/// Revokes a status badge.
+#[server(prefix = "/api/fn", endpoint = "badges/revoke")]
+pub async fn revoke_badge(id: i64) -> Result<(), AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::ops::badges::revoke(&state, &info, id).await
 }

@@ -63,3 +63,27 @@ pub struct BackupsPage {
     /// Whether the viewer may start a backup (administrators).
     pub can_back_up: bool,
 }
+
+/// A status badge: `/badge/<token>.svg` shows whether a job (or every job
+/// with a tag) is up, late or down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusBadge {
+    /// Id.
+    pub id: i64,
+    /// The badge's address (the token in it is its only credential).
+    pub url: String,
+    /// The job it shows, or none for a tag badge.
+    pub job_id: Option<i64>,
+    /// The tag it shows, or none for a job badge.
+    pub tag: Option<String>,
+    /// Shows the last run's age beside the state.
+    pub show_age: bool,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// The Markdown to paste into a wiki or README.
+    pub markdown: String,
+    /// The HTML to paste into a page.
+    pub html: String,
+}

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         jobs::{DeleteJob, PauseJob, ResumeJob, get_job_page},
+        ops::{CreateBadge, RevokeBadge, job_badges},
         veeam::JobAction,
     },
     components::{
@@ -200,6 +201,79 @@ fn JobView(
             </section>
         </div>
         {job.ping_url.clone().map(|url| view! { <PingHelp url=url /> })}
+        {p.can_operate.then(|| view! { <Badges job_id=job.id tags=job.tags.clone() /> })}
+    }
+}
+
+/// Status badges of the job and its tags (operators): a preview, the
+/// Markdown and HTML to paste, revoke; and a form to make one.
+#[component]
+fn Badges(job_id: i64, tags: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let create = ServerAction::<CreateBadge>::new();
+    let revoke = ServerAction::<RevokeBadge>::new();
+    let badges =
+        Resource::new(move || (create.version().get(), revoke.version().get()), move |_| job_badges(job_id));
+    let error =
+        Signal::derive(move || last_error(create.value()).get().or_else(|| last_error(revoke.value()).get()));
+    view! {
+        <section class="card" data-testid="badges">
+            <h2>{t!(i18n, badges.title)}</h2>
+            <p class="hint">{t!(i18n, badges.intro)}</p>
+            <FormAlert error=error />
+            <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match badges.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted" data-testid="no-badges">{t!(i18n, badges.empty)}</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="server-list">
+                                {list.into_iter().map(|b| {
+                                    let subject = b.tag.clone().map(|t| format!("#{t}"));
+                                    view! {
+                                        <li class="server-card" data-testid="badge">
+                                            <div class="server-head">
+                                                <img src=b.url.clone() alt=t_string!(i18n, badges.preview).to_string() height="20" />
+                                                {subject.map(|s| view! { <span class="badge">{s}</span> })}
+                                            </div>
+                                            <label class="field">
+                                                <span>"Markdown"</span>
+                                                <input type="text" readonly class="mono" value=b.markdown.clone() data-testid="badge-markdown" />
+                                            </label>
+                                            <label class="field">
+                                                <span>"HTML"</span>
+                                                <input type="text" readonly class="mono" value=b.html.clone() data-testid="badge-html" />
+                                            </label>
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <input type="hidden" name="id" value=b.id />
+                                                <button type="submit" class="button button-danger" data-testid="revoke-badge">{t!(i18n, badges.revoke)}</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=create attr:class="form inline-form" attr:data-testid="create-badge">
+                <input type="hidden" name="job_id" value=job_id />
+                <label>
+                    <span>{t!(i18n, badges.for_what)}</span>
+                    <select name="tag">
+                        <option value="">{t!(i18n, badges.this_job)}</option>
+                        {tags.into_iter().map(|t| view! { <option value=t.clone()>{format!("#{t}")}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="choice">
+                    <input type="checkbox" name="show_age" value="on" />
+                    <span>{t!(i18n, badges.show_age)}</span>
+                </label>
+                <button type="submit" class="button" disabled=move || create.pending().get()>{t!(i18n, badges.create)}</button>
+            </ActionForm>
+        </section>
     }
 }
 

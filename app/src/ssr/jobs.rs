@@ -571,6 +571,14 @@ pub async fn last_good(state: &AppState) -> Result<Vec<LastGoodRow>, sqlx::Error
     jobs_db::last_good(&state.db).await
 }
 
+/// The states and last run times of the jobs carrying `tag` (for badges).
+pub async fn states_with_tag(
+    state: &AppState,
+    tag: &str,
+) -> Result<Vec<(JobState, Option<DateTime<Utc>>)>, sqlx::Error> {
+    jobs_db::states_with_tag(&state.db, tag).await
+}
+
 /// Every tag in use (for filters).
 pub async fn tags(state: &AppState, info: &RequestInfo) -> Result<Vec<(String, i64)>, AppError> {
     info.require(Role::Viewer, Access::Read)?;

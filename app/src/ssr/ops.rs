@@ -3,6 +3,7 @@
 //! domain: it reads every other through their service APIs.
 
 pub mod backup;
+pub mod badges;
 pub mod metrics;
 pub mod retention;
 pub mod selfcheck;

@@ -59,8 +59,7 @@ fn key_pair(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
 /// Job names and run counts, as the API lists them.
 async fn jobs_and_runs(app: &TestApp) -> Vec<(String, i64)> {
     let token = app.bearer(&app.add_user(Role::Viewer).await).await;
-    let list: Value =
-        app.api(Method::GET, "/api/v1/jobs", Some(&token), None).await.json().await.unwrap();
+    let list: Value = app.api(Method::GET, "/api/v1/jobs", Some(&token), None).await.json().await.unwrap();
     let mut out = Vec::new();
     for job in list["items"].as_array().unwrap() {
         let runs: Value = app

@@ -6,6 +6,7 @@
 mod ack;
 mod auth;
 mod backup;
+mod badges;
 mod calendar;
 mod cli;
 mod helpers;

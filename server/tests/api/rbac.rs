@@ -155,6 +155,9 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/backups/page", Who::AtLeast(Role::Admin)),
     ("/api/fn/backups/create", Who::AtLeast(Role::Admin)),
+    ("/api/fn/badges/list", Who::AtLeast(Role::Operator)),
+    ("/api/fn/badges/create", Who::AtLeast(Role::Operator)),
+    ("/api/fn/badges/revoke", Who::AtLeast(Role::Operator)),
 ];
 
 /// What each page needs (browser navigation: anonymous visitors are sent
@@ -691,6 +694,21 @@ fn server_fn_form(path: &str, target: &TestUser, caller: Option<&TestUser>) -> V
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
+/// A status badge of `job_id`, made by an administrator.
+async fn badge_of(app: &TestApp, job_id: i64) -> i64 {
+    let admin = app.browser_as(&app.add_user(Role::Admin).await).await;
+    let badge: serde_json::Value = admin
+        .post(format!("{}/api/fn/badges/create", app.address))
+        .form(&[("job_id", job_id.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    badge["id"].as_i64().unwrap()
+}
+
 #[tokio::test]
 async fn every_server_function_answers_each_role_as_the_table_says() {
     let app = matrix_app().await;
@@ -731,6 +749,13 @@ async fn every_server_function_answers_each_role_as_the_table_says() {
                     }
                     "/api/fn/runs/get" => form.push(("id".into(), run_id.to_string())),
                     _ => {}
+                }
+            }
+            if path.starts_with("/api/fn/badges/") {
+                let (job_id, _, _) = job_with_run(&app).await;
+                form.push(("job_id".into(), job_id.to_string()));
+                if *path == "/api/fn/badges/revoke" {
+                    form.push(("id".into(), badge_of(&app, job_id).await.to_string()));
                 }
             }
             if *path == "/api/fn/notify/resend" {

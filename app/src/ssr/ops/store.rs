@@ -1,4 +1,4 @@
-//! The SQL of the `console_backups` table.
+//! The SQL of the `console_backups` and `status_badges` tables.
 
 use chrono::{DateTime, Utc};
 
@@ -113,4 +113,93 @@ pub async fn checksum_of(db: &Db, file_name: &str) -> Result<Option<String>, sql
     .fetch_optional(pool)
     .await
     .map(Option::flatten))
+}
+
+/// A row of `status_badges`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BadgeRow {
+    /// Id.
+    pub id: i64,
+    /// The secret in its URL.
+    pub token: String,
+    /// The job, for a job badge.
+    pub job_id: Option<i64>,
+    /// The tag, for a tag badge.
+    pub tag: Option<String>,
+    /// Shows the last run's age.
+    pub show_age: bool,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+const BADGE_COLUMNS: &str = "id, token, job_id, tag, show_age, created_by, created_at";
+
+/// Records a badge; returns its id.
+pub async fn insert_badge(
+    db: &Db,
+    token: &str,
+    job_id: Option<i64>,
+    tag: Option<&str>,
+    show_age: bool,
+    created_by: &str,
+    at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "insert into status_badges (token, job_id, tag, show_age, created_by, created_at) \
+             values ($1, $2, $3, $4, $5, $6) returning id",
+        )
+        .bind(token)
+        .bind(job_id)
+        .bind(tag)
+        .bind(show_age)
+        .bind(created_by)
+        .bind(at)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// The live badge with `token`.
+pub async fn badge_by_token(db: &Db, token: &str) -> Result<Option<BadgeRow>, sqlx::Error> {
+    let sql = format!("select {BADGE_COLUMNS} from status_badges where token = $1 and revoked_at is null");
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(pool).await)
+}
+
+/// The live badge `id`.
+pub async fn badge(db: &Db, id: i64) -> Result<Option<BadgeRow>, sqlx::Error> {
+    let sql = format!("select {BADGE_COLUMNS} from status_badges where id = $1 and revoked_at is null");
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await)
+}
+
+/// The live badges of a job and of the given tags, oldest first.
+pub async fn badges_for(db: &Db, job_id: i64, tags: &[String]) -> Result<Vec<BadgeRow>, sqlx::Error> {
+    let sql = format!(
+        "select {BADGE_COLUMNS} from status_badges where revoked_at is null and job_id = $1 order by id"
+    );
+    let mut rows: Vec<BadgeRow> =
+        on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job_id).fetch_all(pool).await)?;
+    for tag in tags {
+        let sql = format!(
+            "select {BADGE_COLUMNS} from status_badges where revoked_at is null and tag = $1 order by id"
+        );
+        let tagged: Vec<BadgeRow> =
+            on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tag).fetch_all(pool).await)?;
+        rows.extend(tagged);
+    }
+    Ok(rows)
+}
+
+/// Revokes badge `id`; false when there was no live one.
+pub async fn revoke_badge(db: &Db, id: i64, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query(
+        "update status_badges set revoked_at = $1 where id = $2 and revoked_at is null"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1))
 }

@@ -588,6 +588,22 @@ pub async fn all_tags(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
     })
 }
 
+/// The states and last run times of the jobs that carry `tag`.
+pub async fn states_with_tag(
+    db: &Db,
+    tag: &str,
+) -> Result<Vec<(JobState, Option<DateTime<Utc>>)>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "select j.state, j.last_run_at from jobs j join job_tags t on t.job_id = j.id \
+             where t.tag = $1 and j.removed_at is null",
+        )
+        .bind(tag)
+        .fetch_all(pool)
+        .await
+    })
+}
+
 /// Deletes a job with its runs, tags and events. False when absent.
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
