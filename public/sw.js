@@ -9,8 +9,9 @@
 const CACHE = "bms-shell-v2";
 
 // Fetched without cookies, so nothing in the cache belongs to a user.
-// The front end's files (/pkg/, named by their content in a release
-// build) are cached as the pages load them (network first, below).
+// The front end's files (/pkg/, named by their content in a build made by
+// scripts/build-release.sh) are the ones the offline page asks for: they
+// are read from it at install, and cached as pages load them afterwards.
 const SHELL = [
   "/offline",
   "/manifest.webmanifest",
@@ -25,16 +26,27 @@ function isStatic(url) {
   return url.pathname === "/manifest.webmanifest" || STATIC_PREFIXES.some((p) => url.pathname.startsWith(p));
 }
 
+// Fetches `path` without cookies into the cache; a failure is skipped, so
+// one missing file does not keep the rest from being cached.
+function store(cache, path) {
+  return fetch(new Request(path, { credentials: "omit" }))
+    .then((response) => (response.ok ? cache.put(path, response.clone()).then(() => response) : undefined))
+    .catch(() => undefined);
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
-      // One missing file (the WASM name differs between build modes) must
-      // not keep the rest from being cached.
       Promise.all(
         SHELL.map((path) =>
-          fetch(new Request(path, { credentials: "omit" }))
-            .then((response) => (response.ok ? cache.put(path, response) : undefined))
-            .catch(() => undefined),
+          store(cache, path).then((response) =>
+            path === "/offline" && response
+              ? response.text().then((html) => {
+                  const assets = new Set(html.match(/\/pkg\/[A-Za-z0-9._-]+/g) || []);
+                  return Promise.all([...assets].map((asset) => store(cache, asset)));
+                })
+              : undefined,
+          ),
         ),
       ),
     ),

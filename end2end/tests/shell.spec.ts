@@ -168,7 +168,9 @@ test.describe("the installable app", () => {
       return keys;
     });
     expect(cached).toContain("/offline");
-    expect(cached).toContain("/pkg/backup-mgmt.js");
+    // The front end, by its content-hashed name (backup-mgmt.<hash>.js).
+    expect(cached.some((p: string) => /^\/pkg\/backup-mgmt\.[0-9a-f]{16}\.js$/.test(p))).toBe(true);
+    expect(cached.some((p: string) => /^\/pkg\/backup-mgmt\.[0-9a-f]{16}\.wasm$/.test(p))).toBe(true);
     expect(cached).not.toContain("/");
     expect(cached.some((p: string) => p.startsWith("/api"))).toBe(false);
 

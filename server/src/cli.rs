@@ -150,6 +150,9 @@ pub enum Command {
     },
     /// Validate the configuration and connect to the database, then exit.
     CheckConfig,
+    /// Run as a Windows service (the service control manager starts it;
+    /// see docs/WINDOWS.md). Logs go to log_dir, or <data_dir>\logs.
+    WindowsService,
     /// Back up the console's own database, list, verify or restore backups.
     ///
     /// Backups go to backup_dir, encrypted to the age public key
@@ -338,6 +341,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = config::load(cli.config.as_deref(), std::env::vars())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
+        Command::WindowsService => bail!(
+            "windows-service is for the Windows service control manager (sc.exe create ... binPath= \"... windows-service\"): see docs/WINDOWS.md"
+        ),
         Command::Migrate => {
             let db = open_db(&settings).await?;
             println!("migrations applied to the {} database", db.backend().as_str());
@@ -398,13 +404,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    serve_until(settings, telemetry::shutdown_signal()).await
+}
+
+/// Runs the console until `shutdown` resolves (a signal, or the Windows
+/// service control manager's stop).
+pub async fn serve_until(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     telemetry::init(&settings)?;
     let app = Application::build(settings).await?;
     if let FirstAdmin::CreatedWithOneTimePassword(password) = app.first_admin() {
         print_one_time_password(bootstrap::FIRST_ADMIN_USERNAME, password, app.settings());
     }
     tracing::info!(address = %app.address(), "the console is listening");
-    app.run_until_stopped(telemetry::shutdown_signal()).await
+    app.run_until_stopped(shutdown).await
 }
 
 async fn demo(settings: Settings, sim_listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Result<()> {

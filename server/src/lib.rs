@@ -11,5 +11,7 @@ pub mod scheduler;
 pub mod startup;
 pub mod telemetry;
 pub mod veeam_sim;
+#[cfg(windows)]
+pub mod winservice;
 
 pub use startup::Application;

@@ -7,6 +7,18 @@ use server::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Under the service control manager the dispatcher owns this thread and
+    // runs the console on its own.
+    #[cfg(windows)]
+    if matches!(cli.command, Some(server::cli::Command::WindowsService)) {
+        return match server::winservice::run(cli.config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}", one_line(&e));
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -25,6 +25,7 @@ use crate::{
     model::{
         dashboard::JobPage as JobPageData,
         job::{JobSource, JobState},
+        ops::StatusBadge,
         user::Role,
     },
 };
@@ -46,6 +47,13 @@ pub fn JobPage() -> impl IntoView {
         |(id, ..)| get_job_page(id),
     );
     let runs = use_runs(Signal::derive(move || Some(id())), refresh);
+    // Status badges (operators; a viewer's call is refused and shows nothing).
+    let create_badge = ServerAction::<CreateBadge>::new();
+    let revoke_badge = ServerAction::<RevokeBadge>::new();
+    let badges = Resource::new(
+        move || (id(), create_badge.version().get(), revoke_badge.version().get()),
+        |(id, ..)| job_badges(id),
+    );
     view! {
         <Protected min=Role::Viewer>
             <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
@@ -60,6 +68,16 @@ pub fn JobPage() -> impl IntoView {
                 <h2>{t!(i18n, runs.history)}</h2>
                 {move || view! { <RunHistory runs=runs show_job=false action=format!("/jobs/{}", id()) /> }}
             </section>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match (page.await, badges.await) {
+                        (Ok(p), Ok(list)) if p.can_operate => view! {
+                            <Badges job_id=p.job.id tags=p.job.tags.clone() list=list create=create_badge revoke=revoke_badge />
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
         </Protected>
     }
 }
@@ -201,19 +219,20 @@ fn JobView(
             </section>
         </div>
         {job.ping_url.clone().map(|url| view! { <PingHelp url=url /> })}
-        {p.can_operate.then(|| view! { <Badges job_id=job.id tags=job.tags.clone() /> })}
     }
 }
 
 /// Status badges of the job and its tags (operators): a preview, the
 /// Markdown and HTML to paste, revoke; and a form to make one.
 #[component]
-fn Badges(job_id: i64, tags: Vec<String>) -> impl IntoView {
+fn Badges(
+    job_id: i64,
+    tags: Vec<String>,
+    list: Vec<StatusBadge>,
+    create: ServerAction<CreateBadge>,
+    revoke: ServerAction<RevokeBadge>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let create = ServerAction::<CreateBadge>::new();
-    let revoke = ServerAction::<RevokeBadge>::new();
-    let badges =
-        Resource::new(move || (create.version().get(), revoke.version().get()), move |_| job_badges(job_id));
     let error =
         Signal::derive(move || last_error(create.value()).get().or_else(|| last_error(revoke.value()).get()));
     view! {
@@ -221,43 +240,37 @@ fn Badges(job_id: i64, tags: Vec<String>) -> impl IntoView {
             <h2>{t!(i18n, badges.title)}</h2>
             <p class="hint">{t!(i18n, badges.intro)}</p>
             <FormAlert error=error />
-            <Transition fallback=move || view! { <p class="loading" aria-busy="true">{t!(i18n, common.loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match badges.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="muted" data-testid="no-badges">{t!(i18n, badges.empty)}</p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="server-list">
-                                {list.into_iter().map(|b| {
-                                    let subject = b.tag.clone().map(|t| format!("#{t}"));
-                                    view! {
-                                        <li class="server-card" data-testid="badge">
-                                            <div class="server-head">
-                                                <img src=b.url.clone() alt=t_string!(i18n, badges.preview).to_string() height="20" />
-                                                {subject.map(|s| view! { <span class="badge">{s}</span> })}
-                                            </div>
-                                            <label class="field">
-                                                <span>"Markdown"</span>
-                                                <input type="text" readonly class="mono" value=b.markdown.clone() data-testid="badge-markdown" />
-                                            </label>
-                                            <label class="field">
-                                                <span>"HTML"</span>
-                                                <input type="text" readonly class="mono" value=b.html.clone() data-testid="badge-html" />
-                                            </label>
-                                            <ActionForm action=revoke attr:class="inline">
-                                                <input type="hidden" name="id" value=b.id />
-                                                <button type="submit" class="button button-danger" data-testid="revoke-badge">{t!(i18n, badges.revoke)}</button>
-                                            </ActionForm>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {if list.is_empty() {
+                view! { <p class="muted" data-testid="no-badges">{t!(i18n, badges.empty)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="server-list">
+                        {list.into_iter().map(|b| {
+                            let subject = b.tag.clone().map(|t| format!("#{t}"));
+                            view! {
+                                <li class="server-card" data-testid="badge">
+                                    <div class="server-head">
+                                        <img src=b.url.clone() alt=move || t_string!(i18n, badges.preview).to_string() height="20" />
+                                        {subject.map(|s| view! { <span class="badge">{s}</span> })}
+                                    </div>
+                                    <label class="field">
+                                        <span>"Markdown"</span>
+                                        <input type="text" readonly class="mono" value=b.markdown.clone() data-testid="badge-markdown" />
+                                    </label>
+                                    <label class="field">
+                                        <span>"HTML"</span>
+                                        <input type="text" readonly class="mono" value=b.html.clone() data-testid="badge-html" />
+                                    </label>
+                                    <ActionForm action=revoke attr:class="inline">
+                                        <input type="hidden" name="id" value=b.id />
+                                        <button type="submit" class="button button-danger" data-testid="revoke-badge">{t!(i18n, badges.revoke)}</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
             <ActionForm action=create attr:class="form inline-form" attr:data-testid="create-badge">
                 <input type="hidden" name="job_id" value=job_id />
                 <label>
