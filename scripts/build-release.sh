@@ -53,8 +53,6 @@ if [ -e public/index.html ] || [ -e public/pkg ]; then
   echo "error: public/ holds a path the build writes (index.html or pkg)" >&2
   exit 1
 fi
-mkdir -p "$SITE" && find "$SITE" -mindepth 1 -delete
-mkdir -p "$PKG"
 
 # The server and the front end build side by side: the front end's last
 # step (link-time optimisation into one unit) uses one core only.
@@ -75,6 +73,21 @@ if [ -n "$bindgen_pid" ]; then
   wait "$bindgen_pid" || { echo "error: cannot install wasm-bindgen-cli $WASM_BINDGEN_VERSION" >&2; exit 1; }
 fi
 
+# The site is made again only when what it is made from changed: the WASM,
+# the stylesheet, public/ and these scripts (wasm-opt alone takes a minute
+# or two on two cores).
+stamp=$( (sha256sum "$WASM_IN" style/main.css scripts/build-release.sh scripts/site-tools.mjs; \
+  find public -type f -print0 | sort -z | xargs -0 sha256sum; \
+  echo "$BACKUP_MGMT_BUILD $WASM_BINDGEN_VERSION $BINARYEN_VERSION $SWC_VERSION $LIGHTNINGCSS_VERSION") | sha256sum)
+if [ -f "$SITE/hash.txt" ] && [ "$(cat "$SITE/.build-stamp" 2>/dev/null)" = "$stamp" ]; then
+  step "the site is up to date ($SITE)"
+  wait "$server_pid"
+  trap - EXIT
+  step "built $TARGET_DIR/$SERVER_PROFILE/$NAME and $SITE"
+  exit 0
+fi
+mkdir -p "$SITE" && find "$SITE" -mindepth 1 -delete
+mkdir -p "$PKG"
 step "wasm-bindgen, wasm-opt, JavaScript and CSS"
 wasm-bindgen --target=web --out-name=$NAME --out-dir=$PKG "$WASM_IN"
 mv "$PKG/${NAME}_bg.wasm" "$PKG/$NAME.wasm"
@@ -95,6 +108,7 @@ for ext in js wasm css; do
   mv "$PKG/$NAME.$ext" "$PKG/$NAME.$hash.$ext"
   printf '%s: %s\n' "$ext" "$hash" >> "$SITE/hash.txt"
 done
+echo "$stamp" > "$SITE/.build-stamp"
 
 wait "$server_pid"
 trap - EXIT

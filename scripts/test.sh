@@ -34,6 +34,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 log "unit and integration tests on SQLite and PostgreSQL (cargo test)"
 cargo test --workspace --exclude frontend
 
+log "Windows: the service code compiles (cargo check --target x86_64-pc-windows-gnu)"
+# The MinGW compiler builds the C parts (SQLite) for the target; the host's
+# proc-macros and build scripts come from the test build above.
+apt_install gcc-mingw-w64-x86-64-posix
+rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+cargo check --package server --bin backup-mgmt --target x86_64-pc-windows-gnu
+
 build_release
 
 log "API contract (schemathesis)"

@@ -5,7 +5,9 @@
 //! restoring into an empty one gives a console with the same jobs and
 //! runs. The daily pass: taken once a day, a failure raises
 //! `console_backup_failed` and the next success `console_recovered`, old
-//! files go and the newest stays.
+//! files go and the newest stays. And the disk self-check: free space
+//! below `disk_low_percent` raises `console_disk_low` once, then one
+//! `console_recovered`.
 
 use std::{path::Path, process::Command};
 
@@ -243,3 +245,37 @@ crate::both_backends!(
     the_daily_backup_is_taken_once_told_when_it_fails_and_pruned,
     the_daily_backup_is_taken_once_told_when_it_fails_and_pruned
 );
+
+async fn low_disk_is_told_once_and_its_recovery_too(app: TestApp) {
+    let with_threshold = |percent: u8| {
+        let mut state = app.state.clone();
+        let mut settings = (*state.settings).clone();
+        settings.disk_low_percent = percent;
+        state.settings = std::sync::Arc::new(settings);
+        state
+    };
+    let kinds = || {
+        let db = app.state.db.clone();
+        async move {
+            app::on_db!(&db, |pool| sqlx::query_scalar::<_, String>(
+                "select kind from console_events where subject = 'disk:data_dir' order by id"
+            )
+            .fetch_all(pool)
+            .await)
+            .unwrap()
+        }
+    };
+    let free = app::ssr::ops::selfcheck::free_percent(&app.state.settings.data_dir).unwrap();
+    assert!(free < 99.0, "the test needs a file system less than 99 % free ({free:.1} %)");
+    // Threshold above the free share: raised once, however many passes.
+    let low = with_threshold(99);
+    app::ssr::ops::selfcheck::pass(&low).await.unwrap();
+    app::ssr::ops::selfcheck::pass(&low).await.unwrap();
+    assert_eq!(kinds().await, ["console_disk_low"]);
+    // Well below it: recovered, once.
+    let fine = with_threshold(1);
+    app::ssr::ops::selfcheck::pass(&fine).await.unwrap();
+    app::ssr::ops::selfcheck::pass(&fine).await.unwrap();
+    assert_eq!(kinds().await, ["console_disk_low", "console_recovered"]);
+}
+crate::both_backends!(low_disk_is_told_once_and_its_recovery_too, low_disk_is_told_once_and_its_recovery_too);
