@@ -105,7 +105,15 @@ sed -E \
   -e "s#^([[:space:]]*ssl_certificate[[:space:]]+)/etc/ssl/[^;]*;#\1$tmp/tls.crt;#" \
   -e "s#^([[:space:]]*ssl_certificate_key[[:space:]]+)/etc/ssl/[^;]*;#\1$tmp/tls.key;#" \
   -e "s#/usr/share/backup-mgmt/site/#$tmp/site/#g" \
+  -e "s#/var/log/nginx/#$tmp/nginx/#g" \
   "$nginx_conf" >"$tmp/backup-mgmt.conf"
+# Secrets in URLs (ping and badge tokens, query strings) must not reach
+# nginx's access log: every access_log uses the masking format or is off.
+if grep -E '^[[:space:]]*access_log[[:space:]]' "$nginx_conf" | grep -vqE 'access_log[[:space:]]+(off|[^ ;]+[[:space:]]+bms_masked);'; then
+  die "nginx: every access_log must use the bms_masked format (or be off): ping and badge tokens are secrets"
+fi
+grep -q 'log_format bms_masked' "$nginx_conf" && ! grep -q 'bms_masked.*\$request_uri\|bms_masked.*\$request ' "$nginx_conf" \
+  || die "nginx: log_format bms_masked missing, or it logs \$request / \$request_uri"
 if ! grep -q "ssl_certificate *$tmp/tls.crt;" "$tmp/backup-mgmt.conf" \
    || ! grep -q "ssl_certificate_key *$tmp/tls.key;" "$tmp/backup-mgmt.conf"; then
   die "nginx: ssl_certificate and ssl_certificate_key must be placeholder paths under /etc/ssl/"
@@ -398,7 +406,8 @@ done
 
 compose=$(compose_bin || true)
 dummy_env=(POSTGRES_PASSWORD=dummy0pass BMS_JWT_SECRET=dummy-jwt-secret-dummy-jwt-secret-0
-           BMS_ENCRYPTION_KEY=dummy-encryption-key-dummy-key-00 BMS_BASE_URL=https://backup.example.co.jp/)
+           BMS_ENCRYPTION_KEY=dummy-encryption-key-dummy-key-00 BMS_BASE_URL=https://backup.example.co.jp/
+           BMS_BACKUP_RECIPIENT=age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p)
 # A clean environment and an empty env file: the caller's variables and a
 # local deploy/.env do not count.
 : >"$tmp/empty.env"

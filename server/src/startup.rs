@@ -298,5 +298,6 @@ mod tests {
         assert_eq!(loggable_path("/ping/abc123"), "/ping/***");
         assert_eq!(loggable_path("/ping/abc123/fail"), "/ping/***/fail");
         assert_eq!(loggable_path("/jobs/3"), "/jobs/3");
+        assert_eq!(loggable_path("/badge/s3cr3t-token.svg"), "/badge/***.svg");
     }
 }

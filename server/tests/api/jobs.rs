@@ -421,10 +421,16 @@ async fn missed_late_and_overdue_are_detected(app: TestApp) {
     app::ssr::jobs::store::jobs::set_next_expected(&app.state.db, past_id, Some(three_hours_ago))
         .await
         .unwrap();
+    // The console's own monitor (every 15 s) may get there first: what
+    // matters is that the four slots are stored, once each.
     let outcome = monitor::run_once(&app.state, Utc::now()).await.unwrap();
-    assert_eq!(outcome.missed, 4, "-3h15, -2h15, -1h15 and -0h15 (its grace has passed)");
+    assert!(outcome.missed <= 4, "{outcome:?}");
     let missed = get_json(&app, &format!("/api/v1/runs?job_id={past_id}&result=missed"), &token).await;
-    assert_eq!(missed["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        missed["items"].as_array().unwrap().len(),
+        4,
+        "-3h15, -2h15, -1h15 and -0h15 (its grace has passed)"
+    );
 
     // A run arrives: ok again.
     let ping = ping_path(&past);

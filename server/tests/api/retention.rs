@@ -86,8 +86,9 @@ async fn old_history_goes_while_reports_keep_arriving(app: TestApp) {
         let url = format!("{address}/api/v1/jobs/{}/runs", job["id"]);
         tokio::spawn(async move {
             let client = reqwest::Client::new();
-            let (mut answered, mut slowest) = (0_u32, std::time::Duration::ZERO);
+            let (mut answered, mut during, mut slowest) = (0_u32, 0_u32, std::time::Duration::ZERO);
             while pruning.load(Ordering::SeqCst) || answered < 5 {
+                let was_pruning = pruning.load(Ordering::SeqCst);
                 let started = std::time::Instant::now();
                 let response = client
                     .post(&url)
@@ -99,8 +100,12 @@ async fn old_history_goes_while_reports_keep_arriving(app: TestApp) {
                 assert!(response.status().is_success(), "a report during pruning: {}", response.status());
                 slowest = slowest.max(started.elapsed());
                 answered += 1;
+                // Sent and answered while the pass was still going.
+                if was_pruning && pruning.load(Ordering::SeqCst) {
+                    during += 1;
+                }
             }
-            (answered, slowest)
+            (answered, during, slowest)
         })
     };
 
@@ -112,8 +117,12 @@ async fn old_history_goes_while_reports_keep_arriving(app: TestApp) {
     .await
     .unwrap();
     pruning.store(false, Ordering::SeqCst);
-    let (answered, slowest) = reporter.await.unwrap();
-    eprintln!("retention pass: {pass:?}; {answered} runs reported meanwhile, slowest answer {slowest:?}");
+    let (answered, during, slowest) = reporter.await.unwrap();
+    eprintln!(
+        "retention pass: {pass:?}; {answered} runs reported, {during} of them answered during the pass, \
+         slowest answer {slowest:?}"
+    );
+    assert!(during >= 1, "no report was answered while the pass ran");
     assert_eq!(
         count(&app, "select count(*) from runs where job_id = (select max(id) from jobs)").await,
         i64::from(answered)

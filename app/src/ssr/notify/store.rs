@@ -652,7 +652,9 @@ pub async fn suppressions(
 }
 
 /// Deletes, in batches, what is older than `before`: deliveries sent or
-/// given up (a pending one stays however old), held-back events, and
+/// given up (a pending one stays however old, and so does a rule's newest
+/// delivery about a subject: recoveries and reminders are decided from
+/// it), held-back events, and
 /// console events the notifier has read (ids up to `console_read_up_to`).
 /// Returns how many rows went.
 pub async fn prune(db: &Db, before: DateTime<Utc>, console_read_up_to: i64) -> Result<u64, sqlx::Error> {
@@ -668,7 +670,10 @@ pub async fn prune(db: &Db, before: DateTime<Utc>, console_read_up_to: i64) -> R
     deleted += delete_batched(
         db,
         "notification_deliveries",
-        "t.created_at < $1 and t.status in ('sent', 'dead')",
+        "t.created_at < $1 and t.status in ('sent', 'dead') and (t.rule_id is null or exists \
+         (select 1 from notification_deliveries n where n.rule_id = t.rule_id \
+         and coalesce(n.subject, '') = coalesce(t.subject, '') and coalesce(n.job_id, 0) = coalesce(t.job_id, 0) \
+         and n.id > t.id))",
         before,
     )
     .await?;

@@ -219,7 +219,8 @@ async fn write_backup(db: &Db, settings: &Settings, at: DateTime<Utc>) -> Result
     };
     let stem = format!("{PREFIX}{}.{kind}", at.format(STAMP));
     let name = if recipient.is_some() { format!("{stem}.age") } else { stem.clone() };
-    let snapshot = dir.join(format!(".{stem}.tmp"));
+    let snapshot =
+        dir.join(format!(".{stem}.{}-{}.tmp", std::process::id(), Utc::now().timestamp_subsec_nanos()));
     let target = dir.join(&name);
     let result = async {
         match db {
@@ -238,15 +239,8 @@ async fn write_backup(db: &Db, settings: &Settings, at: DateTime<Utc>) -> Result
     }
     .await;
     let _ = std::fs::remove_file(&snapshot);
-    match result {
-        Ok((size, sha256)) => {
-            Ok(Written { name, size, sha256, encrypted: settings.backup.recipient.is_some() })
-        }
-        Err(error) => {
-            let _ = std::fs::remove_file(&target);
-            Err(error)
-        }
-    }
+    let (size, sha256) = result?;
+    Ok(Written { name, size, sha256, encrypted: settings.backup.recipient.is_some() })
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
@@ -294,7 +288,23 @@ fn seal(
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // A file of that name (another backup in the same second) is never touched.
     let file = options.open(target).map_err(write_err)?;
+    let written = write_sealed(&mut input, file, target, recipient);
+    if written.is_err() {
+        let _ = std::fs::remove_file(target);
+        let _ = std::fs::remove_file(sidecar(target));
+    }
+    written
+}
+
+fn write_sealed(
+    input: &mut std::fs::File,
+    file: std::fs::File,
+    target: &Path,
+    recipient: Option<&age::x25519::Recipient>,
+) -> Result<(i64, String), BackupError> {
+    let write_err = |e| BackupError::io(format!("cannot write {}", target.display()), e);
     let mut out = Hashing { inner: std::io::BufWriter::new(file), hasher: Sha256::new(), written: 0 };
     match recipient {
         Some(recipient) => {
@@ -302,12 +312,12 @@ fn seal(
                 age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
                     .map_err(|e| BackupError(format!("cannot encrypt: {e}")))?;
             let mut writer = encryptor.wrap_output(&mut out).map_err(write_err)?;
-            std::io::copy(&mut input, &mut writer).map_err(write_err)?;
+            std::io::copy(input, &mut writer).map_err(write_err)?;
             // Without finish() the file would be truncated.
             writer.finish().map_err(write_err)?;
         }
         None => {
-            std::io::copy(&mut input, &mut out).map_err(write_err)?;
+            std::io::copy(input, &mut out).map_err(write_err)?;
         }
     }
     out.flush().map_err(write_err)?;
@@ -445,8 +455,9 @@ fn load_identities(identity: &Path) -> Result<Vec<Box<dyn age::Identity + Send +
         .map_err(|e| BackupError(format!("cannot use the identity file {}: {e}", identity.display())))
 }
 
-/// Decrypts `file` into `out` with the identities in `identity`.
-fn decrypt(file: &Path, identity: &Path, out: &Path) -> Result<(), BackupError> {
+/// Decrypts `file` into `output` (a private temporary file) with the
+/// identities in `identity`.
+fn decrypt(file: &Path, identity: &Path, output: &mut std::fs::File) -> Result<(), BackupError> {
     let identities = load_identities(identity)?;
     let input = std::fs::File::open(file)
         .map_err(|e| BackupError::io(format!("cannot read {}", file.display()), e))?;
@@ -456,16 +467,10 @@ fn decrypt(file: &Path, identity: &Path, out: &Path) -> Result<(), BackupError> 
         decryptor.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)).map_err(|e| {
             BackupError(format!("cannot decrypt {} with {}: {e}", file.display(), identity.display()))
         })?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut output =
-        options.open(out).map_err(|e| BackupError::io(format!("cannot write {}", out.display()), e))?;
-    std::io::copy(&mut reader, &mut output).map_err(|e| {
+    std::io::copy(&mut reader, output).map_err(|e| {
         BackupError(format!("cannot decrypt {} (damaged or truncated?): {e}", file.display()))
     })?;
-    output.sync_all().map_err(|e| BackupError::io(format!("cannot write {}", out.display()), e))?;
+    output.sync_all().map_err(|e| BackupError::io("cannot write the decrypted copy", e))?;
     Ok(())
 }
 
@@ -523,13 +528,15 @@ async fn check_contents(plain: &Path) -> Result<String, BackupError> {
     }
 }
 
-/// A temporary file removed when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// A new private temporary file (random name, created exclusively, 0600)
+/// in the directory of `beside`, removed when dropped.
+fn temp_beside(beside: &Path) -> Result<tempfile::NamedTempFile, BackupError> {
+    let dir = beside.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".backup-mgmt-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| BackupError::io(format!("cannot make a temporary file in {}", dir.display()), e))
 }
 
 /// Checks a backup file: its SHA-256 against `FILE.sha256` (or the
@@ -561,12 +568,8 @@ pub async fn verify(db: Option<&Db>, file: &Path, identity: Option<&Path>) -> Re
     let contents = if encrypted {
         match identity {
             Some(identity) => {
-                let plain = TempFile(temp_beside(file, "verify"));
-                let (from, key, out) = (file.to_owned(), identity.to_owned(), plain.0.clone());
-                tokio::task::spawn_blocking(move || decrypt(&from, &key, &out))
-                    .await
-                    .map_err(|e| BackupError(format!("cannot decrypt: {e}")))??;
-                Some(check_contents(&plain.0).await?)
+                let plain = plain_copy(file, Some(identity), file).await?;
+                Some(check_contents(plain.path()).await?)
             }
             None => {
                 let input = std::fs::File::open(file)
@@ -581,11 +584,6 @@ pub async fn verify(db: Option<&Db>, file: &Path, identity: Option<&Path>) -> Re
         Some(check_contents(file).await?)
     };
     Ok(Verified { size, sha256, checksum_matches, encrypted, contents })
-}
-
-fn temp_beside(file: &Path, what: &str) -> PathBuf {
-    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    dir.join(format!(".backup-mgmt-{what}-{}.tmp", std::process::id()))
 }
 
 /// The lock file a console holds on its SQLite database while it runs.
@@ -654,15 +652,27 @@ pub async fn restore(
     }
 }
 
-async fn plain_copy(file: &Path, identity: Option<&Path>, beside: &Path) -> Result<TempFile, BackupError> {
-    let plain = TempFile(temp_beside(beside, "restore"));
-    let (from, out) = (file.to_owned(), plain.0.clone());
+/// The backup's plain contents in a private temporary file beside `beside`
+/// (decrypted with `identity` when the backup is encrypted).
+async fn plain_copy(
+    file: &Path,
+    identity: Option<&Path>,
+    beside: &Path,
+) -> Result<tempfile::NamedTempFile, BackupError> {
+    let mut plain = temp_beside(beside)?;
+    let from = file.to_owned();
     let key = identity.map(Path::to_owned);
-    tokio::task::spawn_blocking(move || match key {
-        Some(key) if starts_with(&from, AGE_MAGIC) => decrypt(&from, &key, &out),
-        _ => std::fs::copy(&from, &out)
-            .map(|_| ())
-            .map_err(|e| BackupError::io(format!("cannot copy {}", from.display()), e)),
+    let plain = tokio::task::spawn_blocking(move || {
+        match key {
+            Some(key) if starts_with(&from, AGE_MAGIC) => decrypt(&from, &key, plain.as_file_mut())?,
+            _ => {
+                let mut input = std::fs::File::open(&from)
+                    .map_err(|e| BackupError::io(format!("cannot read {}", from.display()), e))?;
+                std::io::copy(&mut input, plain.as_file_mut())
+                    .map_err(|e| BackupError::io(format!("cannot copy {}", from.display()), e))?;
+            }
+        }
+        Ok::<_, BackupError>(plain)
     })
     .await
     .map_err(|e| BackupError(format!("cannot read the backup: {e}")))??;
@@ -683,30 +693,52 @@ async fn restore_sqlite(
             target.display()
         )));
     }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BackupError::io(format!("cannot create {}", dir.display()), e))?;
+    }
     let plain = plain_copy(file, identity, target).await?;
-    if !starts_with(&plain.0, SQLITE_MAGIC) {
+    if !starts_with(plain.path(), SQLITE_MAGIC) {
         return Err(BackupError(format!("{} is not a backup of a SQLite console", file.display())));
     }
-    let contents = check_sqlite(&plain.0).await?;
+    let contents = check_sqlite(plain.path()).await?;
     let mut kept = String::new();
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     if target.exists() {
         let stamp = Utc::now().format(STAMP);
         for suffix in ["", "-wal", "-shm"] {
             let from = PathBuf::from(format!("{}{suffix}", target.display()));
             if from.exists() {
                 let to = PathBuf::from(format!("{}.before-restore-{stamp}{suffix}", target.display()));
-                std::fs::rename(&from, &to)
-                    .map_err(|e| BackupError::io(format!("cannot move {} aside", from.display()), e))?;
+                if let Err(e) = std::fs::rename(&from, &to) {
+                    roll_back(&moved);
+                    return Err(BackupError::io(format!("cannot move {} aside", from.display()), e));
+                }
+                moved.push((from.clone(), to.clone()));
                 if suffix.is_empty() {
                     kept = format!("; the previous database is {}", to.display());
                 }
             }
         }
     }
-    std::fs::rename(&plain.0, target).map_err(|e| {
-        BackupError::io(format!("cannot put the restored database at {}", target.display()), e)
-    })?;
+    if let Err(e) = plain.persist(target) {
+        roll_back(&moved);
+        return Err(BackupError::io(
+            format!(
+                "cannot put the restored database at {} (the previous one is back in place)",
+                target.display()
+            ),
+            e.error,
+        ));
+    }
     Ok(format!("restored {} into {}: {contents}{kept}", file.display(), target.display()))
+}
+
+/// Puts files moved aside back where they were.
+fn roll_back(moved: &[(PathBuf, PathBuf)]) {
+    for (from, to) in moved.iter().rev() {
+        let _ = std::fs::rename(to, from);
+    }
 }
 
 async fn restore_postgres(
@@ -745,10 +777,10 @@ async fn restore_postgres(
         ));
     }
     let plain = plain_copy(file, identity, &std::env::temp_dir().join("x")).await?;
-    if !starts_with(&plain.0, PGDUMP_MAGIC) {
+    if !starts_with(plain.path(), PGDUMP_MAGIC) {
         return Err(BackupError(format!("{} is not a backup of a PostgreSQL console", file.display())));
     }
-    let contents = check_pgdump(&plain.0).await?;
+    let contents = check_pgdump(plain.path()).await?;
     let (url, password) = pg_url(settings)?;
     let mut command = tokio::process::Command::new("pg_restore");
     command
@@ -762,7 +794,7 @@ async fn restore_postgres(
         ])
         .arg("--dbname")
         .arg(&url)
-        .arg(&plain.0);
+        .arg(plain.path());
     if let Some(password) = password {
         command.env("PGPASSWORD", password);
     }
@@ -822,9 +854,11 @@ pub fn prune_files(dir: &Path, keep_days: u32, now: DateTime<Utc>) -> Result<Vec
 fn last_due(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
     let tz = settings.timezone;
     let local = now.with_timezone(&tz);
+    // A time that a clock change skips that day means the first minute after the gap.
     let at = |day: chrono::NaiveDate| {
-        tz.from_local_datetime(&day.and_time(settings.backup.time))
-            .earliest()
+        let local = day.and_time(settings.backup.time);
+        (0..=180)
+            .find_map(|minutes| tz.from_local_datetime(&(local + Duration::minutes(minutes))).earliest())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(now)
     };

@@ -169,6 +169,10 @@ pub async fn create(
     jobs::check_covers(state, principal, job_id).await?;
     let job = jobs::find(state, job_id).await?.ok_or(AppError::NotFound)?;
     let tag = tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+    // A tag badge shows jobs beyond this one: not for a token limited to some jobs.
+    if tag.is_some() && principal.is_job_limited() {
+        return Err(AppError::Forbidden);
+    }
     if let Some(tag) = &tag {
         let tags = jobs::tags_of(state, &[job_id]).await?.remove(&job_id).unwrap_or_default();
         if !tags.contains(tag) {
@@ -201,8 +205,10 @@ pub async fn create(
 pub async fn revoke(state: &AppState, info: &RequestInfo, id: i64) -> Result<(), AppError> {
     let principal = info.require(Role::Operator, Access::Write)?;
     let row = store::badge(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if let Some(job_id) = row.job_id {
-        jobs::check_covers(state, principal, job_id).await?;
+    match row.job_id {
+        Some(job_id) => jobs::check_covers(state, principal, job_id).await?,
+        None if principal.is_job_limited() => return Err(AppError::Forbidden),
+        None => {}
     }
     if !store::revoke_badge(&state.db, id, Utc::now()).await? {
         return Err(AppError::NotFound);

@@ -257,6 +257,11 @@ pub async fn recent_of_job(db: &Db, job_id: i64, limit: i64) -> Result<Vec<RunRo
     Ok(rows)
 }
 
+/// A newer good run of the same job exists (so this one is not the job's
+/// newest good backup).
+const NEWER_GOOD: &str = "exists (select 1 from runs n where n.job_id = t.job_id and n.result in ('success', 'warning') \
+     and (n.started_at > t.started_at or (n.started_at = t.started_at and n.id > t.id)))";
+
 /// A job's last run (what its state shows) is never pruned.
 const NOT_LAST_RUN: &str = "t.id not in (select last_run_id from jobs where last_run_id is not null)";
 
@@ -265,7 +270,8 @@ const NOT_LAST_RUN: &str = "t.id not in (select last_run_id from jobs where last
 /// warning runs without an anomaly started before `ordinary_before`,
 /// except each job's newest good run (the age of its last good backup);
 /// failed and missed runs and anomalies (the lists of reports over old
-/// periods) started before `problems_before`. A job's last run stays.
+/// periods) started before `problems_before`, except an anomaly that is
+/// its job's newest good run. A job's last run stays.
 /// In batches ([`delete_batched`]). Returns the runs deleted.
 pub async fn prune(
     db: &Db,
@@ -276,14 +282,14 @@ pub async fn prune(
     if let Some(before) = ordinary_before {
         let condition = format!(
             "t.started_at < $1 and t.result in ('success', 'warning') and t.anomaly is null and {NOT_LAST_RUN} \
-             and exists (select 1 from runs n where n.job_id = t.job_id and n.result in ('success', 'warning') \
-             and (n.started_at > t.started_at or (n.started_at = t.started_at and n.id > t.id)))"
+             and {NEWER_GOOD}"
         );
         deleted += delete_batched(db, "runs", &condition, before).await?;
     }
     if let Some(before) = problems_before {
         let condition = format!(
-            "t.started_at < $1 and (t.result in ('failed', 'missed') or t.anomaly is not null) and {NOT_LAST_RUN}"
+            "t.started_at < $1 and (t.result in ('failed', 'missed') or t.anomaly is not null) and {NOT_LAST_RUN} \
+             and (t.result in ('failed', 'missed') or {NEWER_GOOD})"
         );
         deleted += delete_batched(db, "runs", &condition, before).await?;
     }
