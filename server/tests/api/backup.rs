@@ -247,25 +247,34 @@ crate::both_backends!(
 );
 
 async fn low_disk_is_told_once_and_its_recovery_too(app: TestApp) {
+    // A data directory of its own (its name is the events' subject name) and
+    // a watch of its own: the console's background self-check runs beside
+    // this test with the real threshold, on the same file system.
+    let dir = tempfile::tempdir().unwrap();
+    let slots = std::sync::Arc::new(app::ssr::infra::state::Slots::default());
     let with_threshold = |percent: u8| {
         let mut state = app.state.clone();
         let mut settings = (*state.settings).clone();
         settings.disk_low_percent = percent;
+        settings.data_dir = dir.path().to_owned();
         state.settings = std::sync::Arc::new(settings);
+        state.slots = slots.clone();
         state
     };
+    let name = dir.path().display().to_string();
     let kinds = || {
-        let db = app.state.db.clone();
+        let (db, name) = (app.state.db.clone(), name.clone());
         async move {
             app::on_db!(&db, |pool| sqlx::query_scalar::<_, String>(
-                "select kind from console_events where subject = 'disk:data_dir' order by id"
+                "select kind from console_events where subject = 'disk:data_dir' and subject_name = $1 order by id"
             )
+            .bind(&name)
             .fetch_all(pool)
             .await)
             .unwrap()
         }
     };
-    let free = app::ssr::ops::selfcheck::free_percent(&app.state.settings.data_dir).unwrap();
+    let free = app::ssr::ops::selfcheck::free_percent(dir.path()).unwrap();
     assert!(free < 99.0, "the test needs a file system less than 99 % free ({free:.1} %)");
     // Threshold above the free share: raised once, however many passes.
     let low = with_threshold(99);
