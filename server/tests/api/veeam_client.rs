@@ -430,8 +430,9 @@ async fn unscheduled_skipped_and_stale_faults_show() {
     let runs = sessions
         .iter()
         .filter(|s| {
+            // A session running at `now` makes its points when it ends, after `now`.
             s.job_id == jobs[3].id
-                && s.creation_time > now
+                && s.end_time.is_some_and(|end| end > now)
                 && s.finished()
                 && s.result
                     .as_ref()
