@@ -49,7 +49,10 @@ use crate::pages::{
     reports::ReportsPage,
     repositories::RepositoriesPage,
     run::RunPage,
-    settings::{SettingsPage, backups::BackupsSettingsPage, calendar::CalendarSettingsPage},
+    settings::{
+        SettingsPage, backups::BackupsSettingsPage, calendar::CalendarSettingsPage,
+        cluster::ClusterSettingsPage,
+    },
     users::UsersPage,
 };
 
@@ -113,6 +116,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/settings/calendar") view=CalendarSettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/settings/backups") view=BackupsSettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/settings/cluster") view=ClusterSettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                         <Route path=path!("/notifications") view=DeliveriesPage ssr=SsrMode::Async />

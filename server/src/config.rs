@@ -79,6 +79,7 @@ struct RawSettings {
     backup_recipient: Option<String>,
     backup_time: String,
     backup_keep_days: u32,
+    backup_daily: bool,
 }
 
 impl Default for RawSettings {
@@ -120,6 +121,7 @@ impl Default for RawSettings {
             backup_recipient: None,
             backup_time: "03:00".into(),
             backup_keep_days: 30,
+            backup_daily: true,
         }
     }
 }
@@ -162,6 +164,7 @@ const KEYS: &[&str] = &[
     "backup_recipient",
     "backup_time",
     "backup_keep_days",
+    "backup_daily",
 ];
 
 /// A configuration problem, worded for the person running the binary.
@@ -439,7 +442,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         recipient: backup_recipient.map(|r| r.trim().to_owned()),
         time: backup_time,
         keep_days: raw.backup_keep_days,
-        daily: true,
+        daily: raw.backup_daily,
     };
 
     Ok(Settings {

@@ -38,6 +38,7 @@ fn is_public_asset(path: &str) -> bool {
         || path == "/sw.js"
         || path == "/manifest.webmanifest"
         || path == "/health"
+        || path == "/health/live"
         || path == "/favicon.ico"
 }
 

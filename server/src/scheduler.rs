@@ -7,6 +7,13 @@
 //! `503 degraded` while one is stalled, and the watchdog turns a stalled
 //! or failing task into a `console_degraded` event (and its recovery into
 //! `console_recovered`) for notification rules.
+//!
+//! With several instances on one PostgreSQL database, the work that must
+//! run once (the monitor, Veeam syncs, scheduled reports, backups,
+//! retention, pruning ended sessions) runs on the leader only (see
+//! `app::ssr::infra::cluster`); every instance serves HTTP, sends
+//! notifications, checks its own disk and error rate, and keeps its own
+//! rate-limit state and watchdog.
 
 use std::{
     collections::HashMap,
@@ -16,7 +23,7 @@ use std::{
 
 use app::ssr::{
     accounts,
-    infra::state::AppState,
+    infra::{cluster, db::Db, state::AppState},
     jobs::monitor,
     notify, ops, reports,
     veeam::{self, hub::SyncError, sync},
@@ -31,20 +38,36 @@ pub const VEEAM_TASK: &str = "veeam-sync";
 pub const PRUNE_TASK: &str = "prune-rate-limits";
 /// Forgetting ended sign-in sessions.
 pub const SESSIONS_TASK: &str = "prune-sessions";
+/// This instance's row in the list of instances.
+pub const INSTANCE_TASK: &str = "cluster-heartbeat";
+/// The campaign for the lead (PostgreSQL).
+pub const LEAD_TASK: &str = "cluster-lead";
+
+/// A gate for [`app::ssr::infra::supervisor::Supervisor::every_while`]:
+/// open while this instance leads.
+fn leading(state: &AppState) -> impl Fn() -> Option<tokio_util::sync::CancellationToken> + Send + 'static {
+    let cluster = state.cluster.clone();
+    move || cluster.leading()
+}
 
 /// Starts every periodic task under the state's supervisor.
 pub fn start(state: &AppState) {
+    cluster(state);
     watch_expectations(state);
     sync_veeam(state);
     notifier(state);
     report_schedules(state);
-    let limits = state.limits.clone();
+    let pruning_limits = state.clone();
     state.tasks.every(PRUNE_TASK, Duration::from_secs(60), move || {
-        limits.prune();
-        async { Ok(()) }
+        let state = pruning_limits.clone();
+        state.limits.prune();
+        async move {
+            app::ssr::infra::limits::prune_shared(&state.db).await?;
+            Ok(())
+        }
     });
     let sessions = state.clone();
-    state.tasks.every(SESSIONS_TASK, Duration::from_secs(3600), move || {
+    state.tasks.every_while(SESSIONS_TASK, Duration::from_secs(3600), leading(state), move || {
         let state = sessions.clone();
         async move {
             accounts::prune_sessions(&state).await?;
@@ -52,7 +75,7 @@ pub fn start(state: &AppState) {
         }
     });
     let pruning = state.clone();
-    state.tasks.every(ops::retention::TASK, ops::retention::INTERVAL, move || {
+    state.tasks.every_while(ops::retention::TASK, ops::retention::INTERVAL, leading(state), move || {
         let state = pruning.clone();
         async move {
             ops::retention::prune(&state).await?;
@@ -69,7 +92,7 @@ pub fn start(state: &AppState) {
     });
     if state.settings.backup.daily {
         let backups = state.clone();
-        state.tasks.every(ops::backup::TASK, ops::backup::INTERVAL, move || {
+        state.tasks.every_while(ops::backup::TASK, ops::backup::INTERVAL, leading(state), move || {
             let state = backups.clone();
             async move {
                 ops::backup::daily_pass(&state, Utc::now()).await?;
@@ -82,6 +105,75 @@ pub fn start(state: &AppState) {
     // The first pass over years of history may take a while.
     state.tasks.allow_slow_passes(ops::retention::TASK, Duration::from_secs(6 * 3600));
     watchdog(state);
+}
+
+/// Leadership and live events across instances: every instance records
+/// itself in the list of instances; on PostgreSQL it also campaigns for the
+/// lead, forwards its live events to the others and listens for theirs.
+fn cluster(state: &AppState) {
+    let beating = state.clone();
+    state.tasks.every(INSTANCE_TASK, Duration::from_secs(5), move || {
+        let state = beating.clone();
+        async move {
+            cluster::heartbeat(&state.db, &state.cluster).await?;
+            Ok(())
+        }
+    });
+    let leaving = state.clone();
+    let stop = state.tasks.stopping();
+    state.tasks.spawn("cluster-leave", 1, move || {
+        let (state, stop) = (leaving.clone(), stop.clone());
+        async move {
+            stop.cancelled().await;
+            cluster::leave(&state.db, &state.cluster).await;
+            Ok(())
+        }
+    });
+    let Db::Postgres(pool) = &state.db else { return };
+    let connection: Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>> = Arc::default();
+    let (me, lock, campaign_pool) = (state.cluster.clone(), connection.clone(), pool.clone());
+    state.tasks.every(LEAD_TASK, cluster::HEARTBEAT, move || {
+        let (me, lock, pool) = (me.clone(), lock.clone(), campaign_pool.clone());
+        async move {
+            let mut connection = lock.lock().await;
+            cluster::campaign(&me, &pool, &mut connection).await?;
+            Ok(())
+        }
+    });
+    // At shutdown the lead is given up at once, so another instance takes over.
+    let (me, stop) = (state.cluster.clone(), state.tasks.stopping());
+    state.tasks.spawn("cluster-resign", 1, move || {
+        let (me, lock, stop) = (me.clone(), connection.clone(), stop.clone());
+        async move {
+            stop.cancelled().await;
+            cluster::resign(&me, &mut *lock.lock().await).await;
+            Ok(())
+        }
+    });
+    if let Some(outbox) = state.events.relay() {
+        let (pool, from, stop) = (pool.clone(), state.cluster.me().id.clone(), state.tasks.stopping());
+        let outbox = Arc::new(tokio::sync::Mutex::new(Some(outbox)));
+        state.tasks.spawn("live-forward", 1, move || {
+            let (pool, from, stop, outbox) = (pool.clone(), from.clone(), stop.clone(), outbox.clone());
+            async move {
+                let Some(outbox) = outbox.lock().await.take() else { return Ok(()) };
+                tokio::select! {
+                    _ = cluster::forward(pool, from, outbox) => {}
+                    _ = stop.cancelled() => {}
+                }
+                Ok(())
+            }
+        });
+    }
+    let (pool, me, hub, stop) =
+        (pool.clone(), state.cluster.me().id.clone(), state.events.clone(), state.tasks.stopping());
+    state.tasks.spawn("live-listen", u32::MAX, move || {
+        let (pool, me, hub, stop) = (pool.clone(), me.clone(), hub.clone(), stop.clone());
+        async move {
+            cluster::listen(pool, me, hub, stop).await?;
+            Ok(())
+        }
+    });
 }
 
 /// Every `watchdog_interval`, records the changes of the other tasks'
@@ -107,8 +199,9 @@ fn watchdog(state: &AppState) {
 /// two instances cannot record the same occurrence twice.
 fn watch_expectations(state: &AppState) {
     let every = Duration::from_secs(state.settings.monitor_interval_seconds);
+    let gate = leading(state);
     let state = state.clone();
-    state.tasks.clone().every(MONITOR_TASK, every, move || {
+    state.tasks.clone().every_while(MONITOR_TASK, every, gate, move || {
         let state = state.clone();
         async move {
             let outcome = monitor::run_once(&state, Utc::now()).await?;
@@ -126,8 +219,9 @@ fn watch_expectations(state: &AppState) {
 /// skipped; a dead server fails fast behind its circuit breaker.
 fn sync_veeam(state: &AppState) {
     let attempted: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    let gate = leading(state);
     let state = state.clone();
-    state.tasks.clone().every(VEEAM_TASK, Duration::from_secs(5), move || {
+    state.tasks.clone().every_while(VEEAM_TASK, Duration::from_secs(5), gate, move || {
         let state = state.clone();
         let attempted = attempted.clone();
         async move {
@@ -205,8 +299,9 @@ fn notifier(state: &AppState) {
 /// stalled only after ten minutes.
 fn report_schedules(state: &AppState) {
     let tasks = state.tasks.clone();
+    let gate = leading(state);
     let state = state.clone();
-    tasks.every(reports::schedules::TASK, Duration::from_secs(30), move || {
+    tasks.every_while(reports::schedules::TASK, Duration::from_secs(30), gate, move || {
         let state = state.clone();
         async move {
             let outcome = reports::schedules::run_once(&state, Utc::now()).await?;

@@ -12,7 +12,14 @@ use app::{
     App, shell,
     ssr::{
         accounts::bootstrap::{self, FirstAdmin},
-        infra::{db::Db, keys::Keys, limits::RateLimits, settings::Settings, state::AppState},
+        infra::{
+            cluster::Cluster,
+            db::{Backend, Db},
+            keys::Keys,
+            limits::RateLimits,
+            settings::Settings,
+            state::AppState,
+        },
     },
 };
 use axum::{
@@ -76,6 +83,7 @@ impl Application {
         let limits = Arc::new(RateLimits::new(&settings));
         let cipher =
             app::ssr::infra::secrets::Cipher::load(&settings).context("cannot load the encryption key")?;
+        let db_backend = db.backend();
         let state = AppState {
             leptos_options: leptos_options(address),
             db,
@@ -87,6 +95,7 @@ impl Application {
             cipher,
             tasks: Default::default(),
             slots: Default::default(),
+            cluster: Cluster::new(address.to_string(), matches!(db_backend, Backend::Postgres)),
         };
         app::ssr::jobs::calendar_service::reload(&state)
             .await
@@ -192,6 +201,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
         .route("/manifest.webmanifest", get(manifest::manifest))
         .route("/metrics", get(metrics::metrics))
         .route("/badge/{file}", get(badge::badge))

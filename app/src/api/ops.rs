@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::ops::{BackupsPage, ConsoleBackup, StatusBadge},
+    model::ops::{BackupsPage, ClusterPage, ConsoleBackup, StatusBadge},
 };
 
 #[cfg(feature = "ssr")]
@@ -16,6 +16,13 @@ use super::server;
 pub async fn backups_overview() -> Result<BackupsPage, AppError> {
     let (state, info) = server::ctx()?;
     crate::ssr::ops::backup::page(&state, &info).await
+}
+
+/// The instances on the database and which one leads (Settings → Cluster).
+#[server(prefix = "/api/fn", endpoint = "cluster/page")]
+pub async fn cluster_overview() -> Result<ClusterPage, AppError> {
+    let (state, info) = server::ctx()?;
+    crate::ssr::ops::cluster::page(&state, &info).await
 }
 
 /// Takes a backup of the console's database now.

@@ -39,6 +39,8 @@ fn subscribe(set_refresh: WriteSignal<u32>) {
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // "lagged": some events were skipped; a refresh covers them.
     let _ = source.add_event_listener_with_callback("lagged", on_message.as_ref().unchecked_ref());
+    // "resync": events from another instance may have been lost; the same.
+    let _ = source.add_event_listener_with_callback("resync", on_message.as_ref().unchecked_ref());
     on_message.forget();
     let source = send_wrapper::SendWrapper::new(source);
     on_cleanup(move || source.close());

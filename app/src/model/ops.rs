@@ -87,3 +87,45 @@ pub struct StatusBadge {
     /// The HTML to paste into a page.
     pub html: String,
 }
+
+/// One instance of the console on the database, as Settings → Cluster lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInstance {
+    /// A random id, new at each start.
+    pub id: String,
+    /// Its host (a pod's name on Kubernetes).
+    pub hostname: String,
+    /// The address it listens on.
+    pub address: String,
+    /// Its version.
+    pub version: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat (every 5 seconds).
+    pub last_seen_at: DateTime<Utc>,
+    /// Seen in the last 30 seconds.
+    pub alive: bool,
+    /// It leads the periodic work that runs once.
+    pub leading: bool,
+    /// It is the instance that answered this page.
+    pub this_one: bool,
+}
+
+/// The Settings → Cluster page: the instances on the database and which leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterPage {
+    /// `sqlite` (one instance) or `postgres` (several may share it).
+    pub backend: String,
+    /// The leader's id, if one is recorded.
+    pub leader_id: Option<String>,
+    /// Since when it leads.
+    pub leader_since: Option<DateTime<Utc>>,
+    /// The lead's number: it counts up with each new leader.
+    pub epoch: i64,
+    /// Its last heartbeat.
+    pub leader_heartbeat_at: Option<DateTime<Utc>>,
+    /// The instances seen in the last day, newest first.
+    pub instances: Vec<ClusterInstance>,
+    /// This instance's periodic tasks waiting because another leads.
+    pub standby_tasks: Vec<String>,
+}

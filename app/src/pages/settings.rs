@@ -5,6 +5,7 @@
 
 pub mod backups;
 pub mod calendar;
+pub mod cluster;
 
 use leptos::prelude::*;
 
@@ -38,6 +39,8 @@ pub fn SettingsPage() -> impl IntoView {
                 <a href="/settings/calendar">{t!(i18n, calendar.link)}</a>
                 " · "
                 <a href="/settings/backups" data-testid="backups-link">{t!(i18n, backups.link)}</a>
+                " · "
+                <a href="/settings/cluster" data-testid="cluster-link">{t!(i18n, cluster.link)}</a>
             </p>
             <VeeamServers />
             <super::notify_settings::NotificationSettings />

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod badges;
+pub mod cluster;
 pub mod metrics;
 pub mod retention;
 pub mod selfcheck;

@@ -10,6 +10,7 @@
 use app::ssr::{
     accounts::auth::{self, Access},
     infra::{
+        cluster::{self, Instance, LeaderRow},
         state::AppState,
         supervisor::{Condition, TaskKind, TaskStatus},
     },
@@ -84,6 +85,23 @@ pub struct Health {
     /// and last failure (a task that fails or panics runs again after a
     /// back-off).
     pub tasks: Vec<TaskHealth>,
+    /// This instance, whether it leads the periodic work that runs once,
+    /// and which instance does.
+    pub cluster: ClusterHealth,
+}
+
+/// The cluster part of [`Health`].
+#[derive(Debug, Serialize)]
+pub struct ClusterHealth {
+    /// This instance (a random id, new at each start, its host and address).
+    pub instance: Instance,
+    /// Whether this instance leads now (always on SQLite).
+    pub leading: bool,
+    /// The leader as the database records it: instance id, host, address,
+    /// since when, last heartbeat and the lead's epoch.
+    pub leader: Option<LeaderRow>,
+    /// Instances seen in the last 30 seconds (this one included).
+    pub instances_alive: usize,
 }
 
 /// A background task as `/health` shows it: when it last worked and
@@ -109,6 +127,8 @@ pub struct TaskHealth {
     pub failures: u32,
     /// Passes that panicked, in all.
     pub panics: u64,
+    /// Skipped because another instance leads this work.
+    pub standby: bool,
 }
 
 impl TaskHealth {
@@ -123,6 +143,7 @@ impl TaskHealth {
             last_error_at: t.last_error_at,
             failures: t.failures,
             panics: t.panics,
+            standby: t.standby,
         }
     }
 }
@@ -152,6 +173,13 @@ async fn may_see_details(state: &AppState, headers: &HeaderMap) -> bool {
         Ok(principal) => principal.authorize(app::model::user::Role::Viewer, Access::Read).is_ok(),
         Err(_) => false,
     }
+}
+
+/// `GET /health/live`: 200 while the process serves HTTP, without asking
+/// the database (a liveness probe: restarting the instance would not mend
+/// a database that is down, which `/health` reports).
+pub async fn live() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({"status": "ok"}))).into_response()
 }
 
 /// 200 when the database answers and no periodic task is stalled, else
@@ -184,6 +212,15 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .filter(|t| t.kind == TaskKind::Periodic)
             .map(|t| TaskHealth::of(t, now))
             .collect(),
+        cluster: ClusterHealth {
+            instance: state.cluster.me().clone(),
+            leading: state.cluster.is_leading(),
+            leader: cluster::leader(&state.db).await.ok().flatten(),
+            instances_alive: cluster::instances(&state.db)
+                .await
+                .map(|all| all.iter().filter(|i| i.last_seen_at > now - cluster::INSTANCE_GONE_AFTER).count())
+                .unwrap_or_default(),
+        },
     };
     (status.status_code(), no_store, Json(body)).into_response()
 }

@@ -9,6 +9,7 @@ mod backup;
 mod badges;
 mod calendar;
 mod cli;
+mod cluster;
 mod helpers;
 mod jobs;
 mod logs;

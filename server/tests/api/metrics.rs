@@ -125,6 +125,7 @@ async fn the_series_follow_known_runs(app: TestApp) {
     // Background tasks of this instance, by name.
     assert!(value(&metrics, "bms_task_stalled", &[("task", "monitor")]).is_some());
     assert!(value(&metrics, "bms_uptime_seconds", &[]).is_some());
+    assert!(value(&metrics, "bms_cluster_leader", &[]).is_some());
 
     // Requests by matched route (the template, not the path) and status.
     let route = "/api/v1/jobs/{id}/runs";

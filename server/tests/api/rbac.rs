@@ -155,6 +155,7 @@ const SERVER_FNS: &[(&str, Who)] = &[
     ("/api/fn/calendar/closure-delete", Who::AtLeast(Role::Admin)),
     ("/api/fn/backups/page", Who::AtLeast(Role::Admin)),
     ("/api/fn/backups/create", Who::AtLeast(Role::Admin)),
+    ("/api/fn/cluster/page", Who::AtLeast(Role::Admin)),
     ("/api/fn/badges/list", Who::AtLeast(Role::Operator)),
     ("/api/fn/badges/create", Who::AtLeast(Role::Operator)),
     ("/api/fn/badges/revoke", Who::AtLeast(Role::Operator)),
@@ -184,6 +185,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/reports/schedules", Who::AtLeast(Role::Viewer)),
     ("/settings/calendar", Who::AtLeast(Role::Viewer)),
     ("/settings/backups", Who::AtLeast(Role::Admin)),
+    ("/settings/cluster", Who::AtLeast(Role::Admin)),
 ];
 
 /// Creates a job with one run; returns (job id, run id, job name).

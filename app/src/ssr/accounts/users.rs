@@ -131,11 +131,12 @@ pub async fn sign_in(
     kind: TokenKind,
 ) -> Result<SignedIn, AppError> {
     let name = username.trim().to_lowercase();
-    if let Err((refusal, limited)) = state.limits.check_login_address(info.client_ip) {
+    if let Err((refusal, limited)) = state.limits.check_login_address_shared(&state.db, info.client_ip).await
+    {
         audit_refusal(state, info, &name, &refusal).await;
         return Err(limited);
     }
-    if let Err((refusal, limited)) = state.limits.check_login_username(&name)
+    if let Err((refusal, limited)) = state.limits.check_login_username_shared(&state.db, &name).await
         && !is_known_address(state, info, &name).await
     {
         audit_refusal(state, info, &name, &refusal).await;
@@ -232,7 +233,7 @@ pub async fn change_own_password(
     let locale = info.locale;
     // Each try checks the current password: limited like sign-ins, so it
     // is neither a way to guess it nor to keep the hashing slots busy.
-    state.limits.check_password_change(info.client_ip, principal.user_id)?;
+    state.limits.check_password_change_shared(&state.db, info.client_ip, principal.user_id).await?;
     password::check_policy(&change.new_password).map_err(|e| policy_error(locale, "new_password", e))?;
     if change.new_password == change.current_password {
         return Err(AppError::validation("new_password", td_string!(locale, errors.password_same)));

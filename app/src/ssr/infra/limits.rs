@@ -3,9 +3,14 @@
 //! `/api/v1`. An IPv6 client is keyed by its /64 network (one host usually
 //! owns a whole /64 and can rotate through it).
 //!
-//! Limits are per process. Several instances behind a load balancer each
-//! allow the configured rate; the balancer's own limits (nginx
-//! `limit_req`) are the place for a cluster-wide cap.
+//! Sign-in and password-change limits hold across instances: besides the
+//! in-process limiter (which spares the database a flood from one
+//! client), each attempt is counted in the database (`login_limits`, the
+//! same generic cell rate algorithm as governor's, one row per key), so
+//! attempts spread over several instances behind a load balancer meet one
+//! limit. The general `/api/v1` limit is per instance: each allows the
+//! configured rate; the balancer's own limits (nginx `limit_req`) are the
+//! place for a cluster-wide cap there.
 
 use std::{
     hash::Hash,
@@ -15,8 +20,8 @@ use std::{
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock, clock::DefaultClock};
 
-use super::settings::Settings;
-use crate::error::AppError;
+use super::{db::Db, settings::Settings};
+use crate::{error::AppError, on_db};
 
 /// Every limiter of the process.
 #[derive(Debug)]
@@ -28,6 +33,8 @@ pub struct RateLimits {
     /// One audit row per refused key and minute.
     refusals_told: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+    /// Sign-in attempts per minute and key, for the shared limit.
+    login_per_minute: u32,
 }
 
 /// The key an address is limited by: IPv4 as is (also when written as an
@@ -77,6 +84,7 @@ impl RateLimits {
             refusals_told: per_minute(1),
             api_by_ip: (settings.api_rate_per_minute > 0).then(|| per_minute(settings.api_rate_per_minute)),
             clock: DefaultClock::default(),
+            login_per_minute: settings.login_rate_per_minute.max(1),
         }
     }
 
@@ -118,6 +126,62 @@ impl RateLimits {
         self.check(&self.password_change_by_user, &user_id)
     }
 
+    /// [`RateLimits::check_login_address`], then the same limit shared by
+    /// every instance on the database.
+    pub async fn check_login_address_shared(
+        &self,
+        db: &Db,
+        ip: Option<IpAddr>,
+    ) -> Result<(), (LoginRefusal, AppError)> {
+        self.check_login_address(ip)?;
+        let Some(key) = ip.map(limit_key) else { return Ok(()) };
+        self.shared(db, &format!("address {key}")).await.map_err(|e| (LoginRefusal::Address(key), e))
+    }
+
+    /// [`RateLimits::check_login_username`], then the same limit shared by
+    /// every instance on the database.
+    pub async fn check_login_username_shared(
+        &self,
+        db: &Db,
+        username: &str,
+    ) -> Result<(), (LoginRefusal, AppError)> {
+        self.check_login_username(username)?;
+        let name = username.to_lowercase();
+        self.shared(db, &format!("username {name}")).await.map_err(|e| (LoginRefusal::Username(name), e))
+    }
+
+    /// [`RateLimits::check_password_change`], then the same limits shared
+    /// by every instance on the database.
+    pub async fn check_password_change_shared(
+        &self,
+        db: &Db,
+        ip: Option<IpAddr>,
+        user_id: i64,
+    ) -> Result<(), AppError> {
+        self.check_password_change(ip, user_id)?;
+        if let Some(key) = ip.map(limit_key) {
+            self.shared(db, &format!("address {key}")).await?;
+        }
+        self.shared(db, &format!("password change {user_id}")).await
+    }
+
+    /// One attempt against `key`'s limit in the database. A database that
+    /// does not answer lets the attempt through (the in-process limit still
+    /// holds) with a warning.
+    async fn shared(&self, db: &Db, key: &str) -> Result<(), AppError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        match shared_attempt(db, key, self.login_per_minute, now).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(wait_ms)) => Err(AppError::RateLimited {
+                retry_after_seconds: u64::try_from(wait_ms.max(1)).unwrap_or(1).div_ceil(1000),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared sign-in limit could not be checked; the instance's own limit applies");
+                Ok(())
+            }
+        }
+    }
+
     /// Whether a refusal of `key` is the first this minute, so the audit log
     /// gets one row per key and minute however hard someone knocks.
     pub fn first_refusal_this_minute(&self, key: &str) -> bool {
@@ -143,6 +207,61 @@ impl RateLimits {
             limiter.retain_recent();
         }
     }
+}
+
+/// One attempt against `key`'s shared limit of `per_minute` (a burst of
+/// that many, refilled evenly over the minute) at `now_ms`: `Ok(())` when
+/// allowed (and counted), else the milliseconds to wait.
+///
+/// The generic cell rate algorithm in one statement: the row holds the
+/// theoretical arrival time (TAT) of the next attempt; an attempt is
+/// allowed when `max(TAT, now) - now` leaves room for one more within the
+/// burst, and then moves the TAT on by one interval. A refused attempt
+/// changes nothing.
+pub async fn shared_attempt(
+    db: &Db,
+    key: &str,
+    per_minute: u32,
+    now_ms: i64,
+) -> Result<Result<(), i64>, sqlx::Error> {
+    let interval = 60_000 / i64::from(per_minute.max(1));
+    let tolerance = interval * (i64::from(per_minute.max(1)) - 1);
+    let key: String = key.chars().take(200).collect();
+    on_db!(db, |pool| {
+        let allowed: Option<i64> = sqlx::query_scalar(
+            "insert into login_limits (key, tat_ms) values ($1, $2 + $3) \
+             on conflict (key) do update \
+             set tat_ms = (case when login_limits.tat_ms > $2 then login_limits.tat_ms else $2 end) + $3 \
+             where (case when login_limits.tat_ms > $2 then login_limits.tat_ms else $2 end) - $2 <= $4 \
+             returning tat_ms",
+        )
+        .bind(&key)
+        .bind(now_ms)
+        .bind(interval)
+        .bind(tolerance)
+        .fetch_optional(pool)
+        .await?;
+        if allowed.is_some() {
+            return Ok(Ok(()));
+        }
+        let tat: Option<i64> = sqlx::query_scalar("select tat_ms from login_limits where key = $1")
+            .bind(&key)
+            .fetch_optional(pool)
+            .await?;
+        Ok(Err(tat.map_or(interval, |tat| tat - now_ms - tolerance)))
+    })
+}
+
+/// Forgets shared limits that have fully recovered.
+pub async fn prune_shared(db: &Db) -> Result<u64, sqlx::Error> {
+    let now = chrono::Utc::now().timestamp_millis();
+    on_db!(db, |pool| {
+        sqlx::query("delete from login_limits where tat_ms < $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+    })
 }
 
 #[cfg(test)]
@@ -211,4 +330,26 @@ mod tests {
         assert!(!limits.first_refusal_this_minute("username admin"));
         assert!(limits.first_refusal_this_minute("address 10.0.0.1"));
     }
+
+    /// The shared limit: a burst of five, then one per 12 s; a refusal
+    /// counts nothing and says how long to wait; keys are independent.
+    async fn the_shared_limit_allows_a_burst_then_the_rate(db: &Db) {
+        #![expect(clippy::unwrap_used)]
+        let t0 = 1_800_000_000_000_i64;
+        for i in 0..5 {
+            assert_eq!(shared_attempt(db, "username alice", 5, t0 + i).await.unwrap(), Ok(()), "attempt {i}");
+        }
+        let wait = shared_attempt(db, "username alice", 5, t0 + 10).await.unwrap().unwrap_err();
+        assert!((11_000..=12_000).contains(&wait), "{wait}");
+        // Refusals do not push the next allowed attempt further away.
+        assert!(shared_attempt(db, "username alice", 5, t0 + 20).await.unwrap().is_err());
+        assert_eq!(shared_attempt(db, "username alice", 5, t0 + 12_000).await.unwrap(), Ok(()));
+        assert!(shared_attempt(db, "username alice", 5, t0 + 12_001).await.unwrap().is_err());
+        assert_eq!(shared_attempt(db, "username bob", 5, t0 + 12_001).await.unwrap(), Ok(()));
+        // A minute later the burst is back.
+        for i in 0..5 {
+            assert_eq!(shared_attempt(db, "username alice", 5, t0 + 80_000 + i).await.unwrap(), Ok(()));
+        }
+    }
+    crate::db_test!(shared_limit_on, the_shared_limit_allows_a_burst_then_the_rate);
 }

@@ -16,8 +16,8 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use super::{
-    db::Db, events::EventHub, keys::Keys, limits::RateLimits, secrets::Cipher, settings::Settings,
-    supervisor::Supervisor,
+    cluster::Cluster, db::Db, events::EventHub, keys::Keys, limits::RateLimits, secrets::Cipher,
+    settings::Settings, supervisor::Supervisor,
 };
 
 /// Shared, cheaply cloneable application state.
@@ -44,6 +44,9 @@ pub struct AppState {
     pub tasks: Supervisor,
     /// Per-process values of the domains, by type.
     pub slots: Arc<Slots>,
+    /// This instance among those on the database: whether it leads the
+    /// periodic work that must run once.
+    pub cluster: Cluster,
 }
 
 /// Values kept per process by type, each made on first use. Lets a domain

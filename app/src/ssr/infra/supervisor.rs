@@ -109,6 +109,9 @@ pub struct TaskStatus {
     pub panics: u64,
     /// Whether the last pass panicked (until the next good one).
     pub panicking: bool,
+    /// Whether the task's last turn was skipped because another instance
+    /// leads the work ([`Supervisor::every_while`]).
+    pub standby: bool,
 }
 
 impl TaskStatus {
@@ -125,6 +128,7 @@ impl TaskStatus {
             failures: 0,
             panics: 0,
             panicking: false,
+            standby: false,
         }
     }
 
@@ -237,6 +241,44 @@ impl Supervisor {
             }
             tracing::debug!(task = %name, "task stopped");
         });
+    }
+
+    /// Like [`Supervisor::every`], for work that runs only while `gate`
+    /// gives a token (this instance leads the cluster): a pass starts only
+    /// then, and is stopped the moment the token is cancelled (a dropped
+    /// transaction rolls back). Passes skipped for want of a token count as
+    /// good ones and mark the task as on standby.
+    pub fn every_while<G, F, Fut>(&self, name: impl Into<String>, every: Duration, gate: G, mut pass: F)
+    where
+        G: Fn() -> Option<CancellationToken> + Send + 'static,
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let name = name.into();
+        let this = self.clone();
+        let task = name.clone();
+        self.every(name, every, move || {
+            let lead = gate();
+            this.set_standby(&task, lead.is_none());
+            let work = lead.map(|token| (token, pass()));
+            let task = task.clone();
+            async move {
+                let Some((token, work)) = work else { return Ok(()) };
+                tokio::select! {
+                    done = work => done,
+                    _ = token.cancelled() => {
+                        tracing::warn!(task = %task, "the lead was lost: the pass was stopped");
+                        Ok(())
+                    }
+                }
+            }
+        });
+    }
+
+    fn set_standby(&self, name: &str, standby: bool) {
+        if let Some(task) = self.lock().get_mut(name) {
+            task.standby = standby;
+        }
     }
 
     /// Runs a follow-up until it succeeds once: a failed or panicking try
@@ -525,6 +567,44 @@ mod tests {
             "the pass in flight finished before shutdown returned"
         );
         assert!(supervisor.is_stopping());
+    }
+
+    #[tokio::test]
+    #[expect(clippy::unwrap_used)]
+    async fn gated_work_runs_only_while_the_gate_gives_a_token_and_stops_when_it_is_cancelled() {
+        let supervisor = quick();
+        let lead: Arc<Mutex<Option<CancellationToken>>> = Arc::default();
+        let (started, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let gate = {
+            let lead = lead.clone();
+            move || lead.lock().unwrap().clone()
+        };
+        let (s, f) = (started.clone(), finished.clone());
+        supervisor.every_while("lead-only", Duration::from_millis(10), gate, move || {
+            let (s, f) = (s.clone(), f.clone());
+            async move {
+                s.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                f.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(started.load(Ordering::SeqCst), 0, "no pass without the lead");
+        let task = supervisor.task("lead-only").unwrap();
+        assert!(task.standby && task.last_ok_at.is_some() && !task.stalled(Utc::now()));
+
+        let token = CancellationToken::new();
+        *lead.lock().unwrap() = Some(token.clone());
+        assert!(until(|| started.load(Ordering::SeqCst) == 1).await);
+        assert!(!supervisor.task("lead-only").unwrap().standby);
+        // The lead is lost mid-pass: the pass stops at once, none starts again.
+        *lead.lock().unwrap() = None;
+        token.cancel();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!((started.load(Ordering::SeqCst), finished.load(Ordering::SeqCst)), (1, 0));
+        assert!(supervisor.task("lead-only").unwrap().standby);
+        supervisor.stopped().await;
     }
 
     fn periodic(every_ms: u64) -> TaskStatus {

@@ -159,6 +159,7 @@ mod tests {
             failures: 0,
             panics: 0,
             panicking: false,
+            standby: false,
         }
     }
 

@@ -114,6 +114,11 @@ pub async fn scrape(state: &AppState) -> Result<String, AppError> {
         tasks.iter().map(|task| (vec![("task", task.name.clone())], f64::from(task.failures))),
     );
     scrape.gauge(
+        "cluster_leader",
+        "1 while this instance leads the work that runs once (always on SQLite)",
+        [(Labels::new(), if state.cluster.is_leading() { 1.0 } else { 0.0 })],
+    );
+    scrape.gauge(
         "uptime_seconds",
         "Seconds since this instance started",
         [(Labels::new(), state.started_at.elapsed().as_secs_f64())],

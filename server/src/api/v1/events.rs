@@ -7,7 +7,7 @@ use app::{
     model::user::Role,
     ssr::{
         accounts::{Access, RequestInfo},
-        infra::state::AppState,
+        infra::{events::LiveEvent, state::AppState},
     },
 };
 use axum::{
@@ -20,8 +20,9 @@ use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 
 use crate::api::v1::ErrorBody;
 
-/// A stream of `run` and `job` events (JSON in `data`) as they happen. A
-/// `lagged` event means some were skipped: reload everything.
+/// A stream of `run` and `job` events (JSON in `data`) as they happen, on
+/// whichever instance they happened. A `lagged` or `resync` event means
+/// some were skipped: reload everything.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "runs", security(("bearer" = [])),
     responses(
@@ -38,6 +39,8 @@ pub async fn events(
     let stream = BroadcastStream::new(state.events.subscribe())
         .map(|item| {
             let event = match item {
+                // Events from other instances may have been lost: reload.
+                Ok(LiveEvent::Resync) => Event::default().event("resync").data("{}"),
                 Ok(event) => {
                     Event::default().json_data(&event).unwrap_or_else(|_| Event::default().comment("?"))
                 }

@@ -404,17 +404,24 @@ pub async fn record_missed(
         let Some(plan) = ingest::plan_missed(&job.facts(tz), occurrence, next, message, tz) else {
             return Ok(None);
         };
-        let run_id: i64 = sqlx::query_scalar(
+        // One missed run per slot (`runs_missed_slot_key`): when another
+        // instance recorded this slot already, nothing changes here.
+        let run_id: Option<i64> = sqlx::query_scalar(
             "insert into runs (job_id, started_at, ended_at, result, message, origin, created_at, updated_at, \
-             answered_slot) values ($1, $2, null, $3, $4, 'scheduler', $5, $5, true) returning id",
+             answered_slot) values ($1, $2, null, $3, $4, 'scheduler', $5, $5, true) \
+             on conflict do nothing returning id",
         )
         .bind(job_id)
         .bind(plan.run.started_at)
         .bind(plan.run.result)
         .bind(&plan.run.message)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(run_id) = run_id else {
+            tracing::info!(job_id, slot = %plan.run.started_at, "missed slot already recorded");
+            return Ok(None);
+        };
         apply_job!(tx, job_id, &plan.job, run_id, now);
         add_daily!(tx, job_id, &plan.daily);
         let change = match &plan.event {
@@ -560,4 +567,44 @@ mod tests {
         transition_commits_on,
         a_transition_that_does_not_apply_commits_nothing_and_one_that_does_commits
     );
+
+    /// Two instances that both believe they lead read the same expected
+    /// slot: the database keeps one missed run (and so one event).
+    async fn a_missed_slot_is_stored_once_even_when_read_twice(db: &Db) {
+        let id = new_job(db).await;
+        use chrono::DurationRound;
+        let slot = chrono::Utc::now().duration_trunc(chrono::TimeDelta::minutes(1)).unwrap()
+            - chrono::TimeDelta::hours(2);
+        let next = slot + chrono::TimeDelta::hours(1);
+        let set_expected = async |at| {
+            on_db!(db, |pool| {
+                sqlx::query("update jobs set next_expected_at = $1 where id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .unwrap();
+        };
+        set_expected(slot).await;
+        let first = record_missed(db, chrono_tz::UTC, id, slot, Some(next), "missed").await.unwrap();
+        assert!(first.is_some_and(|r| r.created && r.change.is_some()));
+        // The second instance read the job before the first one's commit.
+        set_expected(slot).await;
+        let second = record_missed(db, chrono_tz::UTC, id, slot, Some(next), "missed").await.unwrap();
+        assert!(second.is_none(), "the slot is recorded already");
+        let (runs, events): (i64, i64) = on_db!(db, |pool| {
+            sqlx::query_as(
+                "select (select count(*) from runs where job_id = $1 and result = 'missed'), \
+                 (select count(*) from job_events where job_id = $1 and to_state = 'missed')",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        assert_eq!((runs, events), (1, 1));
+    }
+    db_test!(missed_slot_once_on, a_missed_slot_is_stored_once_even_when_read_twice);
 }
