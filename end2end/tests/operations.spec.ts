@@ -1,6 +1,7 @@
 // Running the console: a status badge made on the job page (its preview
 // image loads, its Markdown names the SVG, revoking it turns the URL into
-// a 404), and Settings → Backups, where "Back up now" lists a new backup.
+// a 404), Settings → Backups, where "Back up now" lists a new backup, and
+// Settings → Cluster, where the one SQLite instance leads.
 // Both projects: hydrated, and with JavaScript disabled (plain posts).
 import { expect, request, test } from "@playwright/test";
 import { adminApi, hydrated, screenshot, waitForHydration } from "./helpers";
@@ -50,5 +51,17 @@ test.describe("running the console", () => {
     await expect(page.getByTestId("backup")).toHaveCount(before + 1);
     await expect(page.getByTestId("backup").first()).toHaveAttribute("data-status", "ok");
     await screenshot(page, testInfo, "settings-backups");
+  });
+
+  test("Settings → Cluster: the instance leads", async ({ page }, testInfo) => {
+    await page.goto("/settings");
+    if (hydrated(testInfo)) await waitForHydration(page);
+    await page.getByTestId("cluster-link").click();
+    await expect(page).toHaveURL(/\/settings\/cluster$/);
+    await expect(page.getByTestId("cluster-single")).toBeVisible();
+    const instance = page.getByTestId("cluster-instance").filter({ has: page.getByText("(this page)") });
+    await expect(instance).toHaveAttribute("data-leading", "true");
+    await expect(page.getByTestId("cluster-leader-id")).toContainText(/[0-9a-f]{12}/);
+    await screenshot(page, testInfo, "settings-cluster");
   });
 });

@@ -4,10 +4,20 @@
 -- One missed run per expected slot, whatever the instances believe: the
 -- monitor's insert does nothing when the slot is already recorded. Earlier
 -- doubles (none are expected: the monitor also locks the job's row) keep
--- their first run.
-delete from runs
-where result = 'missed'
-  and id not in (select min(id) from runs where result = 'missed' group by job_id, started_at);
+-- their first run; what pointed at a later double points at the first.
+create temporary table missed_doubles as
+select r.id as id, (select min(f.id) from runs f
+                    where f.job_id = r.job_id and f.started_at = r.started_at and f.result = 'missed') as first_id
+from runs r
+where r.result = 'missed'
+  and r.id <> (select min(f.id) from runs f
+               where f.job_id = r.job_id and f.started_at = r.started_at and f.result = 'missed');
+update jobs set last_run_id = (select first_id from missed_doubles where id = jobs.last_run_id)
+where last_run_id in (select id from missed_doubles);
+update job_events set run_id = (select first_id from missed_doubles where id = job_events.run_id)
+where run_id in (select id from missed_doubles);
+delete from runs where id in (select id from missed_doubles);
+drop table missed_doubles;
 create unique index runs_missed_slot_key on runs (job_id, started_at) where result = 'missed';
 
 -- The instances that serve this database: each writes its row every few

@@ -130,13 +130,14 @@ fn cluster(state: &AppState) {
         }
     });
     let Db::Postgres(pool) = &state.db else { return };
+    let own = cluster::own_connection_options(pool);
     let connection: Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>> = Arc::default();
-    let (me, lock, campaign_pool) = (state.cluster.clone(), connection.clone(), pool.clone());
+    let (me, lock, options) = (state.cluster.clone(), connection.clone(), own.clone());
     state.tasks.every(LEAD_TASK, cluster::HEARTBEAT, move || {
-        let (me, lock, pool) = (me.clone(), lock.clone(), campaign_pool.clone());
+        let (me, lock, options) = (me.clone(), lock.clone(), options.clone());
         async move {
             let mut connection = lock.lock().await;
-            cluster::campaign(&me, &pool, &mut connection).await?;
+            cluster::campaign(&me, &options, &mut connection).await?;
             Ok(())
         }
     });
@@ -146,31 +147,32 @@ fn cluster(state: &AppState) {
         let (me, lock, stop) = (me.clone(), connection.clone(), stop.clone());
         async move {
             stop.cancelled().await;
-            cluster::resign(&me, &mut *lock.lock().await).await;
+            cluster::resign(&me, &lock).await;
             Ok(())
         }
     });
     if let Some(outbox) = state.events.relay() {
-        let (pool, from, stop) = (pool.clone(), state.cluster.me().id.clone(), state.tasks.stopping());
+        let (pool, from, hub, stop) =
+            (pool.clone(), state.cluster.me().id.clone(), state.events.clone(), state.tasks.stopping());
         let outbox = Arc::new(tokio::sync::Mutex::new(Some(outbox)));
         state.tasks.spawn("live-forward", 1, move || {
-            let (pool, from, stop, outbox) = (pool.clone(), from.clone(), stop.clone(), outbox.clone());
+            let (pool, from, hub, stop, outbox) =
+                (pool.clone(), from.clone(), hub.clone(), stop.clone(), outbox.clone());
             async move {
                 let Some(outbox) = outbox.lock().await.take() else { return Ok(()) };
                 tokio::select! {
-                    _ = cluster::forward(pool, from, outbox) => {}
+                    _ = cluster::forward(pool, from, hub, outbox) => {}
                     _ = stop.cancelled() => {}
                 }
                 Ok(())
             }
         });
     }
-    let (pool, me, hub, stop) =
-        (pool.clone(), state.cluster.me().id.clone(), state.events.clone(), state.tasks.stopping());
+    let (me, hub, stop) = (state.cluster.me().id.clone(), state.events.clone(), state.tasks.stopping());
     state.tasks.spawn("live-listen", u32::MAX, move || {
-        let (pool, me, hub, stop) = (pool.clone(), me.clone(), hub.clone(), stop.clone());
+        let (options, me, hub, stop) = (own.clone(), me.clone(), hub.clone(), stop.clone());
         async move {
-            cluster::listen(pool, me, hub, stop).await?;
+            cluster::listen(options, me, hub, stop).await?;
             Ok(())
         }
     });

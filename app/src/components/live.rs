@@ -41,6 +41,22 @@ fn subscribe(set_refresh: WriteSignal<u32>) {
     let _ = source.add_event_listener_with_callback("lagged", on_message.as_ref().unchecked_ref());
     // "resync": events from another instance may have been lost; the same.
     let _ = source.add_event_listener_with_callback("resync", on_message.as_ref().unchecked_ref());
+    // The stream broke (an instance stopped) and the browser opened it again,
+    // perhaps on another instance: what happened in between is refetched.
+    let broken = Rc::new(Cell::new(false));
+    let on_error = {
+        let broken = broken.clone();
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| broken.set(true))
+    };
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+        if broken.replace(false) {
+            set_refresh.update(|n| *n = n.wrapping_add(1));
+        }
+    });
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_error.forget();
+    on_open.forget();
     on_message.forget();
     let source = send_wrapper::SendWrapper::new(source);
     on_cleanup(move || source.close());

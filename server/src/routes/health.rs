@@ -127,12 +127,12 @@ pub struct TaskHealth {
     pub failures: u32,
     /// Passes that panicked, in all.
     pub panics: u64,
-    /// Skipped because another instance leads this work.
+    /// Waiting: the task runs only on the leader, and another instance leads.
     pub standby: bool,
 }
 
 impl TaskHealth {
-    fn of(t: TaskStatus, now: DateTime<Utc>) -> Self {
+    fn of(t: TaskStatus, now: DateTime<Utc>, leading: bool) -> Self {
         Self {
             condition: t.condition(now),
             interval_seconds: t.interval.map(|d| d.as_secs_f64()),
@@ -143,7 +143,7 @@ impl TaskHealth {
             last_error_at: t.last_error_at,
             failures: t.failures,
             panics: t.panics,
-            standby: t.standby,
+            standby: t.leader_only && !leading,
         }
     }
 }
@@ -210,7 +210,7 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .status()
             .into_iter()
             .filter(|t| t.kind == TaskKind::Periodic)
-            .map(|t| TaskHealth::of(t, now))
+            .map(|t| TaskHealth::of(t, now, state.cluster.is_leading()))
             .collect(),
         cluster: ClusterHealth {
             instance: state.cluster.me().clone(),

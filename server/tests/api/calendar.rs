@@ -199,7 +199,6 @@ async fn a_business_days_job_is_not_missed_on_closed_days(app: TestApp) {
     assert_eq!(add_closure(&app, &admin, closure).await.status(), StatusCode::CREATED);
     let operator = token(&app, Role::Operator).await;
     let business = nightly(&app, &operator, "nightly-business-days", true).await;
-    let every_day = nightly(&app, &operator, "nightly-every-day", false).await;
 
     // Saturday 2026-12-05 02:00 JST: nothing expected; next is Monday 02:00 JST.
     assert_eq!(
@@ -229,7 +228,10 @@ async fn a_business_days_job_is_not_missed_on_closed_days(app: TestApp) {
         (1, Some(utc("2026-12-13T17:00:00Z")))
     );
 
-    // Without the option, Saturday's run is missed like any other.
+    // Without the option, Saturday's run is missed like any other. (Made
+    // now: each monitor pass above also caught up every other job due by
+    // its time, and a slot is missed once.)
+    let every_day = nightly(&app, &operator, "nightly-every-day", false).await;
     assert_eq!(
         missed_at(&app, every_day, "2026-12-04T17:00:00Z").await,
         (1, Some(utc("2026-12-05T17:00:00Z")))

@@ -36,7 +36,10 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, postgres::PgListener};
+use sqlx::{
+    ConnectOptions, Connection, PgConnection, PgPool,
+    postgres::{PgConnectOptions, PgListener},
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -217,35 +220,54 @@ fn hostname() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The options of this instance's own connections (the lock, the
+/// listener): the pool's, with TCP keepalives short enough that PostgreSQL
+/// notices a vanished host (a crashed node, a network split) in about 11
+/// seconds and frees its lock, instead of the system's two hours.
+pub fn own_connection_options(pool: &PgPool) -> PgConnectOptions {
+    pool.connect_options().as_ref().clone().options([
+        ("tcp_keepalives_idle", "5"),
+        ("tcp_keepalives_interval", "2"),
+        ("tcp_keepalives_count", "3"),
+    ])
+}
+
 /// The campaign for the lead, one pass every [`HEARTBEAT`]: the leader
-/// checks its lock connection, the others try the lock. `conn` is the
-/// dedicated connection kept between passes.
+/// checks its lock connection (and records its heartbeat on it), the
+/// others try the lock. `conn` is the dedicated connection kept between
+/// passes. Every statement has [`HEARTBEAT_TIMEOUT`].
 pub async fn campaign(
     cluster: &Cluster,
-    pool: &PgPool,
+    options: &PgConnectOptions,
     conn: &mut Option<PgConnection>,
 ) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     if cluster.is_leading() {
-        let alive = match conn.as_mut() {
-            Some(c) => tokio::time::timeout(HEARTBEAT_TIMEOUT, sqlx::query("select 1").execute(&mut *c))
-                .await
-                .is_ok_and(|r| r.is_ok()),
-            None => false,
-        };
-        if !alive {
-            cluster.lose("its lock connection is gone");
-            drop_connection(conn);
-            return Ok(());
-        }
-        // Best effort: the row only informs the others.
-        if let Err(e) = sqlx::query("update cluster_leader set heartbeat_at = $1 where instance_id = $2")
-            .bind(now)
-            .bind(&cluster.me().id)
-            .execute(pool)
+        let beat = match conn.as_mut() {
+            Some(c) => tokio::time::timeout(
+                HEARTBEAT_TIMEOUT,
+                sqlx::query("update cluster_leader set heartbeat_at = $1 where id = 1 and instance_id = $2")
+                    .bind(now)
+                    .bind(&cluster.me().id)
+                    .execute(&mut *c),
+            )
             .await
-        {
-            tracing::debug!(error = %e, "leader heartbeat not recorded");
+            .ok()
+            .and_then(Result::ok),
+            None => None,
+        };
+        match beat {
+            Some(done) if done.rows_affected() == 1 => {}
+            Some(_) => {
+                // The row names another instance: never expected while the
+                // lock is held, but it must not go on unnoticed.
+                cluster.lose("another instance is recorded as the leader");
+                drop_connection(conn);
+            }
+            None => {
+                cluster.lose("its lock connection is gone");
+                drop_connection(conn);
+            }
         }
         return Ok(());
     }
@@ -253,8 +275,7 @@ pub async fn campaign(
         return Ok(());
     }
     if conn.is_none() {
-        let options = pool.connect_options();
-        match tokio::time::timeout(HEARTBEAT_TIMEOUT, options.as_ref().clone().connect()).await {
+        match tokio::time::timeout(HEARTBEAT_TIMEOUT, options.clone().connect()).await {
             Ok(Ok(c)) => *conn = Some(c),
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(sqlx::Error::PoolTimedOut),
@@ -278,30 +299,38 @@ pub async fn campaign(
             return Err(sqlx::Error::PoolTimedOut);
         }
     }
-    // Holding the lock: record the lead on the same connection (if that
-    // fails, the lock goes with the connection, so nobody is locked out).
+    // Holding the lock: record the lead on the same connection. If that
+    // fails, the connection (and with it the lock) goes, so nobody is
+    // locked out by a lock without a leader.
     let me = cluster.me();
-    let epoch = sqlx::query_scalar::<_, i64>(
-        "insert into cluster_leader (id, instance_id, hostname, address, since, heartbeat_at, epoch) \
-         values (1, $1, $2, $3, $4, $4, 1) \
-         on conflict (id) do update set instance_id = excluded.instance_id, hostname = excluded.hostname, \
-         address = excluded.address, since = excluded.since, heartbeat_at = excluded.heartbeat_at, \
-         epoch = cluster_leader.epoch + 1 returning epoch",
+    let epoch = tokio::time::timeout(
+        HEARTBEAT_TIMEOUT,
+        sqlx::query_scalar::<_, i64>(
+            "insert into cluster_leader (id, instance_id, hostname, address, since, heartbeat_at, epoch) \
+             values (1, $1, $2, $3, $4, $4, 1) \
+             on conflict (id) do update set instance_id = excluded.instance_id, hostname = excluded.hostname, \
+             address = excluded.address, since = excluded.since, heartbeat_at = excluded.heartbeat_at, \
+             epoch = cluster_leader.epoch + 1 returning epoch",
+        )
+        .bind(&me.id)
+        .bind(&me.hostname)
+        .bind(&me.address)
+        .bind(now)
+        .fetch_one(&mut *c),
     )
-    .bind(&me.id)
-    .bind(&me.hostname)
-    .bind(&me.address)
-    .bind(now)
-    .fetch_one(&mut *c)
     .await;
     match epoch {
-        Ok(epoch) => {
+        Ok(Ok(epoch)) => {
             cluster.gain(now, epoch);
             Ok(())
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             drop_connection(conn);
             Err(e)
+        }
+        Err(_) => {
+            drop_connection(conn);
+            Err(sqlx::Error::PoolTimedOut)
         }
     }
 }
@@ -315,9 +344,12 @@ fn drop_connection(conn: &mut Option<PgConnection>) {
     }
 }
 
-/// Gives the lead up at shutdown, so another instance takes over at once.
-pub async fn resign(cluster: &Cluster, conn: &mut Option<PgConnection>) {
+/// Gives the lead up at shutdown, so another instance takes over at once:
+/// leader-only passes in flight stop now (their transactions roll back;
+/// the next leader does the work again), then the lock is released.
+pub async fn resign(cluster: &Cluster, conn: &tokio::sync::Mutex<Option<PgConnection>>) {
     cluster.lose("the instance is stopping");
+    let Ok(mut conn) = tokio::time::timeout(HEARTBEAT_TIMEOUT, conn.lock()).await else { return };
     if let Some(mut c) = conn.take() {
         let _ = tokio::time::timeout(
             Duration::from_secs(1),
@@ -402,49 +434,76 @@ pub async fn instances(db: &Db) -> Result<Vec<InstanceRow>, sqlx::Error> {
     })
 }
 
-/// What one `NOTIFY` carries: the sender and its events.
+/// What one `NOTIFY` carries: the sender, its events, and whether some of
+/// its events could not be sent (the receivers' browsers reload).
 #[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     from: String,
     events: Vec<LiveEvent>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    resync: bool,
 }
 
-/// Payloads of at most [`MAX_PAYLOAD`] bytes for `events` from `from`.
-fn payloads(from: &str, events: &[LiveEvent]) -> Vec<String> {
+/// How often each instance sends an empty notice when it has nothing to
+/// say: its own listener hearing nothing for [`LISTENER_SILENCE`] means
+/// the listener's connection is dead (half-open), and it reconnects.
+pub const LIVE_HEARTBEAT: Duration = Duration::from_secs(10);
+/// See [`LIVE_HEARTBEAT`].
+pub const LISTENER_SILENCE: Duration = Duration::from_secs(35);
+
+/// Payloads of at most [`MAX_PAYLOAD`] bytes for `events` from `from` (one
+/// empty notice when there are none).
+fn payloads(from: &str, events: &[LiveEvent], resync: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut batch: Vec<LiveEvent> = Vec::new();
     let mut size = 0;
     for event in events {
         let len = serde_json::to_string(event).map_or(0, |s| s.len()) + 1;
         if !batch.is_empty() && size + len > MAX_PAYLOAD - 64 {
-            out.extend(encode(from, std::mem::take(&mut batch)));
+            out.extend(encode(from, std::mem::take(&mut batch), resync));
             size = 0;
         }
         size += len;
         batch.push(event.clone());
     }
-    if !batch.is_empty() {
-        out.extend(encode(from, batch));
+    if !batch.is_empty() || out.is_empty() {
+        out.extend(encode(from, batch, resync));
     }
     out
 }
 
-fn encode(from: &str, events: Vec<LiveEvent>) -> Option<String> {
-    serde_json::to_string(&Notice { from: from.to_owned(), events }).ok()
+fn encode(from: &str, events: Vec<LiveEvent>, resync: bool) -> Option<String> {
+    serde_json::to_string(&Notice { from: from.to_owned(), events, resync }).ok()
 }
 
 /// Forwards the events published here to the other instances, batching
-/// what is queued into as few `NOTIFY`s as fit. Ends when `outbox` closes.
-pub async fn forward(pool: PgPool, from: String, mut outbox: mpsc::Receiver<LiveEvent>) {
+/// what is queued into as few `NOTIFY`s as fit, and an empty notice every
+/// [`LIVE_HEARTBEAT`] when there is nothing to send. Events that could not
+/// be sent (a failed `NOTIFY`, a full queue: `hub`'s drop flag) make the
+/// next notice that goes through ask the others to resync. Ends when
+/// `outbox` closes.
+pub async fn forward(pool: PgPool, from: String, hub: EventHub, mut outbox: mpsc::Receiver<LiveEvent>) {
     let mut queued = Vec::new();
-    while outbox.recv_many(&mut queued, 512).await > 0 {
-        for payload in payloads(&from, &queued) {
-            if let Err(e) =
-                sqlx::query("select pg_notify($1, $2)").bind(LIVE_CHANNEL).bind(&payload).execute(&pool).await
+    let mut lost = false;
+    loop {
+        // Nothing for a while: an empty notice keeps the listeners' watch.
+        if let Ok(0) = tokio::time::timeout(LIVE_HEARTBEAT, outbox.recv_many(&mut queued, 512)).await {
+            return;
+        }
+        lost |= hub.take_dropped();
+        for payload in payloads(&from, &queued, lost) {
+            match sqlx::query("select pg_notify($1, $2)")
+                .bind(LIVE_CHANNEL)
+                .bind(&payload)
+                .execute(&pool)
+                .await
             {
-                // The others' dashboards miss this; their next event or
-                // resync refreshes them.
-                tracing::warn!(error = %e, "live event not forwarded to the other instances");
+                Ok(_) => lost = false,
+                Err(e) => {
+                    // The others' browsers resync with the next notice that gets through.
+                    tracing::warn!(error = %e, "live events not forwarded to the other instances");
+                    lost = true;
+                }
             }
         }
         queued.clear();
@@ -452,35 +511,51 @@ pub async fn forward(pool: PgPool, from: String, mut outbox: mpsc::Receiver<Live
 }
 
 /// Listens for the other instances' events until `stop`, handing them to
-/// `hub`'s subscribers. Reconnects after a lost connection (with a
-/// back-off) and then tells browsers to resync. Returns an error only if
-/// the first connection cannot be made.
+/// `hub`'s subscribers, on a connection of its own (`options`). After the
+/// connection was lost, or went silent for [`LISTENER_SILENCE`] (this
+/// instance's own heartbeat notices stopped arriving), it connects again
+/// (with a back-off) and tells browsers to resync. Returns an error only
+/// if the first connection cannot be made.
 pub async fn listen(
-    pool: PgPool,
+    options: PgConnectOptions,
     me: String,
     hub: EventHub,
     stop: CancellationToken,
 ) -> Result<(), sqlx::Error> {
+    // A pool of one for the listener: it never takes one of the pool's
+    // connections, and it reconnects through this one.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(HEARTBEAT_TIMEOUT)
+        .connect_lazy_with(options);
     let mut listener = subscribe(&pool).await?;
     let mut wait = Duration::from_millis(250);
     loop {
         let received = tokio::select! {
             _ = stop.cancelled() => return Ok(()),
-            received = listener.try_recv() => received,
+            received = tokio::time::timeout(LISTENER_SILENCE, listener.try_recv()) => received,
         };
         match received {
-            Ok(Some(notification)) => {
+            Ok(Ok(Some(notification))) => {
                 wait = Duration::from_millis(250);
                 match serde_json::from_str::<Notice>(notification.payload()) {
                     Ok(notice) if notice.from != me => {
-                        notice.events.into_iter().for_each(|e| hub.publish_here(e))
+                        notice.events.into_iter().for_each(|e| hub.publish_here(e));
+                        if notice.resync {
+                            hub.publish_here(LiveEvent::Resync);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "an unreadable live notification was ignored"),
                 }
             }
-            Ok(None) | Err(_) => {
-                tracing::warn!("the live-update listener lost its connection; reconnecting");
+            // The connection was lost; sqlx has connected again and listens.
+            Ok(Ok(None)) => {
+                tracing::warn!("the live-update listener lost its connection and reconnected");
+                hub.publish_here(LiveEvent::Resync);
+            }
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!("the live-update listener failed or went silent; reconnecting");
                 drop(listener);
                 listener = loop {
                     tokio::select! {
@@ -521,7 +596,7 @@ mod tests {
         let events: Vec<LiveEvent> = (0..2_000)
             .map(|i| LiveEvent::Run { job_id: i, run_id: i * 1_000_003, result: RunResult::Success })
             .collect();
-        let payloads = payloads("abc", &events);
+        let payloads = payloads("abc", &events, false);
         assert!(payloads.len() > 1);
         let mut back = Vec::new();
         for p in &payloads {
@@ -535,7 +610,8 @@ mod tests {
     }
 
     fn payloads_of_nothing_are_none() -> bool {
-        payloads("abc", &[]).is_empty()
+        let heartbeat = payloads("abc", &[], true);
+        heartbeat.len() == 1 && heartbeat[0] == r#"{"from":"abc","events":[],"resync":true}"#
     }
 
     #[test]

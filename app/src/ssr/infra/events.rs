@@ -3,7 +3,10 @@
 //! subscriber of this process (server-sent events) and, on PostgreSQL, to
 //! the other instances' (see `cluster`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicBool, Ordering},
+};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
@@ -41,6 +44,8 @@ pub struct EventHub {
     sender: broadcast::Sender<LiveEvent>,
     /// Where events for the other instances go, once set.
     relay: Arc<OnceLock<mpsc::Sender<LiveEvent>>>,
+    /// Set when an event could not be queued for the other instances.
+    dropped: Arc<AtomicBool>,
 }
 
 impl Default for EventHub {
@@ -48,7 +53,7 @@ impl Default for EventHub {
         // A slow subscriber that falls this far behind skips ahead; the
         // dashboard reloads its data on any event, so nothing is lost.
         let (sender, _) = broadcast::channel(1024);
-        Self { sender, relay: Arc::default() }
+        Self { sender, relay: Arc::default(), dropped: Arc::default() }
     }
 }
 
@@ -60,8 +65,8 @@ impl EventHub {
             && relay.try_send(event.clone()).is_err()
         {
             // A full queue (the database is slow): the other instances'
-            // dashboards catch up with the next event that gets through.
-            tracing::debug!("live event not queued for the other instances");
+            // dashboards are told to resync with the next notice.
+            self.dropped.store(true, Ordering::Relaxed);
         }
         self.publish_here(event);
     }
@@ -70,6 +75,12 @@ impl EventHub {
     /// from another instance).
     pub fn publish_here(&self, event: LiveEvent) {
         let _ = self.sender.send(event);
+    }
+
+    /// Whether an event could not be queued for the other instances since
+    /// the last call.
+    pub fn take_dropped(&self) -> bool {
+        self.dropped.swap(false, Ordering::Relaxed)
     }
 
     /// From now on, [`EventHub::publish`] also queues each event for the

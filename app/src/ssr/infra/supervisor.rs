@@ -109,9 +109,9 @@ pub struct TaskStatus {
     pub panics: u64,
     /// Whether the last pass panicked (until the next good one).
     pub panicking: bool,
-    /// Whether the task's last turn was skipped because another instance
-    /// leads the work ([`Supervisor::every_while`]).
-    pub standby: bool,
+    /// Whether the task runs only while this instance leads the cluster
+    /// ([`Supervisor::every_while`]); on other instances it waits.
+    pub leader_only: bool,
 }
 
 impl TaskStatus {
@@ -128,7 +128,7 @@ impl TaskStatus {
             failures: 0,
             panics: 0,
             panicking: false,
-            standby: false,
+            leader_only: false,
         }
     }
 
@@ -247,7 +247,7 @@ impl Supervisor {
     /// gives a token (this instance leads the cluster): a pass starts only
     /// then, and is stopped the moment the token is cancelled (a dropped
     /// transaction rolls back). Passes skipped for want of a token count as
-    /// good ones and mark the task as on standby.
+    /// good ones; the task is marked [`TaskStatus::leader_only`].
     pub fn every_while<G, F, Fut>(&self, name: impl Into<String>, every: Duration, gate: G, mut pass: F)
     where
         G: Fn() -> Option<CancellationToken> + Send + 'static,
@@ -255,12 +255,9 @@ impl Supervisor {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let name = name.into();
-        let this = self.clone();
         let task = name.clone();
-        self.every(name, every, move || {
-            let lead = gate();
-            this.set_standby(&task, lead.is_none());
-            let work = lead.map(|token| (token, pass()));
+        self.every(name.clone(), every, move || {
+            let work = gate().map(|token| (token, pass()));
             let task = task.clone();
             async move {
                 let Some((token, work)) = work else { return Ok(()) };
@@ -273,11 +270,12 @@ impl Supervisor {
                 }
             }
         });
+        self.set_leader_only(&name);
     }
 
-    fn set_standby(&self, name: &str, standby: bool) {
+    fn set_leader_only(&self, name: &str) {
         if let Some(task) = self.lock().get_mut(name) {
-            task.standby = standby;
+            task.leader_only = true;
         }
     }
 
@@ -592,18 +590,16 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(started.load(Ordering::SeqCst), 0, "no pass without the lead");
         let task = supervisor.task("lead-only").unwrap();
-        assert!(task.standby && task.last_ok_at.is_some() && !task.stalled(Utc::now()));
+        assert!(task.leader_only && task.last_ok_at.is_some() && !task.stalled(Utc::now()));
 
         let token = CancellationToken::new();
         *lead.lock().unwrap() = Some(token.clone());
         assert!(until(|| started.load(Ordering::SeqCst) == 1).await);
-        assert!(!supervisor.task("lead-only").unwrap().standby);
         // The lead is lost mid-pass: the pass stops at once, none starts again.
         *lead.lock().unwrap() = None;
         token.cancel();
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!((started.load(Ordering::SeqCst), finished.load(Ordering::SeqCst)), (1, 0));
-        assert!(supervisor.task("lead-only").unwrap().standby);
         supervisor.stopped().await;
     }
 

@@ -159,7 +159,7 @@ mod tests {
             failures: 0,
             panics: 0,
             panicking: false,
-            standby: false,
+            leader_only: false,
         }
     }
 

@@ -391,6 +391,8 @@ async fn pg_dump(pool: &sqlx::PgPool, settings: &Settings, out: &Path) -> Result
     }
     let (url, password) = pg_url(settings)?;
     let mut command = tokio::process::Command::new("pg_dump");
+    // A pass stopped at a lead change (or shutdown) stops its dump too.
+    command.kill_on_drop(true);
     command
         .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
         .arg(out)

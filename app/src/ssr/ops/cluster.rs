@@ -23,10 +23,13 @@ pub async fn page(state: &AppState, info: &RequestInfo) -> Result<ClusterPage, A
         tracing::error!(error = %e, "cannot read the cluster's state");
         AppError::Internal
     };
+    let now = Utc::now();
     let leader = cluster::leader(&state.db).await.map_err(failed)?;
     let rows = cluster::instances(&state.db).await.map_err(failed)?;
-    let now = Utc::now();
     let me = state.cluster.me();
+    // A leader row whose heartbeat stopped names nobody: the lead is being
+    // taken over.
+    let leader = leader.filter(|l| l.heartbeat_at > now - cluster::INSTANCE_GONE_AFTER);
     let leader_id = leader.as_ref().map(|l| l.instance_id.clone());
     let instances = rows
         .into_iter()
@@ -45,7 +48,9 @@ pub async fn page(state: &AppState, info: &RequestInfo) -> Result<ClusterPage, A
             }
         })
         .collect();
-    let standby_tasks = state.tasks.status().into_iter().filter(|t| t.standby).map(|t| t.name).collect();
+    let leading = state.cluster.is_leading();
+    let standby_tasks =
+        state.tasks.status().into_iter().filter(|t| t.leader_only && !leading).map(|t| t.name).collect();
     Ok(ClusterPage {
         backend: state.db.backend().as_str().to_owned(),
         leader_since: leader.as_ref().map(|l| l.since),

@@ -419,7 +419,15 @@ pub async fn record_missed(
         .fetch_optional(&mut *tx)
         .await?;
         let Some(run_id) = run_id else {
+            // Recorded already: the job still moves on to its next slot, so
+            // the monitor does not come back to this one.
             tracing::info!(job_id, slot = %plan.run.started_at, "missed slot already recorded");
+            sqlx::query("update jobs set next_expected_at = $1, updated_at = $2 where id = $3")
+                .bind(plan.job.next_expected_at)
+                .bind(now)
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
             return Ok(None);
         };
         apply_job!(tx, job_id, &plan.job, run_id, now);
@@ -594,6 +602,8 @@ mod tests {
         set_expected(slot).await;
         let second = record_missed(db, chrono_tz::UTC, id, slot, Some(next), "missed").await.unwrap();
         assert!(second.is_none(), "the slot is recorded already");
+        let job = jobs_db::find(db, id).await.unwrap().unwrap();
+        assert_eq!(job.next_expected_at, Some(next), "the job moves on to its next slot");
         let (runs, events): (i64, i64) = on_db!(db, |pool| {
             sqlx::query_as(
                 "select (select count(*) from runs where job_id = $1 and result = 'missed'), \
