@@ -64,6 +64,9 @@ pub enum TaskKind {
 /// it has had none) is more than this many of its intervals ago.
 pub const STALL_INTERVALS: u32 = 3;
 
+/// How often a leader-only task looks whether this instance leads now.
+pub const STANDBY_RECHECK: Duration = Duration::from_secs(1);
+
 /// Failed passes in a row after which a task counts as failing.
 pub const FAILING_AFTER: u32 = 3;
 
@@ -246,8 +249,10 @@ impl Supervisor {
     /// Like [`Supervisor::every`], for work that runs only while `gate`
     /// gives a token (this instance leads the cluster): a pass starts only
     /// then, and is stopped the moment the token is cancelled (a dropped
-    /// transaction rolls back). Passes skipped for want of a token count as
-    /// good ones; the task is marked [`TaskStatus::leader_only`].
+    /// transaction rolls back). Without a token the task looks again every
+    /// [`STANDBY_RECHECK`] (so a new leader starts the work at once); those
+    /// turns count as good passes. The task is marked
+    /// [`TaskStatus::leader_only`].
     pub fn every_while<G, F, Fut>(&self, name: impl Into<String>, every: Duration, gate: G, mut pass: F)
     where
         G: Fn() -> Option<CancellationToken> + Send + 'static,
@@ -255,22 +260,42 @@ impl Supervisor {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let name = name.into();
-        let task = name.clone();
-        self.every(name.clone(), every, move || {
-            let work = gate().map(|token| (token, pass()));
-            let task = task.clone();
-            async move {
-                let Some((token, work)) = work else { return Ok(()) };
-                tokio::select! {
-                    done = work => done,
-                    _ = token.cancelled() => {
-                        tracing::warn!(task = %task, "the lead was lost: the pass was stopped");
-                        Ok(())
+        self.register(&name, TaskKind::Periodic, Some(every));
+        self.set_leader_only(&name);
+        let this = self.clone();
+        self.inner.tracker.spawn(async move {
+            let cancel = this.inner.cancel.clone();
+            loop {
+                let started = tokio::time::Instant::now();
+                let outcome = match gate() {
+                    None => this.run_pass(&name, Ok(async { Ok(()) })).await,
+                    Some(token) => {
+                        let task = name.clone();
+                        let made = start(&mut pass).map(|work| async move {
+                            tokio::select! {
+                                done = work => done,
+                                _ = token.cancelled() => {
+                                    tracing::warn!(task = %task, "the lead was lost: the pass was stopped");
+                                    Ok(())
+                                }
+                            }
+                        });
+                        this.run_pass(&name, made).await
                     }
+                };
+                let wait = match outcome {
+                    Pass::Ok if gate().is_some() => every,
+                    Pass::Ok => every.min(STANDBY_RECHECK),
+                    Pass::Failed(_) | Pass::Panicked(_) => this.backoff_of(&name),
+                    Pass::Cancelled => break,
+                };
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep_until(started + wait) => {}
                 }
             }
+            tracing::debug!(task = %name, "task stopped");
         });
-        self.set_leader_only(&name);
     }
 
     fn set_leader_only(&self, name: &str) {
