@@ -468,6 +468,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         trusted_proxy_hops: raw.trusted_proxy_hops,
         timezone,
         monitor_interval_seconds: raw.monitor_interval_seconds,
+        background_monitor: true,
         notify_max_attempts: raw.notify_max_attempts,
         notify_timeout: std::time::Duration::from_secs(raw.notify_timeout_seconds),
         outbound_deny_private: raw.outbound_deny_private,

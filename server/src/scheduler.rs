@@ -200,6 +200,10 @@ fn watchdog(state: &AppState) {
 /// transaction that re-checks the job's expected time under a row lock, so
 /// two instances cannot record the same occurrence twice.
 fn watch_expectations(state: &AppState) {
+    if !state.settings.background_monitor {
+        tracing::warn!("the monitor does not run in this process (tests only)");
+        return;
+    }
     let every = Duration::from_secs(state.settings.monitor_interval_seconds);
     let gate = leading(state);
     let state = state.clone();

@@ -16,6 +16,7 @@ pub mod calendar_service;
 pub mod dashboard;
 pub mod demo;
 pub mod ingest;
+pub mod intake;
 mod live;
 pub mod monitor;
 pub mod query;
@@ -33,12 +34,8 @@ pub use ack::{
 pub use dashboard::{dashboard, job_page};
 pub use ingest::{Incoming, MAX_CLOCK_AHEAD_MINUTES};
 pub use live::{publish, publish_change};
-use store::{
-    events as events_db,
-    jobs::{self as jobs_db, Definition},
-    runs as runs_db, writes,
-};
 pub use store::{
+    batch::{self, JobRef, Report},
     events::{JobEventRow, RunFacts},
     jobs::WriteJobError,
     jobs::{JobRow, LastGoodRow, new_ping_token},
@@ -48,6 +45,11 @@ pub use store::{
         set_rpo_state, set_veeam_status, update_synced_job, veeam_status,
     },
     writes::{IngestError, Recorded, StateChange},
+};
+use store::{
+    events as events_db,
+    jobs::{self as jobs_db, Definition},
+    runs as runs_db, writes,
 };
 pub use views::run as run_view;
 
@@ -69,7 +71,7 @@ use crate::{
             self, Access, Principal, RequestInfo,
             audit::{self, Event, Target},
         },
-        infra::{metrics::Metrics, state::AppState},
+        infra::state::AppState,
     },
 };
 
@@ -449,33 +451,23 @@ pub fn outcome(recorded: &Recorded) -> ReportOutcome {
     }
 }
 
-/// For a job expected on business days only, moves a next expected time
-/// on a closed day to the first business-day occurrence. The report's plan
-/// (`ingest::plan_report`, applied by `writes::record`) computes the next
-/// expected time without the calendar; the monitor would move it when it
-/// comes due, but the job's page should say the right time now.
-async fn settle_on_business_day(state: &AppState, job_id: i64) -> Result<(), sqlx::Error> {
-    let Some(row) = jobs_db::find(&state.db, job_id).await? else { return Ok(()) };
-    let Some(next) = row.next_expected_at.filter(|_| row.business_days_only) else { return Ok(()) };
-    let calendar = calendar_service::current(state).await?;
-    let settled = row.expected_in(state.settings.timezone, &calendar).skip_closed(next);
-    if settled != Some(next) {
-        jobs_db::move_next_expected(&state.db, job_id, next, settled).await?;
-    }
-    Ok(())
+/// Records a report for a job and tells open dashboards: the one way every
+/// source (ping, API, Veeam webhook) records a run. The report goes to the
+/// process's writer ([`intake`]), which commits it with whatever else came
+/// in meanwhile; the answer comes after the commit.
+pub async fn record(state: &AppState, job_id: i64, incoming: Incoming) -> Result<Recorded, IngestError> {
+    intake::submit(state, Report { job: JobRef::Id(job_id), incoming }).await
 }
 
-/// Records a report for a job and tells open dashboards: the one way every
-/// source (ping, API, Veeam webhook and sync) records a run.
-pub async fn record(state: &AppState, job_id: i64, incoming: &Incoming) -> Result<Recorded, IngestError> {
-    let recorded = writes::record(&state.db, state.settings.timezone, job_id, incoming).await?;
-    if recorded.created && incoming.result != RunResult::Running {
-        let source = if incoming.origin.starts_with("veeam") { JobSource::Veeam } else { JobSource::Push };
-        Metrics::of(state).run(source.as_str(), incoming.result.as_str());
+/// Records many reports (a Veeam sync) in transactions of up to
+/// [`batch::MAX_BATCH`], directly (not through the shared writer: a sync
+/// is a batch already). One outcome per report, in order.
+pub async fn record_many(state: &AppState, reports: &[Report]) -> Vec<Result<Recorded, IngestError>> {
+    let mut outcomes = Vec::with_capacity(reports.len());
+    for chunk in reports.chunks(batch::MAX_BATCH) {
+        outcomes.extend(intake::record_all(state, chunk).await);
     }
-    settle_on_business_day(state, job_id).await?;
-    publish(state, &recorded, incoming.result);
-    Ok(recorded)
+    outcomes
 }
 
 /// Records a run reported through the API (ingest or write access).
@@ -504,7 +496,7 @@ pub async fn report(
         log: report.log,
         origin: "api",
     };
-    let recorded = record(state, job_id, &incoming).await.map_err(|e| ingest_error(info.locale, e))?;
+    let recorded = record(state, job_id, incoming).await.map_err(|e| ingest_error(info.locale, e))?;
     Ok(outcome(&recorded))
 }
 
@@ -530,7 +522,6 @@ pub async fn ping(
     body: Option<String>,
     rid: Option<String>,
 ) -> Result<ReportOutcome, AppError> {
-    let job = jobs_db::find_by_token(&state.db, token).await?.ok_or(AppError::NotFound)?;
     let (result, exit_code, message) = match kind {
         PingKind::Start => (RunResult::Running, None, None),
         PingKind::Success => (RunResult::Success, None, None),
@@ -553,7 +544,8 @@ pub async fn ping(
         log,
         origin: "ping",
     };
-    let recorded = record(state, job.id, &incoming).await.map_err(|e| ingest_error(locale, e))?;
+    let report = Report { job: JobRef::Token(token.to_owned()), incoming };
+    let recorded = intake::submit(state, report).await.map_err(|e| ingest_error(locale, e))?;
     Ok(outcome(&recorded))
 }
 

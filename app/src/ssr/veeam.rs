@@ -391,7 +391,7 @@ pub async fn job_action(
     // The answer carries the session: record it now rather than on the next poll.
     let mut run_id = None;
     if let Some(session) = &session {
-        match jobs::record(state, job_id, &incoming_of(session)).await {
+        match jobs::record(state, job_id, incoming_of(session)).await {
             Ok(recorded) => run_id = Some(recorded.run_id),
             Err(e) => tracing::warn!(job_id, error = %e, "the started session was not recorded"),
         }
@@ -623,7 +623,7 @@ pub async fn job_complete(
         log: None,
         origin: "veeam_webhook",
     };
-    let recorded = jobs::record(state, job_id, &incoming).await.map_err(|e| jobs::ingest_error(locale, e))?;
+    let recorded = jobs::record(state, job_id, incoming).await.map_err(|e| jobs::ingest_error(locale, e))?;
     Ok(jobs::outcome(&recorded))
 }
 

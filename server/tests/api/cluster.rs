@@ -16,15 +16,54 @@ use sqlx::{Connection, PgConnection};
 
 use crate::notify_outbox::Receiver;
 
-const PASSWORD: &str = "a long test password for the first admin";
+pub(crate) const PASSWORD: &str = "a long test password for the first admin";
 /// The same secrets on every instance, as a real cluster has them.
 const JWT_SECRET: &str = "cluster-test-jwt-secret-0123456789abcdef0123456789abcdef";
 const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-struct Instance {
+pub(crate) struct Instance {
     child: Option<Child>,
-    base: String,
+    pub(crate) base: String,
     log: PathBuf,
+}
+
+impl Instance {
+    /// Kills the process with SIGKILL and waits for it.
+    pub(crate) fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+            assert!(status.success());
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            if std::thread::panicking() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                eprintln!("--- {} log tail ---", self.base);
+                tail.iter().rev().for_each(|line| eprintln!("{line}"));
+            }
+        }
+    }
+}
+
+/// Waits (up to a minute) until `base` answers `/health`.
+pub(crate) async fn wait_until_up(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ok = http.get(format!("{base}/health")).send().await;
+        if ok.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{base} did not come up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Three instances; killed when dropped, their logs printed if the test failed.
@@ -51,7 +90,7 @@ impl Drop for Cluster {
     }
 }
 
-fn serve(dir: &Path, database_url: &str, n: usize) -> Instance {
+pub(crate) fn serve(dir: &Path, database_url: &str, n: usize) -> Instance {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let data = dir.join(format!("instance-{n}"));
     std::fs::create_dir_all(&data).unwrap();
@@ -91,15 +130,7 @@ impl Cluster {
         let instances = (0..3).map(|n| serve(dir.path(), database_url, n)).collect();
         let this = Self { instances, _dir: dir, http: reqwest::Client::new() };
         for i in 0..3 {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let ok = this.http.get(format!("{}/health", this.base(i))).send().await;
-                if ok.is_ok_and(|r| r.status() == StatusCode::OK) {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "instance {i} did not come up");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            wait_until_up(&this.http, this.base(i)).await;
         }
         this
     }
@@ -142,10 +173,7 @@ impl Cluster {
     }
 
     fn kill_9(&mut self, i: usize) {
-        let mut child = self.instances[i].child.take().unwrap();
-        let status = Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        child.wait().unwrap();
+        self.instances[i].kill_9();
     }
 
     async fn health(&self, i: usize, token: &str) -> Value {

@@ -25,6 +25,7 @@ mod reports;
 mod retention;
 mod security;
 mod shell;
+mod throughput;
 mod veeam_client;
 mod veeam_expect;
 mod veeam_spec;

@@ -225,7 +225,7 @@ async fn job_with_run(app: &TestApp) -> (i64, i64, String) {
         log: None,
         origin: "api",
     };
-    let recorded = app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
+    let recorded = app::ssr::jobs::record(&app.state, id, incoming.clone()).await.unwrap();
     (id, recorded.run_id, name)
 }
 
@@ -244,7 +244,7 @@ async fn failing_job(app: &TestApp, acknowledged: bool) -> i64 {
         log: None,
         origin: "api",
     };
-    app::ssr::jobs::record(&app.state, id, &incoming).await.unwrap();
+    app::ssr::jobs::record(&app.state, id, incoming.clone()).await.unwrap();
     if acknowledged {
         app::on_db!(&app.state.db, |pool| {
             sqlx::query(

@@ -206,7 +206,11 @@ impl Db {
                     .map_err(invalid)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    // Every commit reaches the disk before it is answered
+                    // (a power cut loses nothing acknowledged); run reports
+                    // are committed in batches, so this costs one sync per
+                    // batch, not one per report.
+                    .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 create_parent_dir(options.get_filename())?;

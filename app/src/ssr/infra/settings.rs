@@ -182,6 +182,11 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// How often the scheduler looks for late, missed and overdue jobs.
     pub monitor_interval_seconds: u64,
+    /// Whether the scheduler runs the monitor at all. Always on in a
+    /// console (no setting turns it off: a console that never marks a
+    /// job missed would look healthy while nothing runs); tests that drive
+    /// the monitor themselves, with a clock of their own, turn it off.
+    pub background_monitor: bool,
     /// Tries of a notification before it is dead (12: about 2.7 hours of retries).
     pub notify_max_attempts: u32,
     /// How long one notification send may take.
@@ -250,6 +255,7 @@ impl Settings {
             trusted_proxy_hops: 1,
             timezone: chrono_tz::Asia::Tokyo,
             monitor_interval_seconds: 15,
+            background_monitor: true,
             notify_max_attempts: 12,
             notify_timeout: std::time::Duration::from_secs(20),
             outbound_deny_private: false,

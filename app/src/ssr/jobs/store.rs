@@ -4,6 +4,7 @@
 //! the jobs service.
 
 pub mod ack;
+pub mod batch;
 pub mod calendar;
 pub mod events;
 pub mod jobs;

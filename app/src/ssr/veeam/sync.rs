@@ -320,28 +320,37 @@ async fn run_sync(
     }
     let total = sessions.len() as i64;
     set("recording", 0, Some(total));
-    for (done, session) in sessions.iter().enumerate() {
-        until = Some(until.map_or(session.creation_time, |u| u.max(session.creation_time)));
-        let Some(&job_id) = by_veeam.get(&session.job_id) else {
-            tracing::debug!(server_id, session = %escape_control(&session.id), "session of a job Veeam does not list; skipped");
-            continue;
-        };
-        match jobs::record(state, job_id, &incoming_of(session)).await {
-            Ok(recorded) => {
-                if recorded.created {
-                    report.runs_changed += 1;
+    // Recorded in batches: one transaction per batch, progress after each.
+    let mut done = 0;
+    for chunk in sessions.chunks(jobs::batch::MAX_BATCH) {
+        let mut reports = Vec::with_capacity(chunk.len());
+        let mut ids = Vec::with_capacity(chunk.len());
+        for session in chunk {
+            until = Some(until.map_or(session.creation_time, |u| u.max(session.creation_time)));
+            let Some(&job_id) = by_veeam.get(&session.job_id) else {
+                tracing::debug!(server_id, session = %escape_control(&session.id), "session of a job Veeam does not list; skipped");
+                continue;
+            };
+            reports.push(jobs::Report { job: jobs::JobRef::Id(job_id), incoming: incoming_of(session) });
+            ids.push(&session.id);
+        }
+        for (outcome, session_id) in jobs::record_many(state, &reports).await.into_iter().zip(ids) {
+            match outcome {
+                Ok(recorded) => {
+                    if recorded.created {
+                        report.runs_changed += 1;
+                    }
+                }
+                // One job whose row cannot be read (logged) does not stop the sync.
+                Err(IngestError::Db(e)) if !is_unreadable(&e) => return Err(e.into()),
+                Err(e) => {
+                    // Veeam's text goes into the log escaped, so it cannot forge a line.
+                    tracing::warn!(server_id, session = %escape_control(session_id), error = %e, "session not recorded");
                 }
             }
-            // One job whose row cannot be read (logged) does not stop the sync.
-            Err(IngestError::Db(e)) if !is_unreadable(&e) => return Err(e.into()),
-            Err(e) => {
-                // Veeam's text goes into the log escaped, so it cannot forge a line.
-                tracing::warn!(server_id, session = %escape_control(&session.id), error = %e, "session not recorded");
-            }
         }
-        if done % 200 == 0 {
-            set("recording", done as i64 + 1, Some(total));
-        }
+        done += chunk.len();
+        set("recording", done as i64, Some(total));
     }
 
     // Repositories.
@@ -420,7 +429,7 @@ pub async fn follow_session(
         let Ok(client) = client_for(&state, &row).await else { continue };
         match client.session(&session_id).await {
             Ok(session) if session.finished() => {
-                jobs::record(&state, job_id, &incoming_of(&session)).await?;
+                jobs::record(&state, job_id, incoming_of(&session)).await?;
                 return Ok(());
             }
             Ok(_) => {}

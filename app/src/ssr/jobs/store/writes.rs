@@ -12,11 +12,8 @@ use crate::{
     model::job::{JobProblem, JobState, RunResult},
     on_tx,
     ssr::jobs::{
-        ack, anomaly,
-        ingest::{
-            self, DailyDelta, EventWrite, Incoming, JobWrite, ReportError, ReportPlan, RunRef, RunWrite,
-            StoredRun, Transition,
-        },
+        ack,
+        ingest::{self, DailyDelta, EventWrite, JobWrite, ReportError, RunRef, Transition},
     },
 };
 
@@ -117,24 +114,14 @@ macro_rules! add_daily {
         let count = |r: RunResult| i64::from(delta.result == r);
         let failed = i64::from(matches!(delta.result, RunResult::Failed | RunResult::Running));
         let ok = matches!(delta.result, RunResult::Success | RunResult::Warning);
-        // When good backups became available that day: first, last and the
-        // longest gap between two (a run reported out of order that falls
-        // inside the day's span keeps the gap it may have split: an upper
-        // bound, as RPO compliance wants).
+        // When good backups became available that day (`batch::next_good`).
         let good: Option<(Option<i64>, Option<i64>, i64)> =
             sqlx::query_as("select good_first, good_last, good_max_gap from job_daily where job_id = $1 and day = $2")
                 .bind($job_id)
                 .bind(&delta.day)
                 .fetch_optional(&mut *$tx)
                 .await?;
-        let (first, last, gap) = good.unwrap_or((None, None, 0));
-        let (first, last, gap) = match delta.good_at.map(|t| t.timestamp()) {
-            None => (first, last, gap),
-            Some(at) => match (first, last) {
-                (Some(f), Some(l)) => (Some(f.min(at)), Some(l.max(at)), gap.max(at - l).max(f - at)),
-                _ => (Some(at), Some(at), gap),
-            },
-        };
+        let (first, last, gap) = super::batch::next_good(good.unwrap_or((None, None, 0)), delta.good_at);
         sqlx::query(
             "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, \
              duration_count, bytes_sum, expected, expected_ok, duration_max, good_first, good_last, good_max_gap) \
@@ -182,52 +169,6 @@ macro_rules! add_daily {
     }};
 }
 
-/// Judges a successful run against its job's recent successful runs
-/// ([`anomaly::detect`]); an anomaly is stored on the run and recorded as a
-/// `run_anomaly` event in the same transaction.
-macro_rules! check_anomaly {
-    ($tx:ident, $job_id:expr, $run_id:expr, $delta:expr, $job_name:expr, $now:expr) => {{
-        let delta: &DailyDelta = $delta;
-        let history: Vec<(Option<i64>, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
-            "select bytes_processed, ended_at, started_at from runs where job_id = $1 and result = 'success' \
-             and id <> $2 order by started_at desc, id desc limit $3",
-        )
-        .bind($job_id)
-        .bind($run_id)
-        .bind(anomaly::HISTORY as i64)
-        .fetch_all(&mut *$tx)
-        .await?;
-        let history: Vec<(Option<i64>, Option<i64>)> = history
-            .into_iter()
-            .map(|(bytes, ended, started)| (bytes, ended.map(|e| (e - started).num_seconds().max(0))))
-            .collect();
-        // Only a run that reported its bytes is judged on them.
-        let bytes: Option<i64> = sqlx::query_scalar("select bytes_processed from runs where id = $1")
-            .bind($run_id)
-            .fetch_one(&mut *$tx)
-            .await?;
-        if let Some(found) = anomaly::detect(bytes, delta.duration_seconds, &history) {
-            sqlx::query("update runs set anomaly = $1, anomaly_median = $2 where id = $3")
-                .bind(found.kind)
-                .bind(found.median)
-                .bind($run_id)
-                .execute(&mut *$tx)
-                .await?;
-            sqlx::query(
-                "insert into system_events (kind, job_id, subject, subject_name, details, occurred_at) \
-                 values ('run_anomaly', $1, $2, $3, $4, $5)",
-            )
-            .bind($job_id)
-            .bind(format!("run:{}", $run_id))
-            .bind($job_name)
-            .bind(anomaly::describe(&found))
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
-}
-
 /// Ends the job's acknowledgement when the change from `$from` to `$to`
 /// ends its problem ([`ack::ends`]), in the change's transaction.
 macro_rules! end_ack {
@@ -268,122 +209,6 @@ macro_rules! add_event {
         end_ack!($tx, $job_id, event.from, event.to);
         StateChange { event_id, job_id: $job_id, from: event.from, to: event.to, run_id }
     }};
-}
-
-/// Records a report for job `job_id`. `tz` is the time zone of daily figures.
-#[tracing::instrument(skip_all, fields(job_id, result = incoming.result.as_str(), origin = incoming.origin))]
-pub async fn record(
-    db: &crate::ssr::infra::db::Db,
-    tz: Tz,
-    job_id: i64,
-    incoming: &Incoming,
-) -> Result<Recorded, IngestError> {
-    if let (Some(start), Some(end)) = (incoming.started_at, incoming.ended_at) {
-        // Refused before anything is read or locked (the plan checks it too).
-        if end < start {
-            return Err(ReportError::EndsBeforeStart.into());
-        }
-    }
-    let now = ingest::now();
-    let finished = incoming.result != RunResult::Running;
-    with_job!(db, job_id, |tx, job| {
-        let stored: Option<(i64, DateTime<Utc>, RunResult, bool)> = match (&incoming.external_id, finished) {
-            (Some(external), _) => {
-                sqlx::query_as(
-                    "select id, started_at, result, answered_slot from runs where job_id = $1 and external_id = $2",
-                )
-                .bind(job_id)
-                .bind(external)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            (None, true) => {
-                sqlx::query_as(
-                    "select id, started_at, result, answered_slot from runs where job_id = $1 and result = 'running' \
-                     order by started_at desc, id desc limit 1",
-                )
-                .bind(job_id)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            (None, false) => None,
-        };
-        let stored = stored.map(|(id, started_at, result, answered_slot)| StoredRun {
-            id,
-            started_at,
-            result,
-            answered_slot,
-        });
-        let others_running_since: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "select min(started_at) from runs where job_id = $1 and result = 'running' and id <> $2",
-        )
-        .bind(job_id)
-        .bind(stored.map_or(-1, |s| s.id))
-        .fetch_one(&mut *tx)
-        .await?;
-        let plan = ingest::plan_report(&job.facts(tz), stored, others_running_since, incoming, now, tz)?;
-        let (run, job_write, daily, event) = match plan {
-            ReportPlan::Duplicate { run_id, state } => {
-                return Ok(Recorded { created: false, job_id, run_id, state, change: None });
-            }
-            ReportPlan::Write { run, job, daily, event } => (run, job, daily, event),
-        };
-        let run_id = match &run {
-            RunWrite::Insert { fields, external_id, origin, answered_slot } => {
-                sqlx::query_scalar(
-                    "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, exit_code, \
-                     log_excerpt, external_id, origin, created_at, updated_at, answered_slot) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) returning id",
-                )
-                .bind(job_id)
-                .bind(fields.started_at)
-                .bind(fields.ended_at)
-                .bind(fields.result)
-                .bind(&fields.message)
-                .bind(fields.bytes_processed)
-                .bind(fields.exit_code)
-                .bind(&fields.log)
-                .bind(external_id)
-                .bind(*origin)
-                .bind(now)
-                .bind(*answered_slot)
-                .fetch_one(&mut *tx)
-                .await?
-            }
-            RunWrite::Finish { id, fields } => {
-                sqlx::query(
-                    "update runs set started_at = $1, ended_at = $2, result = $3, \
-                     message = coalesce($4, message), bytes_processed = coalesce($5, bytes_processed), \
-                     exit_code = coalesce($6, exit_code), log_excerpt = coalesce($7, log_excerpt), \
-                     updated_at = $8 where id = $9",
-                )
-                .bind(fields.started_at)
-                .bind(fields.ended_at)
-                .bind(fields.result)
-                .bind(&fields.message)
-                .bind(fields.bytes_processed)
-                .bind(fields.exit_code)
-                .bind(&fields.log)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                *id
-            }
-        };
-        apply_job!(tx, job_id, &job_write, run_id, now);
-        if let Some(delta) = &daily {
-            add_daily!(tx, job_id, delta);
-            if delta.result == RunResult::Success {
-                check_anomaly!(tx, job_id, run_id, delta, &job.name, now);
-            }
-        }
-        let change = match &event {
-            Some(event) => Some(add_event!(tx, job_id, event, run_id, now)),
-            None => None,
-        };
-        Ok::<_, IngestError>(Recorded { created: true, job_id, run_id, state: job_write.state, change })
-    })
 }
 
 /// Records that the run expected at `occurrence` did not happen, moves the
@@ -484,7 +309,17 @@ mod tests {
         db_test,
         model::{job::JobSource, schedule::ScheduleKind},
         on_db,
-        ssr::{infra::db::Db, jobs::store::jobs as jobs_db},
+        ssr::{
+            infra::db::Db,
+            jobs::{
+                calendar::BusinessCalendar,
+                ingest::Incoming,
+                store::{
+                    batch::{self, JobRef, Report},
+                    jobs as jobs_db,
+                },
+            },
+        },
     };
 
     async fn new_job(db: &Db) -> i64 {
@@ -509,6 +344,13 @@ mod tests {
             next_expected_at: None,
         };
         jobs_db::create(db, &job).await.unwrap()
+    }
+
+    /// One report through the batch writer.
+    async fn record(db: &Db, tz: Tz, job_id: i64, incoming: &Incoming) -> Result<Recorded, IngestError> {
+        let calendar = std::sync::Arc::new(BusinessCalendar::new(false, Vec::new()));
+        let report = Report { job: JobRef::Id(job_id), incoming: incoming.clone() };
+        batch::record(db, tz, &calendar, &[report]).await?.pop().unwrap()
     }
 
     fn report(result: RunResult) -> Incoming {
