@@ -19,7 +19,6 @@ use crate::{
         job::RunResult,
         schedule::{Schedule, ScheduleKind},
     },
-    on_db,
     ssr::infra::db::Db,
 };
 
@@ -125,140 +124,11 @@ struct Daily {
     good_max_gap: i64,
 }
 
-/// Generates `spec.jobs` jobs with `spec.days` of runs. Days are counted
-/// in `tz` for the daily figures.
-pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, sqlx::Error> {
-    let mut rng = StdRng::seed_from_u64(spec.seed);
-    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap_or_else(|_| Utc::now());
-    let start = now - Duration::days(spec.days);
-    let mut outcome = DemoOutcome::default();
-    let existing: i64 =
-        on_db!(db, |pool| sqlx::query_scalar("select count(*) from jobs").fetch_one(pool).await)?;
-
-    for batch_start in (0..spec.jobs).step_by(50) {
-        let batch_end = (batch_start + 50).min(spec.jobs);
-        let mut runs: Vec<RunRow> = Vec::new();
-        let mut jobs_meta = vec![];
-        for i in batch_start..batch_end {
-            let kind = &KINDS[i % KINDS.len()];
-            let site = SITES[(i / KINDS.len()) % SITES.len()];
-            let name = format!("{site}-{:04} {}", existing as usize + i + 1, kind.what);
-            let schedule = schedule_for(i, &mut rng);
-            let expected = Expected::parse(&schedule, tz).unwrap_or(Expected::None);
-            let flaky = i % 37 == 0;
-            // Every fourth job has a target RPO of a day and two hours.
-            let rpo_hours = (i % 4 == 0).then_some(26_i64);
-            // Every 41st job had one suspiciously small backup in the last ten days.
-            let odd_from = (i % 41 == 0).then(|| now - Duration::days(10));
-            let mut odd_done = false;
-            let source = if kind.tag == "vm" { "veeam" } else { "push" };
-            let ping = new_ping_token();
-            let id: i64 = on_db!(db, |pool| {
-                sqlx::query_scalar(
-                    "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
-                     schedule_interval_seconds, grace_seconds, max_duration_seconds, state, paused, ping_token, \
-                     created_at, updated_at, rpo_hours) values ($1, $2, $3, $4, $5, $6, $7, 3600, $8, 'new', false, $9, \
-                     $10, $10, $11) returning id",
-                )
-                .bind(&name)
-                .bind(format!("{} at the {site} site", kind.what))
-                .bind(source)
-                .bind(schedule.kind.as_str())
-                .bind(&schedule.cron)
-                .bind(&schedule.timezone)
-                .bind(schedule.interval_seconds)
-                .bind(kind.duration * 4)
-                .bind(&ping)
-                .bind(start)
-                .bind(rpo_hours)
-                .fetch_one(pool)
-                .await
-            })?;
-            for tag in [kind.tag, site] {
-                on_db!(db, |pool| {
-                    sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
-                        .bind(id)
-                        .bind(tag)
-                        .execute(pool)
-                        .await
-                        .map(|_| ())
-                })?;
-            }
-            let mut at = expected.first_expected(start);
-            let mut last: Option<(DateTime<Utc>, RunResult)> = None;
-            while let Some(t) = at {
-                if t > now {
-                    break;
-                }
-                let result = pick_result(&mut rng, flaky);
-                let jitter = Duration::seconds(rng.random_range(0..120));
-                let started = if result == RunResult::Missed { t } else { t + jitter };
-                let duration = (kind.duration as f64 * rng.random_range(0.6..1.6)) as i64;
-                let ended = (result != RunResult::Missed).then(|| started + Duration::seconds(duration));
-                let mut bytes = (result != RunResult::Missed)
-                    .then(|| (kind.bytes as f64 * rng.random_range(0.8..1.2)) as i64);
-                let mut anomaly = None;
-                if result == RunResult::Success && !odd_done && odd_from.is_some_and(|from| started >= from) {
-                    odd_done = true;
-                    bytes = Some(kind.bytes / 50);
-                    anomaly = Some(("bytes_small", kind.bytes));
-                }
-                let message = match result {
-                    RunResult::Failed => Some("backup target unreachable"),
-                    RunResult::Warning => Some("some files were skipped"),
-                    RunResult::Missed => Some("no run reported within the grace period"),
-                    _ => None,
-                };
-                // The last run may still be going.
-                if ended.is_some_and(|e| e > now) {
-                    runs.push(RunRow {
-                        job_id: id,
-                        started,
-                        ended: None,
-                        result: RunResult::Running,
-                        bytes: None,
-                        message: None,
-                        anomaly: None,
-                    });
-                    last = Some((started, RunResult::Running));
-                    break;
-                }
-                runs.push(RunRow { job_id: id, started, ended, result, bytes, message, anomaly });
-                last = Some((started, result));
-                at = expected.following(t);
-            }
-            jobs_meta.push((id, last, at));
-        }
-        outcome.runs += runs.len();
-        outcome.jobs += batch_end - batch_start;
-        write_runs(db, tz, &runs).await?;
-        for (id, last, next) in jobs_meta {
-            let state = last.map_or("new", |(_, r)| state_after(r).as_str());
-            let last_at = last.map(|(t, _)| t);
-            let last_result = last.map(|(_, r)| r.as_str());
-            on_db!(db, |pool| {
-                sqlx::query(
-                    "update jobs set state = $1, last_run_at = $2, last_result = $3, next_expected_at = $4, \
-                     last_run_id = (select max(id) from runs where job_id = $5), \
-                     running_since = (select min(started_at) from runs where job_id = $5 and result = 'running') \
-                     where id = $5",
-                )
-                .bind(state)
-                .bind(last_at)
-                .bind(last_result)
-                .bind(next)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-            })?;
-        }
-    }
-    Ok(outcome)
-}
-
-/// Inserts runs 500 to a statement and adds them to the daily figures.
-async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error> {
+/// Inserts runs 500 to a statement and adds them to the daily figures,
+/// in the transaction `$tx`.
+macro_rules! write_runs {
+    ($tx:ident, $tz:expr, $runs:expr) => {{
+    let (tz, runs): (Tz, &[RunRow]) = ($tz, $runs);
     const PER_STATEMENT: usize = 500;
     let mut daily: HashMap<(i64, String), Daily> = HashMap::new();
     let mut durations: HashMap<(i64, String, i64), i64> = HashMap::new();
@@ -326,7 +196,7 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
             ));
         }
         let sql = sqlx::AssertSqlSafe(sql);
-        on_db!(db, |pool| {
+        {
             let mut query = sqlx::query(sql);
             for run in chunk {
                 query = query
@@ -341,8 +211,8 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
                     .bind(run.anomaly.map(|(kind, _)| kind))
                     .bind(run.anomaly.map(|(_, median)| median));
             }
-            query.execute(pool).await.map(|_| ())
-        })?;
+            query.execute(&mut *$tx).await?;
+        }
     }
     let rows: Vec<((i64, String), Daily)> = daily.into_iter().collect();
     for chunk in rows.chunks(PER_STATEMENT) {
@@ -359,7 +229,7 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
             sql.push_str(&format!("({})", params.join(", ")));
         }
         let sql = sqlx::AssertSqlSafe(sql);
-        on_db!(db, |pool| {
+        {
             let mut query = sqlx::query(sql);
             for ((job_id, day), d) in chunk {
                 query = query
@@ -379,8 +249,8 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
                     .bind(d.good_last)
                     .bind(d.good_max_gap);
             }
-            query.execute(pool).await.map(|_| ())
-        })?;
+            query.execute(&mut *$tx).await?;
+        }
     }
     let rows: Vec<((i64, String, i64), i64)> = durations.into_iter().collect();
     for chunk in rows.chunks(PER_STATEMENT) {
@@ -393,13 +263,161 @@ async fn write_runs(db: &Db, tz: Tz, runs: &[RunRow]) -> Result<(), sqlx::Error>
             sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
         }
         let sql = sqlx::AssertSqlSafe(sql);
-        on_db!(db, |pool| {
+        {
             let mut query = sqlx::query(sql);
             for ((job_id, day, bucket), count) in chunk {
                 query = query.bind(*job_id).bind(day.as_str()).bind(*bucket).bind(*count);
             }
-            query.execute(pool).await.map(|_| ())
-        })?;
+            query.execute(&mut *$tx).await?;
+        }
     }
-    Ok(())
+    }};
+}
+
+/// The body of [`generate`] on one connection `$conn` (of either backend).
+macro_rules! generate_on {
+    ($conn:ident, $tz:expr, $spec:expr) => {{
+    let (tz, spec): (Tz, &DemoSpec) = ($tz, $spec);
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap_or_else(|_| Utc::now());
+    let start = now - Duration::days(spec.days);
+    let mut outcome = DemoOutcome::default();
+    let existing: i64 = sqlx::query_scalar("select count(*) from jobs").fetch_one(&mut *$conn).await?;
+
+    for batch_start in (0..spec.jobs).step_by(50) {
+        let batch_end = (batch_start + 50).min(spec.jobs);
+        let mut runs: Vec<RunRow> = Vec::new();
+        let mut jobs_meta = vec![];
+        let mut tx = sqlx::Connection::begin(&mut *$conn).await?;
+        for i in batch_start..batch_end {
+            let kind = &KINDS[i % KINDS.len()];
+            let site = SITES[(i / KINDS.len()) % SITES.len()];
+            let name = format!("{site}-{:04} {}", existing as usize + i + 1, kind.what);
+            let schedule = schedule_for(i, &mut rng);
+            let expected = Expected::parse(&schedule, tz).unwrap_or(Expected::None);
+            let flaky = i % 37 == 0;
+            // Every fourth job has a target RPO of a day and two hours.
+            let rpo_hours = (i % 4 == 0).then_some(26_i64);
+            // Every 41st job had one suspiciously small backup in the last ten days.
+            let odd_from = (i % 41 == 0).then(|| now - Duration::days(10));
+            let mut odd_done = false;
+            let source = if kind.tag == "vm" { "veeam" } else { "push" };
+            let ping = new_ping_token();
+            let id: i64 = sqlx::query_scalar(
+                    "insert into jobs (name, description, source, schedule_kind, schedule_cron, schedule_timezone, \
+                     schedule_interval_seconds, grace_seconds, max_duration_seconds, state, paused, ping_token, \
+                     created_at, updated_at, rpo_hours) values ($1, $2, $3, $4, $5, $6, $7, 3600, $8, 'new', false, $9, \
+                     $10, $10, $11) returning id",
+                )
+                .bind(&name)
+                .bind(format!("{} at the {site} site", kind.what))
+                .bind(source)
+                .bind(schedule.kind.as_str())
+                .bind(&schedule.cron)
+                .bind(&schedule.timezone)
+                .bind(schedule.interval_seconds)
+                .bind(kind.duration * 4)
+                .bind(&ping)
+                .bind(start)
+                .bind(rpo_hours)
+                .fetch_one(&mut *tx)
+                .await?;
+            for tag in [kind.tag, site] {
+                sqlx::query("insert into job_tags (job_id, tag) values ($1, $2)")
+                    .bind(id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut at = expected.first_expected(start);
+            let mut last: Option<(DateTime<Utc>, RunResult)> = None;
+            while let Some(t) = at {
+                if t > now {
+                    break;
+                }
+                let result = pick_result(&mut rng, flaky);
+                let jitter = Duration::seconds(rng.random_range(0..120));
+                let started = if result == RunResult::Missed { t } else { t + jitter };
+                let duration = (kind.duration as f64 * rng.random_range(0.6..1.6)) as i64;
+                let ended = (result != RunResult::Missed).then(|| started + Duration::seconds(duration));
+                let mut bytes = (result != RunResult::Missed)
+                    .then(|| (kind.bytes as f64 * rng.random_range(0.8..1.2)) as i64);
+                let mut anomaly = None;
+                if result == RunResult::Success && !odd_done && odd_from.is_some_and(|from| started >= from) {
+                    odd_done = true;
+                    bytes = Some(kind.bytes / 50);
+                    anomaly = Some(("bytes_small", kind.bytes));
+                }
+                let message = match result {
+                    RunResult::Failed => Some("backup target unreachable"),
+                    RunResult::Warning => Some("some files were skipped"),
+                    RunResult::Missed => Some("no run reported within the grace period"),
+                    _ => None,
+                };
+                // The last run may still be going.
+                if ended.is_some_and(|e| e > now) {
+                    runs.push(RunRow {
+                        job_id: id,
+                        started,
+                        ended: None,
+                        result: RunResult::Running,
+                        bytes: None,
+                        message: None,
+                        anomaly: None,
+                    });
+                    last = Some((started, RunResult::Running));
+                    break;
+                }
+                runs.push(RunRow { job_id: id, started, ended, result, bytes, message, anomaly });
+                last = Some((started, result));
+                at = expected.following(t);
+            }
+            jobs_meta.push((id, last, at));
+        }
+        outcome.runs += runs.len();
+        outcome.jobs += batch_end - batch_start;
+        write_runs!(tx, tz, &runs);
+        for (id, last, next) in jobs_meta {
+            let state = last.map_or("new", |(_, r)| state_after(r).as_str());
+            let last_at = last.map(|(t, _)| t);
+            let last_result = last.map(|(_, r)| r.as_str());
+            sqlx::query(
+                    "update jobs set state = $1, last_run_at = $2, last_result = $3, next_expected_at = $4, \
+                     last_run_id = (select max(id) from runs where job_id = $5), \
+                     running_since = (select min(started_at) from runs where job_id = $5 and result = 'running') \
+                     where id = $5",
+                )
+                .bind(state)
+                .bind(last_at)
+                .bind(last_result)
+                .bind(next)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok::<_, sqlx::Error>(outcome)
+    }};
+}
+
+/// Generates `spec.jobs` jobs with `spec.days` of runs. Days are counted
+/// in `tz` for the daily figures. Everything goes through one connection,
+/// 50 jobs and their runs to a transaction (one commit each, not one per
+/// statement); on SQLite with a page cache large enough for the run
+/// indexes while they are written.
+pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await?;
+            sqlx::query("pragma cache_size = -262144").execute(&mut *conn).await?;
+            let outcome = generate_on!(conn, tz, spec);
+            sqlx::query("pragma cache_size = -2000").execute(&mut *conn).await?;
+            outcome
+        }
+        Db::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            generate_on!(conn, tz, spec)
+        }
+    }
 }

@@ -91,51 +91,50 @@ pub async fn record(
         let now = ingest::now();
         let json = |values: Vec<serde_json::Value>| serde_json::Value::Array(values).to_string();
 
-        // The jobs named by token.
-        let tokens: Vec<serde_json::Value> = unique(reports.iter().filter_map(|r| match &r.job {
-            JobRef::Token(token) => Some(token.clone()),
-            JobRef::Id(_) => None,
-        }))
-        .into_iter()
-        .map(serde_json::Value::String)
-        .collect();
-        let mut by_token: HashMap<String, i64> = HashMap::new();
-        if !tokens.is_empty() {
-            let sql =
-                format!("select id, ping_token from jobs where ping_token in ({})", list(pg, 1, "text"));
-            let rows: Vec<(i64, String)> =
-                sqlx::query_as(AssertSqlSafe(sql)).bind(json(tokens)).fetch_all(&mut *tx).await?;
-            by_token.extend(rows.into_iter().map(|(id, token)| (token, id)));
-        }
-        let targets: Vec<Option<i64>> = reports
-            .iter()
-            .map(|r| match &r.job {
-                JobRef::Id(id) => Some(*id),
-                JobRef::Token(token) => by_token.get(token).copied(),
-            })
-            .collect();
-        let job_ids = unique(targets.iter().flatten().copied());
-        if job_ids.is_empty() {
-            return Ok(reports.iter().map(|_| Err(IngestError::NoJob)).collect());
-        }
-        let ids_json = json(job_ids.iter().map(|id| (*id).into()).collect());
-
-        // The jobs, locked in id order on PostgreSQL (SQLite's `begin
-        // immediate` holds the write lock already).
+        // The jobs, by id and by ping token, in one statement; locked in id
+        // order on PostgreSQL (SQLite's `begin immediate` holds the write
+        // lock already).
+        let named = |by_token: bool| {
+            json(
+                unique(reports.iter().filter_map(|r| match (&r.job, by_token) {
+                    (JobRef::Id(id), false) => Some(serde_json::Value::from(*id)),
+                    (JobRef::Token(token), true) => Some(serde_json::Value::String(token.clone())),
+                    _ => None,
+                }))
+                .into_iter()
+                .collect(),
+            )
+        };
         let sql = format!(
-            "select {JOB_COLUMNS}, ack_problem from jobs where id in ({}) order by id{}",
+            "select {JOB_COLUMNS}, ack_problem from jobs where id in ({}) or ping_token in ({}) order by id{}",
             list(pg, 1, "bigint"),
+            list(pg, 2, "text"),
             if pg { " for update" } else { "" }
         );
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(named(false)).bind(named(true)).fetch_all(&mut *tx).await?;
         let mut jobs: HashMap<i64, JobCopy> = HashMap::new();
-        for row in sqlx::query(AssertSqlSafe(sql)).bind(&ids_json).fetch_all(&mut *tx).await? {
+        let mut by_token: HashMap<String, i64> = HashMap::new();
+        for row in rows {
             let job: JobRow = read_row("jobs", &row)?;
             let ack: Option<String> = row.try_get("ack_problem")?;
+            by_token.insert(job.ping_token.clone(), job.id);
             jobs.insert(
                 job.id,
                 JobCopy { row: job, ack, runs: Vec::new(), written: false, clear_ack: false },
             );
         }
+        let targets: Vec<Option<i64>> = reports
+            .iter()
+            .map(|r| match &r.job {
+                JobRef::Id(id) => jobs.contains_key(id).then_some(*id),
+                JobRef::Token(token) => by_token.get(token).copied(),
+            })
+            .collect();
+        if jobs.is_empty() {
+            return Ok(reports.iter().map(|_| Err(IngestError::NoJob)).collect());
+        }
+        let ids_json = json(unique(targets.iter().flatten().copied()).into_iter().map(Into::into).collect());
 
         // The runs the reports may be about: those in progress and those
         // with the reports' external ids.
@@ -199,18 +198,25 @@ pub async fn record(
         let judged =
             json(unique(writes.successes.iter().map(|s| s.job_id)).into_iter().map(Into::into).collect());
         if !writes.successes.is_empty() {
+            // One row of JSON, not a row per run: each row is a round trip
+            // between the driver's thread and this task.
             let sql = if pg {
-                "select j.id, r.id, r.started_at, r.ended_at, r.bytes_processed \
-                 from (select (jsonb_array_elements_text($1::jsonb))::bigint as id) j cross join lateral \
-                 (select x.id, x.started_at, x.ended_at, x.bytes_processed from runs x \
-                 where x.job_id = j.id and x.result = 'success' order by x.started_at desc, x.id desc limit $2) r"
+                "select coalesce(json_agg(json_build_array(j.id, (select json_agg(json_build_array(x.id, x.started_at, \
+                 x.ended_at, x.bytes_processed)) from (select id, started_at, ended_at, bytes_processed from runs \
+                 where job_id = j.id and result = 'success' order by started_at desc, id desc limit $2) x))), '[]')::text \
+                 from (select (jsonb_array_elements_text($1::jsonb))::bigint as id) j"
             } else {
-                "select j.value, r.id, r.started_at, r.ended_at, r.bytes_processed from json_each($1) j \
-                 join runs r on r.id in (select x.id from runs x where x.job_id = j.value and x.result = 'success' \
-                 order by x.started_at desc, x.id desc limit $2)"
+                "select coalesce(json_group_array(json_array(j.value, json((select json_group_array(json_array(x.id, \
+                 x.started_at, x.ended_at, x.bytes_processed)) from (select id, started_at, ended_at, bytes_processed \
+                 from runs where job_id = j.value and result = 'success' order by started_at desc, id desc limit $2) x)))), \
+                 '[]') from json_each($1) j"
             };
-            let rows: Vec<PastSuccess> =
-                sqlx::query_as(sql).bind(&judged).bind(anomaly::HISTORY as i64).fetch_all(&mut *tx).await?;
+            let found: String = sqlx::query_scalar(sql)
+                .bind(&judged)
+                .bind(anomaly::HISTORY as i64)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rows = past_successes(&found).map_err(|e| sqlx::Error::Decode(e.into()))?;
             writes.judge(rows);
         }
 
@@ -827,6 +833,23 @@ pub fn next_good(
             _ => (Some(at), Some(at), gap),
         },
     }
+}
+
+/// The stored successful runs of [`record`]'s history statement: a JSON
+/// array of `[job, [[id, start, end, bytes], ...] | null]`.
+fn past_successes(found: &str) -> Result<Vec<PastSuccess>, String> {
+    type Job = (i64, Option<Vec<(i64, String, Option<String>, Option<i64>)>>);
+    let time = |t: &str| {
+        DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("{t}: {e}"))
+    };
+    let jobs: Vec<Job> = serde_json::from_str(found).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for (job_id, runs) in jobs {
+        for (id, started, ended, bytes) in runs.unwrap_or_default() {
+            out.push((job_id, id, time(&started)?, ended.as_deref().map(time).transpose()?, bytes));
+        }
+    }
+    Ok(out)
 }
 
 /// The distinct values, in first-seen order.

@@ -1,8 +1,9 @@
-//! Applying the ingest plans: each report, missed run or transition is one
+//! Applying the ingest plans for missed runs and transitions: each is one
 //! transaction that loads what the plan needs (the job under a row lock on
 //! PostgreSQL; SQLite's `begin immediate` holds the write lock), asks
 //! `ingest` what to do, and writes exactly that: the run, the job, the
-//! daily figures and the event.
+//! daily figures and the event. Run reports are written in batches by
+//! `batch`; the outcome types are shared.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
