@@ -127,8 +127,8 @@ struct Daily {
 /// Inserts runs 500 to a statement and adds them to the daily figures,
 /// in the transaction `$tx`.
 macro_rules! write_runs {
-    ($tx:ident, $tz:expr, $runs:expr) => {{
-    let (tz, runs): (Tz, &[RunRow]) = ($tz, $runs);
+    ($tx:ident, $tz:expr, $runs:expr, $pg:expr) => {{
+    let (tz, runs, pg): (Tz, &[RunRow], bool) = ($tz, $runs, $pg);
     const PER_STATEMENT: usize = 500;
     let mut daily: HashMap<(i64, String), Daily> = HashMap::new();
     let mut durations: HashMap<(i64, String, i64), i64> = HashMap::new();
@@ -171,30 +171,11 @@ macro_rules! write_runs {
     }
     let now = Utc::now();
     for chunk in runs.chunks(PER_STATEMENT) {
-        let mut sql = String::from(
+        let sql = format!(
             "insert into runs (job_id, started_at, ended_at, result, message, bytes_processed, origin, created_at, \
-             updated_at, answered_slot, anomaly, anomaly_median) values ",
+             updated_at, answered_slot, anomaly, anomaly_median) values {}",
+            super::store::batch::values(chunk.len(), &[""; 12], pg)
         );
-        for i in 0..chunk.len() {
-            let b = i * 10;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 'demo', ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
-        }
         let sql = sqlx::AssertSqlSafe(sql);
         {
             let mut query = sqlx::query(sql);
@@ -206,6 +187,8 @@ macro_rules! write_runs {
                     .bind(run.result.as_str())
                     .bind(run.message)
                     .bind(run.bytes)
+                    .bind("demo")
+                    .bind(now)
                     .bind(now)
                     .bind(run.result != RunResult::Running)
                     .bind(run.anomaly.map(|(kind, _)| kind))
@@ -216,18 +199,11 @@ macro_rules! write_runs {
     }
     let rows: Vec<((i64, String), Daily)> = daily.into_iter().collect();
     for chunk in rows.chunks(PER_STATEMENT) {
-        let mut sql = String::from(
+        let sql = format!(
             "insert into job_daily (job_id, day, success, warning, failed, missed, duration_seconds_sum, duration_count, \
-             bytes_sum, expected, expected_ok, duration_max, good_first, good_last, good_max_gap) values ",
+             bytes_sum, expected, expected_ok, duration_max, good_first, good_last, good_max_gap) values {}",
+            super::store::batch::values(chunk.len(), &[""; 15], pg)
         );
-        for i in 0..chunk.len() {
-            let b = i * 15;
-            if i > 0 {
-                sql.push(',');
-            }
-            let params: Vec<String> = (1..=15).map(|k| format!("${}", b + k)).collect();
-            sql.push_str(&format!("({})", params.join(", ")));
-        }
         let sql = sqlx::AssertSqlSafe(sql);
         {
             let mut query = sqlx::query(sql);
@@ -254,14 +230,10 @@ macro_rules! write_runs {
     }
     let rows: Vec<((i64, String, i64), i64)> = durations.into_iter().collect();
     for chunk in rows.chunks(PER_STATEMENT) {
-        let mut sql = String::from("insert into job_daily_durations (job_id, day, bucket, runs) values ");
-        for i in 0..chunk.len() {
-            let b = i * 4;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-        }
+        let sql = format!(
+            "insert into job_daily_durations (job_id, day, bucket, runs) values {}",
+            super::store::batch::values(chunk.len(), &[""; 4], pg)
+        );
         let sql = sqlx::AssertSqlSafe(sql);
         {
             let mut query = sqlx::query(sql);
@@ -276,8 +248,8 @@ macro_rules! write_runs {
 
 /// The body of [`generate`] on one connection `$conn` (of either backend).
 macro_rules! generate_on {
-    ($conn:ident, $tz:expr, $spec:expr) => {{
-    let (tz, spec): (Tz, &DemoSpec) = ($tz, $spec);
+    ($conn:ident, $tz:expr, $spec:expr, $pg:expr) => {{
+    let (tz, spec, pg): (Tz, &DemoSpec, bool) = ($tz, $spec, $pg);
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap_or_else(|_| Utc::now());
     let start = now - Duration::days(spec.days);
@@ -376,7 +348,7 @@ macro_rules! generate_on {
         }
         outcome.runs += runs.len();
         outcome.jobs += batch_end - batch_start;
-        write_runs!(tx, tz, &runs);
+        write_runs!(tx, tz, &runs, pg);
         for (id, last, next) in jobs_meta {
             let state = last.map_or("new", |(_, r)| state_after(r).as_str());
             let last_at = last.map(|(t, _)| t);
@@ -411,13 +383,13 @@ pub async fn generate(db: &Db, tz: Tz, spec: &DemoSpec) -> Result<DemoOutcome, s
         Db::Sqlite(pool) => {
             let mut conn = pool.acquire().await?;
             sqlx::query("pragma cache_size = -262144").execute(&mut *conn).await?;
-            let outcome = generate_on!(conn, tz, spec);
+            let outcome = generate_on!(conn, tz, spec, false);
             sqlx::query("pragma cache_size = -2000").execute(&mut *conn).await?;
             outcome
         }
         Db::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            generate_on!(conn, tz, spec)
+            generate_on!(conn, tz, spec, true)
         }
     }
 }

@@ -251,7 +251,7 @@ pub async fn record(
                  log_excerpt, external_id, origin, created_at, updated_at, answered_slot, anomaly, anomaly_median) \
                  {}values {}",
                 if pg { "overriding system value " } else { "" },
-                values(chunk.len(), &[""; 16], false)
+                values(chunk.len(), &[""; 16], pg)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for run in chunk {
@@ -378,7 +378,7 @@ pub async fn record(
                  duration_max = case when job_daily.duration_max is null or excluded.duration_max > job_daily.duration_max \
                  then excluded.duration_max else job_daily.duration_max end, \
                  good_first = excluded.good_first, good_last = excluded.good_last, good_max_gap = excluded.good_max_gap",
-                values(chunk.len(), &[""; 15], false)
+                values(chunk.len(), &[""; 15], pg)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for ((job_id, day), d) in chunk {
@@ -406,7 +406,7 @@ pub async fn record(
             let sql = format!(
                 "insert into job_daily_durations (job_id, day, bucket, runs) values {} \
                  on conflict (job_id, day, bucket) do update set runs = job_daily_durations.runs + excluded.runs",
-                values(chunk.len(), &[""; 4], false)
+                values(chunk.len(), &[""; 4], pg)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for ((job_id, day, bucket), runs) in chunk {
@@ -878,10 +878,13 @@ fn pair_item(pg: bool, i: usize, ty: &str) -> String {
     if pg { format!("(p.value ->> {i})::{ty}") } else { format!("(p.value ->> {i})") }
 }
 
-/// `rows` rows of `types.len()` parameters for `values (…)`; on
-/// PostgreSQL (`cast`) the first row names its types, which the other
-/// rows follow.
-fn values(rows: usize, types: &[&str], cast: bool) -> String {
+/// `rows` rows of `types.len()` parameters for `values (…)`. On
+/// PostgreSQL (`pg`) they are numbered and the first row names the types
+/// given (the other rows follow); on SQLite they are plain `?`: the driver
+/// looks each numbered parameter's name up, which SQLite does by walking
+/// the statement's list of names (quadratic in the count: seconds for a
+/// statement of thousands).
+pub(crate) fn values(rows: usize, types: &[&str], pg: bool) -> String {
     let cols = types.len();
     let mut sql = String::with_capacity(rows * cols * 5);
     for row in 0..rows {
@@ -893,9 +896,13 @@ fn values(rows: usize, types: &[&str], cast: bool) -> String {
             if col > 0 {
                 sql.push_str(", ");
             }
+            if !pg {
+                sql.push('?');
+                continue;
+            }
             sql.push('$');
             sql.push_str(&(row * cols + col + 1).to_string());
-            if cast && row == 0 && !ty.is_empty() {
+            if row == 0 && !ty.is_empty() {
                 sql.push_str("::");
                 sql.push_str(ty);
             }
@@ -1135,6 +1142,7 @@ mod tests {
     #[test]
     fn values_cast_the_first_row_only() {
         assert_eq!(values(2, &["bigint", "text"], true), "($1::bigint, $2::text), ($3, $4)");
-        assert_eq!(values(2, &["", ""], false), "($1, $2), ($3, $4)");
+        assert_eq!(values(2, &["", ""], true), "($1, $2), ($3, $4)");
+        assert_eq!(values(2, &["bigint", "text"], false), "(?, ?), (?, ?)");
     }
 }
